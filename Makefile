@@ -1,0 +1,42 @@
+# xieshang — two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
+PYTEST_ARGS ?= -n auto
+
+.PHONY: run test lint install install-test clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(PIP) install -e .
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(PIP) install -e '.[test,dev]'
+	@touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+## make run: set up, migrate ./var/xieshang.db, seed demo data when empty, serve on :8080
+run: install
+	@mkdir -p var
+	$(BIN)/xieshang migrate
+	$(BIN)/xieshang serve --demo
+
+## make test: set up and run the whole suite
+test: install-test
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+## make lint: ruff, mypy --strict and the import contracts
+lint: install-test
+	$(BIN)/ruff check server scheduling tests bench
+	$(BIN)/ruff format --check server scheduling tests bench
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+clean:
+	rm -rf $(VENV) var/xieshang.db* .pytest_cache .mypy_cache .ruff_cache

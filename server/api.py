@@ -1,0 +1,368 @@
+"""The HTTP layer's shared machinery: declared endpoints, parsing, and the OpenAPI document.
+
+Each feature's ``routes.py`` declares endpoints on an :class:`Api` with their request and
+response models. One wrapper parses the path, query and JSON body (pydantic, strict, unknown
+fields refused), calls the handler, and serialises the answer; the same declarations produce
+``/api/openapi.json``, so the document cannot drift from what the server does.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic.json_schema import models_json_schema
+
+from server.auth import Passwords, Principal, principal_of
+from server.config import Config
+from server.db import Database
+from server.errors import Invalid, NotFound, field_error
+
+DATABASE = web.AppKey("database", Database)
+CONFIG = web.AppKey("config", Config)
+PASSWORDS = web.AppKey("passwords", Passwords)
+
+MAX_ID = 2**63 - 1
+
+
+class FieldProblem(ValueError):
+    """A rule broken by one field, raised from a model validator so the problem names it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+class Shape(BaseModel):
+    """Base of request shapes: strict types, unknown fields refused."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
+
+
+class QueryShape(BaseModel):
+    """Base of query-string shapes: strings are converted, unknown parameters refused."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, str_strip_whitespace=True)
+
+
+class OutShape(BaseModel):
+    """Base of response shapes."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+@dataclass(frozen=True)
+class Req:
+    """What a handler gets besides its parsed inputs."""
+
+    request: web.Request
+
+    @property
+    def actor(self) -> Principal:
+        """The signed-in person (401 when nobody is)."""
+        return principal_of(self.request)
+
+    @property
+    def database(self) -> Database:
+        return self.request.app[DATABASE]
+
+    @property
+    def config(self) -> Config:
+        return self.request.app[CONFIG]
+
+    @property
+    def passwords(self) -> Passwords:
+        return self.request.app[PASSWORDS]
+
+
+HandlerFn = Callable[..., Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One declared route."""
+
+    method: str
+    path: str
+    handler: HandlerFn
+    summary: str
+    tag: str
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    status: int = 200
+    public: bool = False
+    path_params: tuple[str, ...] = field(default=())
+
+
+class Api:
+    """A feature's set of endpoints."""
+
+    def __init__(self, *, tag: str) -> None:
+        self.tag = tag
+        self.endpoints: list[Endpoint] = []
+
+    def route(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: type[BaseModel] | None = None,
+        query: type[BaseModel] | None = None,
+        response: type[BaseModel] | None = None,
+        status: int = 200,
+        public: bool = False,
+    ) -> Callable[[HandlerFn], HandlerFn]:
+        """Declare an endpoint; the handler's docstring becomes its summary."""
+
+        def register(handler: HandlerFn) -> HandlerFn:
+            doc = inspect.getdoc(handler) or handler.__name__
+            self.endpoints.append(
+                Endpoint(
+                    method=method,
+                    path=path,
+                    handler=handler,
+                    summary=doc.splitlines()[0],
+                    tag=self.tag,
+                    body=body,
+                    query=query,
+                    response=response,
+                    status=status,
+                    public=public,
+                    path_params=tuple(re.findall(r"\{(\w+)\}", path)),
+                )
+            )
+            return handler
+
+        return register
+
+    def get(self, path: str, **kw: Any) -> Callable[[HandlerFn], HandlerFn]:
+        return self.route("GET", path, **kw)
+
+    def post(self, path: str, **kw: Any) -> Callable[[HandlerFn], HandlerFn]:
+        return self.route("POST", path, **kw)
+
+    def patch(self, path: str, **kw: Any) -> Callable[[HandlerFn], HandlerFn]:
+        return self.route("PATCH", path, **kw)
+
+    def delete(self, path: str, **kw: Any) -> Callable[[HandlerFn], HandlerFn]:
+        return self.route("DELETE", path, **kw)
+
+
+# ---------------------------------------------------------------- parsing
+
+
+def _field_path(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(part) for part in loc) or "(body)"
+
+
+_MESSAGES = {
+    "extra_forbidden": "unknown field; remove it (see /api/openapi.json for the accepted fields)",
+    "missing": "this field is required",
+}
+
+
+def _message(error: Any) -> str:
+    kind = error["type"]
+    if kind in _MESSAGES:
+        return _MESSAGES[kind]
+    message = str(error["msg"])
+    return message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+
+
+def _entry(error: Any) -> dict[str, Any]:
+    cause = error.get("ctx", {}).get("error")
+    if isinstance(cause, FieldProblem):
+        loc = (*tuple(error["loc"]), *cause.field.split("."))
+        return field_error(_field_path(loc), cause.message, "rule")
+    return field_error(_field_path(tuple(error["loc"])), _message(error), error["type"])
+
+
+def validation_problem(exc: ValidationError, where: str) -> Invalid:
+    """Turn a pydantic error into a problem that lists each field and what is wrong."""
+    errors = [_entry(e) for e in exc.errors()]
+    if any(e["type"] == "json_invalid" for e in exc.errors()):
+        ctx = exc.errors()[0].get("ctx", {})
+        return Invalid(
+            f"The request body is not valid JSON ({ctx.get('error', 'parse error')}).",
+            errors=[field_error("(body)", "malformed JSON", "json_invalid")],
+        )
+    summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
+    more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+    return Invalid(f"The {where} is not valid: {summary}{more}.", errors=errors)
+
+
+async def _parse_body(request: web.Request, model: type[BaseModel]) -> BaseModel:
+    content_type = request.content_type
+    if request.body_exists and content_type not in ("application/json", "application/octet-stream") and not content_type.endswith("+json"):
+        raise Invalid(
+            f"Send the request body as JSON with Content-Type: application/json (got {content_type}).",
+            errors=[field_error("(body)", "wrong content type", "content_type")],
+        )
+    raw = await request.read()
+    if not raw.strip():
+        raise Invalid(
+            "The request body is empty; send a JSON object.",
+            errors=[field_error("(body)", "empty body", "missing")],
+        )
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        raise validation_problem(exc, "request body") from None
+
+
+def _parse_query(request: web.Request, model: type[BaseModel]) -> BaseModel:
+    try:
+        return model.model_validate(dict(request.query))
+    except ValidationError as exc:
+        raise validation_problem(exc, "query string") from None
+
+
+def _parse_ids(request: web.Request, names: Iterable[str]) -> dict[str, int]:
+    ids: dict[str, int] = {}
+    for name in names:
+        raw = request.match_info[name]
+        if not raw.isdigit() or not 0 < int(raw) <= MAX_ID:
+            raise NotFound(f"There is nothing with {name} {raw!r}; ids are positive whole numbers.")
+        ids[name] = int(raw)
+    return ids
+
+
+def _respond(endpoint: Endpoint, result: Any) -> web.StreamResponse:
+    if isinstance(result, web.StreamResponse):
+        return result
+    if result is None:
+        return web.Response(status=204)
+    if isinstance(result, BaseModel):
+        return web.Response(
+            status=endpoint.status, text=result.model_dump_json(), content_type="application/json"
+        )
+    raise TypeError(f"{endpoint.handler.__name__} returned {type(result).__name__}")
+
+
+def _aiohttp_handler(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def handle(request: web.Request) -> web.StreamResponse:
+        req = Req(request)
+        if not endpoint.public:
+            req.actor  # noqa: B018 - refuse anonymous callers before parsing anything
+        kwargs: dict[str, Any] = _parse_ids(request, endpoint.path_params)
+        if endpoint.query is not None:
+            kwargs["query"] = _parse_query(request, endpoint.query)
+        if endpoint.body is not None:
+            kwargs["body"] = await _parse_body(request, endpoint.body)
+        return _respond(endpoint, await endpoint.handler(req, **kwargs))
+
+    handle.__name__ = endpoint.handler.__name__
+    return handle
+
+
+def add_routes(app: web.Application, apis: Iterable[Api]) -> None:
+    """Register every endpoint of ``apis`` on the application."""
+    for api in apis:
+        for endpoint in api.endpoints:
+            app.router.add_route(endpoint.method, endpoint.path, _aiohttp_handler(endpoint))
+
+
+# ---------------------------------------------------------------- OpenAPI
+
+
+_PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "title": "Problem",
+    "description": "RFC 9457 problem details, with a stable `code` and field `errors`.",
+    "required": ["type", "title", "status", "detail", "code"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "code": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "field": {"type": "string"},
+                    "message": {"type": "string"},
+                    "type": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
+
+def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
+    schema = model.model_json_schema(by_alias=True)
+    required = set(schema.get("required", []))
+    return [
+        {"name": name, "in": "query", "required": name in required, "schema": prop}
+        for name, prop in schema.get("properties", {}).items()
+    ]
+
+
+def _problem_responses(endpoint: Endpoint) -> dict[str, Any]:
+    ref = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    codes = ["400", "404"] if endpoint.path_params or endpoint.body or endpoint.query else []
+    if not endpoint.public:
+        codes = ["401", "403", *codes]
+    if endpoint.method in ("POST", "PATCH") and not endpoint.public:
+        codes.append("409")
+    return {code: {"description": "Problem", "content": ref} for code in sorted(set(codes))}
+
+
+def build_openapi(apis: Iterable[Api], *, title: str, version: str) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of every declared endpoint."""
+    endpoints = [e for api in apis for e in api.endpoints]
+    wanted: list[tuple[type[BaseModel], Any]] = []
+    for e in endpoints:
+        if e.body is not None:
+            wanted.append((e.body, "validation"))
+        if e.response is not None:
+            wanted.append((e.response, "serialization"))
+    keymap, defs = models_json_schema(
+        list(dict.fromkeys(wanted)), ref_template="#/components/schemas/{model}"
+    )
+    paths: dict[str, dict[str, Any]] = {}
+    for e in endpoints:
+        op: dict[str, Any] = {
+            "operationId": e.handler.__name__,
+            "summary": e.summary,
+            "tags": [e.tag],
+            "parameters": [
+                {"name": p, "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+                for p in e.path_params
+            ]
+            + (_query_parameters(e.query) if e.query else []),
+            "responses": _problem_responses(e),
+        }
+        if not e.public:
+            op["security"] = [{"bearer": []}]
+        if e.body is not None:
+            op["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": keymap[(e.body, "validation")]}},
+            }
+        if e.response is not None:
+            content = {"application/json": {"schema": keymap[(e.response, "serialization")]}}
+            op["responses"][str(e.status)] = {"description": "OK", "content": content}
+        else:
+            op["responses"][str(e.status if e.status != 200 else 204)] = {"description": "Done"}
+        paths.setdefault(e.path, {})[e.method.lower()] = op
+    schemas = dict(defs.get("$defs", {}))
+    schemas["Problem"] = _PROBLEM_SCHEMA
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": version},
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }

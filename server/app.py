@@ -1,0 +1,113 @@
+"""Builds the aiohttp application: config, database, Socket.IO, routes and static files."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import socketio
+from aiohttp import web
+
+from server import __version__
+from server.api import CONFIG, DATABASE, PASSWORDS, Api, add_routes, build_openapi
+from server.auth import Handler, Principal, make_auth_middleware
+from server.config import Config
+from server.db import Database
+from server.directory import service as directory_service
+from server.directory.routes import api as directory_api
+from server.errors import error_middleware
+from server.migrate import check_schema
+from server.proposals.routes import api as proposals_api
+from server.sessions.routes import api as sessions_api
+from server.system_routes import api as system_api
+
+APIS: tuple[Api, ...] = (system_api, directory_api, proposals_api, sessions_api)
+SIO = web.AppKey("sio", socketio.AsyncServer)
+
+
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI document of every route."""
+    return build_openapi(APIS, title="xieshang API", version=__version__)
+
+
+def _database_ctx(config: Config) -> Any:
+    async def database_ctx(app: web.Application) -> AsyncIterator[None]:
+        database = Database.from_url(config.db_url)
+        try:
+            await check_schema(database.engine, f" --db {config.db_url}")
+            app[DATABASE] = database
+            yield
+        finally:
+            await database.close()
+
+    return database_ctx
+
+
+def _socketio(config: Config) -> socketio.AsyncServer:
+    manager = socketio.AsyncRedisManager(config.redis_url) if config.redis_url else None
+    return socketio.AsyncServer(
+        async_mode="aiohttp",
+        client_manager=manager,
+        cors_allowed_origins=[config.public_url],
+        max_http_buffer_size=64 * 1024,
+    )
+
+
+@web.middleware
+async def _security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    response = await handler(request)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if request.path.startswith("/api/"):
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def _api_only(middleware: Any) -> Any:
+    @web.middleware
+    async def only_api(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if not request.path.startswith("/api/"):
+            return await handler(request)
+        result: web.StreamResponse = await middleware(request, handler)
+        return result
+
+    return only_api
+
+
+def _static_routes(app: web.Application, config: Config) -> None:
+    index = config.web_dir / "index.html"
+    if not index.is_file():
+        return
+
+    async def home(_request: web.Request) -> web.FileResponse:
+        return web.FileResponse(index)
+
+    app.router.add_get("/", home)
+    app.router.add_static("/web/", config.web_dir, follow_symlinks=False)
+
+
+def create_app(config: Config) -> web.Application:
+    """The whole server as an aiohttp application (not yet listening)."""
+
+    async def resolve(token: str) -> Principal | None:
+        return await directory_service.principal_for_token(app[DATABASE], token)
+
+    app = web.Application(
+        client_max_size=config.max_body_bytes,
+        middlewares=[_security_headers, _api_only(error_middleware), _api_only(make_auth_middleware(resolve))],
+    )
+    app[CONFIG] = config
+    app[PASSWORDS] = config.passwords()
+    app.cleanup_ctx.append(_database_ctx(config))
+    sio = _socketio(config)
+    sio.attach(app)
+    app[SIO] = sio
+    add_routes(app, APIS)
+    document = openapi_document()
+
+    async def openapi(_request: web.Request) -> web.Response:
+        return web.json_response(document)
+
+    app.router.add_get("/api/openapi.json", openapi)
+    _static_routes(app, config)
+    return app

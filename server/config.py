@@ -1,0 +1,133 @@
+"""One settings object, built once from the environment and CLI flags.
+
+Nothing else in the server reads ``os.environ``: components get their values through
+their constructors. Every setting has an environment variable; a bad value fails at start
+with a message that names the variable.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from server.auth import Passwords
+
+DEFAULT_DB_URL = "sqlite+aiosqlite:///var/xieshang.db"
+
+
+class ConfigError(ValueError):
+    """A setting has a value the server cannot use; the message names the setting."""
+
+
+def _int(name: str, raw: str, low: int, high: int) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _timezone(name: str, raw: str) -> str:
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{name} must be an IANA time zone like Asia/Shanghai, got {raw!r}") from None
+    return raw
+
+
+def _db_url(name: str, raw: str) -> str:
+    if not raw.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+        raise ConfigError(
+            f"{name} must start with sqlite+aiosqlite:// or postgresql+asyncpg://, got {raw!r}"
+        )
+    return raw
+
+
+def _optional(raw: str) -> str | None:
+    return raw or None
+
+
+def _log_level(name: str, raw: str) -> str:
+    level = raw.upper()
+    if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise ConfigError(f"{name} must be one of DEBUG, INFO, WARNING, ERROR, got {raw!r}")
+    return level
+
+
+# field name -> (environment variable, parser, description for the README table)
+_ENV: dict[str, tuple[str, Callable[[str, str], Any], str]] = {
+    "db_url": ("XIESHANG_DB", _db_url, "database URL (SQLite or PostgreSQL, async drivers)"),
+    "host": ("XIESHANG_HOST", lambda _n, v: v, "address to listen on"),
+    "port": ("XIESHANG_PORT", lambda n, v: _int(n, v, 1, 65535), "port to listen on"),
+    "public_url": ("XIESHANG_PUBLIC_URL", lambda _n, v: v.rstrip("/"), "URL people use to reach the server (links in invites)"),
+    "redis_url": ("XIESHANG_REDIS_URL", lambda _n, v: _optional(v), "Redis URL for several server processes (Socket.IO broadcast)"),
+    "token_ttl_hours": ("XIESHANG_TOKEN_TTL_HOURS", lambda n, v: _int(n, v, 1, 24 * 90), "hours a login token stays valid"),
+    "max_body_bytes": ("XIESHANG_MAX_BODY_BYTES", lambda n, v: _int(n, v, 1024, 100 * 2**20), "largest accepted request body"),
+    "timezone": ("XIESHANG_TIMEZONE", _timezone, "default time zone of new sessions"),
+    "log_level": ("XIESHANG_LOG_LEVEL", _log_level, "DEBUG, INFO, WARNING or ERROR"),
+    "argon2_time_cost": ("XIESHANG_ARGON2_TIME_COST", lambda n, v: _int(n, v, 1, 20), "argon2id passes per password hash"),
+    "argon2_memory_kib": ("XIESHANG_ARGON2_MEMORY_KIB", lambda n, v: _int(n, v, 8, 2**21), "argon2id memory per password hash, KiB"),
+    "web_dir": ("XIESHANG_WEB_DIR", lambda _n, v: Path(v), "folder of the static web front end"),
+}
+
+
+def _default_web_dir() -> Path:
+    return Path(__file__).resolve().parent.parent / "web"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Config:
+    """Every setting of a running server; build it with :meth:`from_env`."""
+
+    db_url: str = DEFAULT_DB_URL
+    host: str = "127.0.0.1"
+    port: int = 8080
+    public_url: str = "http://127.0.0.1:8080"
+    redis_url: str | None = None
+    token_ttl_hours: int = 12
+    max_body_bytes: int = 2**20
+    timezone: str = "Asia/Shanghai"
+    log_level: str = "INFO"
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
+    web_dir: Path = dataclasses.field(default_factory=_default_web_dir)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Config:
+        """Read ``XIESHANG_*`` variables, then apply explicit overrides (CLI flags)."""
+        source = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for field, (var, parse, _help) in _ENV.items():
+            raw = source.get(var)
+            if raw is not None and raw != "":
+                values[field] = parse(var, raw)
+        for field, value in overrides.items():
+            if value is None:
+                continue
+            var, parse, _help = _ENV[field]
+            values[field] = parse(f"--{field.replace('_', '-')}", str(value))
+        return cls(**values)
+
+    def passwords(self) -> Passwords:
+        """The password hasher these settings describe."""
+        return Passwords(time_cost=self.argon2_time_cost, memory_kib=self.argon2_memory_kib)
+
+    def with_changes(self, **changes: Any) -> Config:
+        """A copy with some settings replaced (tests and the CLI use this)."""
+        return dataclasses.replace(self, **changes)
+
+
+def settings_table() -> list[tuple[str, str, str]]:
+    """(variable, default, meaning) rows, for the README and ``xieshang --help``."""
+    defaults = Config()
+    return [
+        (var, str(getattr(defaults, field)), help_text)
+        for field, (var, _parse, help_text) in _ENV.items()
+    ]

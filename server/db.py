@@ -1,0 +1,129 @@
+"""SQLAlchemy engine, session factory and the column types every feature shares.
+
+SQLite (embedded, the default) and PostgreSQL run the same code. Instants are stored in UTC
+and always come back timezone-aware.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from enum import StrEnum
+
+from sqlalchemy import DateTime, Enum, MetaData, event
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every table."""
+
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """An instant: refuses naive datetimes, stores UTC, returns aware UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("naive datetime given for a UTC column")
+        utc = value.astimezone(dt.UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+def enum_column(enum: type[StrEnum], name: str) -> Enum:
+    """A string column limited to an enum's values (a portable CHECK constraint)."""
+    return Enum(
+        enum,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=24,
+        values_callable=lambda members: [m.value for m in members],
+    )
+
+
+def utcnow() -> dt.datetime:
+    """The current instant; only shells call this, pure code takes ``now`` as a parameter."""
+    return dt.datetime.now(dt.UTC)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def ensure_sqlite_folder(url: str) -> None:
+    """Create the folder of an SQLite file database so a fresh checkout just works."""
+    prefix = "sqlite+aiosqlite:///"
+    if url.startswith(prefix) and ":memory:" not in url:
+        Path(url.removeprefix(prefix).split("?")[0]).parent.mkdir(parents=True, exist_ok=True)
+
+
+def make_engine(url: str) -> AsyncEngine:
+    """An async engine with the settings each backend needs."""
+    ensure_sqlite_folder(url)
+    engine = create_async_engine(url, pool_pre_ping=not url.startswith("sqlite"))
+    if engine.dialect.name == "sqlite":
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+class Database:
+    """The engine plus a session factory; services open transactions through it."""
+
+    def __init__(self, *, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False, autoflush=True)
+
+    @classmethod
+    def from_url(cls, url: str) -> Database:
+        """Connect lazily to ``url``."""
+        return cls(engine=make_engine(url))
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A unit of work: committed on success, rolled back on any error."""
+        async with self._sessions() as db, db.begin():
+            yield db
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A read-only unit of work (rolled back at the end)."""
+        async with self._sessions() as db:
+            yield db
+
+    async def close(self) -> None:
+        """Release every pooled connection."""
+        await self.engine.dispose()

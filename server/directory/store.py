@@ -1,0 +1,143 @@
+"""SQL for the directory. Takes a ``db`` session; never commits."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.auth import Role
+from server.directory.models import Person, Token, Unit, Venue, unit_contacts
+
+
+def like_pattern(text: str) -> str:
+    """A LIKE pattern matching ``text`` anywhere, with wildcards in it taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+async def person_by_id(db: AsyncSession, person_id: int) -> Person | None:
+    return await db.get(Person, person_id)
+
+
+async def person_by_username(db: AsyncSession, username: str) -> Person | None:
+    return (await db.execute(select(Person).where(Person.username == username))).scalar_one_or_none()
+
+
+async def people_by_ids(db: AsyncSession, ids: Sequence[int]) -> dict[int, Person]:
+    if not ids:
+        return {}
+    rows = await db.execute(select(Person).where(Person.id.in_(set(ids))))
+    return {p.id: p for p in rows.scalars()}
+
+
+async def list_people(
+    db: AsyncSession, *, role: Role | None, unit_id: int | None, q: str | None
+) -> Sequence[Person]:
+    stmt = select(Person).order_by(Person.id)
+    if role is not None:
+        stmt = stmt.where(Person.role == role)
+    if unit_id is not None:
+        stmt = stmt.where(Person.unit_id == unit_id)
+    if q:
+        pattern = like_pattern(q)
+        stmt = stmt.where(
+            or_(Person.name.like(pattern, escape="\\"), Person.username.like(pattern, escape="\\"))
+        )
+    return (await db.execute(stmt)).scalars().all()
+
+
+async def count_people(db: AsyncSession) -> int:
+    return int((await db.execute(select(func.count()).select_from(Person))).scalar_one())
+
+
+async def add(db: AsyncSession, row: object) -> None:
+    """Insert a row and flush so its id is known."""
+    db.add(row)
+    await db.flush()
+
+
+async def unit_by_id(db: AsyncSession, unit_id: int) -> Unit | None:
+    return await db.get(Unit, unit_id)
+
+
+async def unit_by_name(db: AsyncSession, name: str) -> Unit | None:
+    return (await db.execute(select(Unit).where(Unit.name == name))).scalar_one_or_none()
+
+
+async def units_by_ids(db: AsyncSession, ids: Sequence[int]) -> dict[int, Unit]:
+    if not ids:
+        return {}
+    rows = await db.execute(select(Unit).where(Unit.id.in_(set(ids))))
+    return {u.id: u for u in rows.scalars()}
+
+
+async def list_units(db: AsyncSession) -> Sequence[Unit]:
+    return (await db.execute(select(Unit).order_by(Unit.name))).scalars().all()
+
+
+async def set_unit_contacts(db: AsyncSession, unit_id: int, person_ids: Sequence[int]) -> None:
+    await db.execute(unit_contacts.delete().where(unit_contacts.c.unit_id == unit_id))
+    if person_ids:
+        await db.execute(
+            unit_contacts.insert(), [{"unit_id": unit_id, "person_id": p} for p in person_ids]
+        )
+
+
+async def contacts_of_units(db: AsyncSession, unit_ids: Sequence[int]) -> dict[int, list[Person]]:
+    result: dict[int, list[Person]] = {u: [] for u in unit_ids}
+    if not unit_ids:
+        return result
+    rows = await db.execute(
+        select(unit_contacts.c.unit_id, Person)
+        .join(Person, Person.id == unit_contacts.c.person_id)
+        .where(unit_contacts.c.unit_id.in_(unit_ids))
+        .order_by(Person.id)
+    )
+    for unit_id, person in rows.tuples():
+        result[unit_id].append(person)
+    return result
+
+
+async def venue_by_id(db: AsyncSession, venue_id: int) -> Venue | None:
+    return await db.get(Venue, venue_id)
+
+
+async def venue_by_name(db: AsyncSession, name: str) -> Venue | None:
+    return (await db.execute(select(Venue).where(Venue.name == name))).scalar_one_or_none()
+
+
+async def list_venues(db: AsyncSession) -> Sequence[Venue]:
+    return (await db.execute(select(Venue).order_by(Venue.name))).scalars().all()
+
+
+async def live_token(db: AsyncSession, digest: str, now: dt.datetime) -> tuple[Token, Person] | None:
+    row = await db.execute(
+        select(Token, Person)
+        .join(Person, Person.id == Token.person_id)
+        .where(
+            Token.digest == digest,
+            Token.revoked_at.is_(None),
+            Token.expires_at > now,
+            Person.active.is_(True),
+        )
+    )
+    found = row.tuples().one_or_none()
+    return (found[0], found[1]) if found else None
+
+
+async def revoke_token(db: AsyncSession, digest: str, now: dt.datetime) -> int:
+    result = await db.execute(
+        update(Token).where(Token.digest == digest, Token.revoked_at.is_(None)).values(revoked_at=now)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def revoke_tokens_of(db: AsyncSession, person_id: int, now: dt.datetime) -> None:
+    await db.execute(
+        update(Token)
+        .where(Token.person_id == person_id, Token.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )

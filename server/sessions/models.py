@@ -1,0 +1,138 @@
+"""Tables of consultation sessions: the session, its proposals, participants and agenda."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+from sqlalchemy import Column, ForeignKey, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from server.db import Base, UTCDateTime, enum_column
+
+
+class Kind(StrEnum):
+    """What sort of consultation a session is."""
+
+    HANDLING = "handling"  # 办理协商
+    QUARTERLY_TALK = "quarterly_talk"  # 季谈会
+    LIVELIHOOD_HALL = "livelihood_hall"  # 民生议政厅
+    MICRO = "micro"  # 微协商
+
+
+class Mode(StrEnum):
+    """Where participants are: 面对面 / 屏对屏 / 混合."""
+
+    IN_PERSON = "in_person"
+    REMOTE = "remote"
+    HYBRID = "hybrid"
+
+
+class Stage(StrEnum):
+    """Consultation stage of a handling session: 办前 / 办中 / 办后."""
+
+    BEFORE = "before"
+    DURING = "during"
+    AFTER = "after"
+
+
+class Visibility(StrEnum):
+    """Public sessions can be seen and joined by guests."""
+
+    PRIVATE = "private"
+    PUBLIC = "public"
+
+
+class SessionStatus(StrEnum):
+    """Where a session is in its life."""
+
+    SCHEDULED = "scheduled"
+    LIVE = "live"
+    ENDED = "ended"
+    CANCELLED = "cancelled"
+
+
+class ParticipantRole(StrEnum):
+    """The part a person plays in one session."""
+
+    HOST = "host"
+    PROPOSER = "proposer"
+    UNIT = "unit"
+    LEADER = "leader"
+    MEMBER = "member"
+    GUEST = "guest"
+
+
+class Attendance(StrEnum):
+    """How a participant attends."""
+
+    IN_PERSON = "in_person"
+    REMOTE = "remote"
+
+
+class Rsvp(StrEnum):
+    """A participant's answer to the invitation (iCalendar PARTSTAT)."""
+
+    NEEDS_ACTION = "needs_action"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    TENTATIVE = "tentative"
+
+
+class Session(Base):
+    """A consultation session (not a database session: that one is called ``db``)."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[Kind] = mapped_column(enum_column(Kind, "kind"), index=True)
+    mode: Mapped[Mode] = mapped_column(enum_column(Mode, "mode"))
+    title: Mapped[str] = mapped_column(String(200))
+    topic: Mapped[str | None] = mapped_column(Text)
+    starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    ends_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    timezone: Mapped[str] = mapped_column(String(64))
+    venue_id: Mapped[int | None] = mapped_column(ForeignKey("venues.id"), index=True)
+    stage: Mapped[Stage | None] = mapped_column(enum_column(Stage, "stage"))
+    visibility: Mapped[Visibility] = mapped_column(enum_column(Visibility, "visibility"))
+    status: Mapped[SessionStatus] = mapped_column(enum_column(SessionStatus, "session_status"))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+session_proposals = Table(
+    "session_proposals",
+    Base.metadata,
+    Column("session_id", Integer, ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True),
+    Column("proposal_id", Integer, ForeignKey("proposals.id"), primary_key=True, index=True),
+)
+
+
+class Participant(Base):
+    """A person's place in a session."""
+
+    __tablename__ = "participants"
+    __table_args__ = (UniqueConstraint("session_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    role: Mapped[ParticipantRole] = mapped_column(enum_column(ParticipantRole, "participant_role"))
+    attendance: Mapped[Attendance] = mapped_column(enum_column(Attendance, "attendance"))
+    rsvp: Mapped[Rsvp] = mapped_column(enum_column(Rsvp, "rsvp"))
+    rsvp_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class AgendaItem(Base):
+    """One ordered item of a session's agenda."""
+
+    __tablename__ = "agenda_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200))
+    proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposals.id"))
+    presenter_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    planned_minutes: Mapped[int | None] = mapped_column(Integer)

@@ -1,0 +1,233 @@
+"""Request and response shapes of the session API, with the rules a session must keep."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints, model_validator
+
+from server.api import FieldProblem, OutShape, QueryShape, Shape
+from server.directory.schemas import Id
+from server.sessions.models import (
+    Attendance,
+    Kind,
+    Mode,
+    ParticipantRole,
+    Rsvp,
+    SessionStatus,
+    Stage,
+    Visibility,
+)
+
+MAX_DURATION = dt.timedelta(hours=24)
+Title = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Topic = Annotated[str, StringConstraints(max_length=2000)]
+
+
+def check_timezone(name: str) -> str:
+    """An IANA zone name, or a ValueError a person can act on."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r}; use an IANA name like Asia/Shanghai") from None
+    return name
+
+
+TimeZoneName = Annotated[
+    str, StringConstraints(min_length=1, max_length=64), AfterValidator(check_timezone)
+]
+
+
+class ParticipantIn(Shape):
+    """A person invited to a session, with their role and how they attend."""
+
+    person_id: Id
+    role: ParticipantRole
+    attendance: Attendance | None = None
+
+
+class AgendaItemIn(Shape):
+    """One agenda item."""
+
+    title: Title
+    proposal_id: Id | None = None
+    presenter_id: Id | None = None
+    planned_minutes: Annotated[int, Field(ge=1, le=600)] | None = None
+
+
+class SessionSpec(Shape):
+    """Everything that describes a session, checked as a whole."""
+
+    kind: Kind
+    mode: Mode
+    title: Title
+    topic: Topic | None = None
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    timezone: TimeZoneName | None = None
+    venue_id: Id | None = None
+    proposal_ids: Annotated[list[Id], Field(max_length=50)] = []
+    stage: Stage | None = None
+    visibility: Visibility = Visibility.PRIVATE
+    participants: Annotated[list[ParticipantIn], Field(max_length=500)] = []
+    agenda: Annotated[list[AgendaItemIn], Field(max_length=100)] = []
+
+    @model_validator(mode="after")
+    def _rules(self) -> SessionSpec:
+        for rule in (_times, _venue, _stage, _participants, _agenda):
+            rule(self)
+        return self
+
+
+def _times(spec: SessionSpec) -> None:
+    if spec.ends_at <= spec.starts_at:
+        raise FieldProblem("ends_at", "must be after starts_at")
+    if spec.ends_at - spec.starts_at > MAX_DURATION:
+        raise FieldProblem("ends_at", "a session lasts at most 24 hours; split longer events")
+
+
+def _venue(spec: SessionSpec) -> None:
+    if spec.mode is not Mode.REMOTE and spec.venue_id is None:
+        raise FieldProblem("venue_id", f"required for a {spec.mode} session (only remote ones have none)")
+
+
+def _stage(spec: SessionSpec) -> None:
+    if spec.kind is Kind.HANDLING and spec.stage is None:
+        raise FieldProblem("stage", "before, during or after is required for a handling consultation")
+    if spec.kind is not Kind.HANDLING and spec.stage is not None:
+        raise FieldProblem("stage", "applies only to handling consultations; leave it out")
+
+
+def _participants(spec: SessionSpec) -> None:
+    seen: set[int] = set()
+    for i, p in enumerate(spec.participants):
+        if p.person_id in seen:
+            raise FieldProblem(f"participants.{i}.person_id", f"person {p.person_id} is listed twice")
+        seen.add(p.person_id)
+        if spec.mode is Mode.REMOTE and p.attendance is Attendance.IN_PERSON:
+            raise FieldProblem(f"participants.{i}.attendance", "a remote session has no in-person attendance")
+        if spec.mode is Mode.IN_PERSON and p.attendance is Attendance.REMOTE:
+            raise FieldProblem(f"participants.{i}.attendance", "use mode hybrid to let someone attend remotely")
+    if len(set(spec.proposal_ids)) != len(spec.proposal_ids):
+        raise FieldProblem("proposal_ids", "lists the same proposal twice")
+
+
+def _agenda(spec: SessionSpec) -> None:
+    people = {p.person_id for p in spec.participants}
+    for i, item in enumerate(spec.agenda):
+        if item.proposal_id is not None and item.proposal_id not in spec.proposal_ids:
+            raise FieldProblem(
+                f"agenda.{i}.proposal_id", f"proposal {item.proposal_id} is not in proposal_ids; link it first"
+            )
+        if item.presenter_id is not None and item.presenter_id not in people:
+            raise FieldProblem(f"agenda.{i}.presenter_id", f"person {item.presenter_id} is not a participant")
+
+
+class SessionCreate(SessionSpec):
+    """A new session. Without a ``host`` participant, the creator becomes the host."""
+
+
+class SessionPatch(Shape):
+    """Fields to change; lists (participants, agenda, proposal_ids) are replaced whole."""
+
+    kind: Kind | None = None
+    mode: Mode | None = None
+    title: Title | None = None
+    topic: Topic | None = None
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = None
+    timezone: TimeZoneName | None = None
+    venue_id: Id | None = None
+    proposal_ids: Annotated[list[Id], Field(max_length=50)] | None = None
+    stage: Stage | None = None
+    visibility: Visibility | None = None
+    participants: Annotated[list[ParticipantIn], Field(max_length=500)] | None = None
+    agenda: Annotated[list[AgendaItemIn], Field(max_length=100)] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _status_has_its_own_routes(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "status" in data:
+            raise FieldProblem("status", "cannot be patched; sessions start and end in their room")
+        return data
+
+    @model_validator(mode="after")
+    def _required_stay_set(self) -> SessionPatch:
+        for name in ("kind", "mode", "title", "starts_at", "ends_at", "timezone", "visibility"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise FieldProblem(name, "cannot be null")
+        return self
+
+
+class SessionQuery(QueryShape):
+    """Filters for the session list; ``from``/``to`` select sessions overlapping that window."""
+
+    from_: AwareDatetime | None = Field(default=None, alias="from")
+    to: AwareDatetime | None = None
+    person_id: Id | None = None
+    proposal_id: Id | None = None
+    kind: Kind | None = None
+    status: SessionStatus | None = None
+    limit: Annotated[int, Field(ge=1, le=500)] = 100
+    offset: Annotated[int, Field(ge=0, le=10_000_000)] = 0
+
+    @model_validator(mode="after")
+    def _window(self) -> SessionQuery:
+        if self.from_ and self.to and self.to <= self.from_:
+            raise FieldProblem("to", "must be after from")
+        return self
+
+
+class ParticipantOut(OutShape):
+    """A participant with their name and answer."""
+
+    person_id: int
+    name: str
+    role: ParticipantRole
+    attendance: Attendance
+    rsvp: Rsvp
+
+
+class AgendaItemOut(OutShape):
+    """One agenda item."""
+
+    id: int
+    position: int
+    title: str
+    proposal_id: int | None
+    presenter_id: int | None
+    planned_minutes: int | None
+
+
+class SessionOut(OutShape):
+    """A session with its proposals, participants and agenda; times in UTC."""
+
+    id: int
+    kind: Kind
+    mode: Mode
+    title: str
+    topic: str | None
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    timezone: str
+    venue_id: int | None
+    proposal_ids: list[int]
+    stage: Stage | None
+    visibility: Visibility
+    status: SessionStatus
+    participants: list[ParticipantOut]
+    agenda: list[AgendaItemOut]
+    created_by_id: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class SessionList(OutShape):
+    """A page of sessions by start time."""
+
+    items: list[SessionOut]
+    total: int
+    limit: int
+    offset: int

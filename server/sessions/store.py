@@ -1,0 +1,160 @@
+"""SQL for sessions. Takes a ``db`` session; never commits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, exists, func, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.auth import Principal, Role
+from server.directory.models import Person
+from server.proposals.models import Proposal, proposal_co_units
+from server.sessions.models import (
+    AgendaItem,
+    Participant,
+    Session,
+    Visibility,
+    session_proposals,
+)
+
+
+def _has_participant(person_id: int) -> ColumnElement[bool]:
+    return exists().where(Participant.session_id == Session.id, Participant.person_id == person_id)
+
+
+def _concerns_unit(unit_id: int) -> ColumnElement[bool]:
+    co = exists().where(
+        proposal_co_units.c.proposal_id == session_proposals.c.proposal_id,
+        proposal_co_units.c.unit_id == unit_id,
+    )
+    lead = exists().where(
+        Proposal.id == session_proposals.c.proposal_id, Proposal.lead_unit_id == unit_id
+    )
+    return exists().where(session_proposals.c.session_id == Session.id, or_(lead, co))
+
+
+def visible_to(actor: Principal) -> ColumnElement[bool]:
+    """Sessions ``actor`` may read: public ones, their own, and (units) their proposals'."""
+    if actor.reads_everything:
+        return true()
+    clauses = [Session.visibility == Visibility.PUBLIC, _has_participant(actor.id)]
+    if actor.role is Role.UNIT and actor.unit_id is not None:
+        clauses.append(_concerns_unit(actor.unit_id))
+    return or_(*clauses)
+
+
+async def by_id(db: AsyncSession, session_id: int, *, lock: bool = False) -> Session | None:
+    stmt = select(Session).where(Session.id == session_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    return (await db.execute(stmt)).scalar_one_or_none()
+
+
+async def is_visible(db: AsyncSession, session_id: int, actor: Principal) -> bool:
+    stmt = select(Session.id).where(Session.id == session_id, visible_to(actor))
+    return (await db.execute(stmt)).first() is not None
+
+
+async def search(
+    db: AsyncSession, actor: Principal, filters: dict[str, Any], limit: int, offset: int
+) -> tuple[Sequence[Session], int]:
+    conditions = [visible_to(actor)]
+    if filters.get("from_") is not None:
+        conditions.append(Session.ends_at > filters["from_"])
+    if filters.get("to") is not None:
+        conditions.append(Session.starts_at < filters["to"])
+    if filters.get("person_id") is not None:
+        conditions.append(_has_participant(filters["person_id"]))
+    if filters.get("proposal_id") is not None:
+        conditions.append(
+            exists().where(
+                session_proposals.c.session_id == Session.id,
+                session_proposals.c.proposal_id == filters["proposal_id"],
+            )
+        )
+    for name in ("kind", "status"):
+        if filters.get(name) is not None:
+            conditions.append(getattr(Session, name) == filters[name])
+    count = select(func.count()).select_from(Session).where(*conditions)
+    total = int((await db.execute(count)).scalar_one())
+    stmt = (
+        select(Session).where(*conditions).order_by(Session.starts_at, Session.id).limit(limit).offset(offset)
+    )
+    return (await db.execute(stmt)).scalars().all(), total
+
+
+async def participants_of(db: AsyncSession, ids: Sequence[int]) -> dict[int, list[tuple[Participant, str]]]:
+    result: dict[int, list[tuple[Participant, str]]] = {i: [] for i in ids}
+    rows = await db.execute(
+        select(Participant, Person.name)
+        .join(Person, Person.id == Participant.person_id)
+        .where(Participant.session_id.in_(ids))
+        .order_by(Participant.id)
+    )
+    for participant, name in rows.tuples():
+        result[participant.session_id].append((participant, name))
+    return result
+
+
+async def agenda_of(db: AsyncSession, ids: Sequence[int]) -> dict[int, list[AgendaItem]]:
+    result: dict[int, list[AgendaItem]] = {i: [] for i in ids}
+    rows = await db.execute(
+        select(AgendaItem).where(AgendaItem.session_id.in_(ids)).order_by(AgendaItem.position)
+    )
+    for item in rows.scalars():
+        result[item.session_id].append(item)
+    return result
+
+
+async def proposal_ids_of(db: AsyncSession, ids: Sequence[int]) -> dict[int, list[int]]:
+    result: dict[int, list[int]] = {i: [] for i in ids}
+    rows = await db.execute(
+        select(session_proposals.c.session_id, session_proposals.c.proposal_id)
+        .where(session_proposals.c.session_id.in_(ids))
+        .order_by(session_proposals.c.proposal_id)
+    )
+    for session_id, proposal_id in rows.tuples():
+        result[session_id].append(proposal_id)
+    return result
+
+
+async def set_proposals(db: AsyncSession, session_id: int, proposal_ids: Sequence[int]) -> None:
+    await db.execute(session_proposals.delete().where(session_proposals.c.session_id == session_id))
+    if proposal_ids:
+        await db.execute(
+            session_proposals.insert(),
+            [{"session_id": session_id, "proposal_id": p} for p in proposal_ids],
+        )
+
+
+async def replace_participants(db: AsyncSession, session_id: int, rows: Sequence[Participant]) -> None:
+    """Replace the participant list, keeping the RSVP of people who stay."""
+    old = {p.person_id: p for p in (await db.execute(
+        select(Participant).where(Participant.session_id == session_id))).scalars()}
+    keep = {row.person_id for row in rows}
+    for person_id, participant in old.items():
+        if person_id not in keep:
+            await db.delete(participant)
+    for row in rows:
+        current = old.get(row.person_id)
+        if current is None:
+            db.add(row)
+        else:
+            current.role, current.attendance = row.role, row.attendance
+    await db.flush()
+
+
+async def replace_agenda(db: AsyncSession, session_id: int, items: Sequence[AgendaItem]) -> None:
+    old = (await db.execute(select(AgendaItem).where(AgendaItem.session_id == session_id))).scalars()
+    for item in old:
+        await db.delete(item)
+    await db.flush()
+    db.add_all(items)
+    await db.flush()
+
+
+async def add(db: AsyncSession, row: object) -> None:
+    db.add(row)
+    await db.flush()
