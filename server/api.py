@@ -15,7 +15,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, ValidationError
+import datetime as dt
+from typing import Annotated
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Strict,
+    ValidationError,
+)
 from pydantic.json_schema import models_json_schema
 
 from server.auth import Passwords, Principal, principal_of
@@ -28,6 +39,20 @@ CONFIG = web.AppKey("config", Config)
 PASSWORDS = web.AppKey("passwords", Passwords)
 
 MAX_ID = 2**63 - 1
+
+
+def _iso_text(value: object) -> object:
+    if isinstance(value, str | dt.datetime):
+        return value
+    raise ValueError("give the time as ISO 8601 text with an offset, like 2026-12-01T09:30:00+08:00")
+
+
+def _to_utc(value: dt.datetime) -> dt.datetime:
+    return value.astimezone(dt.UTC)
+
+
+# An instant from a client: ISO 8601 text with an offset (naive times are refused), kept in UTC.
+Instant = Annotated[AwareDatetime, Strict(False), BeforeValidator(_iso_text), AfterValidator(_to_utc)]
 
 
 class FieldProblem(ValueError):
@@ -165,6 +190,7 @@ def _field_path(loc: tuple[int | str, ...]) -> str:
 _MESSAGES = {
     "extra_forbidden": "unknown field; remove it (see /api/openapi.json for the accepted fields)",
     "missing": "this field is required",
+    "timezone_aware": "give the time with an offset, like 2026-12-01T09:30:00+08:00",
 }
 
 

@@ -113,7 +113,7 @@ async def _user_add(config: Config, args: argparse.Namespace) -> None:
         body = PersonCreate.model_validate({
             "username": args.username, "name": args.name, "role": args.role, "unit_id": args.unit,
             "email": args.email, "phone": args.phone, "password": password,
-        })
+        }, strict=False)
     except ValidationError as exc:
         raise validation_problem(exc, "account") from None
     database = await _with_database(config)

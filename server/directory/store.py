@@ -96,7 +96,7 @@ async def contacts_of_units(db: AsyncSession, unit_ids: Sequence[int]) -> dict[i
         .where(unit_contacts.c.unit_id.in_(unit_ids))
         .order_by(Person.id)
     )
-    for unit_id, person in rows.tuples():
+    for unit_id, person in rows:
         result[unit_id].append(person)
     return result
 
@@ -124,7 +124,7 @@ async def live_token(db: AsyncSession, digest: str, now: dt.datetime) -> tuple[T
             Person.active.is_(True),
         )
     )
-    found = row.tuples().one_or_none()
+    found = row.one_or_none()
     return (found[0], found[1]) if found else None
 
 

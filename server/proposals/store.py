@@ -110,7 +110,7 @@ async def proposers_of(db: AsyncSession, ids: Sequence[int]) -> dict[int, list[P
         .where(proposal_proposers.c.proposal_id.in_(ids))
         .order_by(proposal_proposers.c.position)
     )
-    for proposal_id, person in rows.tuples():
+    for proposal_id, person in rows:
         result[proposal_id].append(person)
     return result
 
@@ -122,7 +122,7 @@ async def co_units_of(db: AsyncSession, ids: Sequence[int]) -> dict[int, list[in
         .where(proposal_co_units.c.proposal_id.in_(ids))
         .order_by(proposal_co_units.c.unit_id)
     )
-    for proposal_id, unit_id in rows.tuples():
+    for proposal_id, unit_id in rows:
         result[proposal_id].append(unit_id)
     return result
 
@@ -134,7 +134,7 @@ async def bundled_under(db: AsyncSession, ids: Sequence[int]) -> dict[int, list[
         .where(Proposal.bundle_lead_id.in_(ids))
         .order_by(Proposal.number)
     )
-    for lead_id, proposal_id in rows.tuples():
+    for lead_id, proposal_id in rows:
         if lead_id is not None:
             result[lead_id].append(proposal_id)
     return result

@@ -6,9 +6,9 @@ import datetime as dt
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
-from server.api import FieldProblem, OutShape, QueryShape, Shape
+from server.api import FieldProblem, Instant, OutShape, QueryShape, Shape
 from server.directory.schemas import Id
 from server.sessions.models import (
     Attendance,
@@ -64,8 +64,8 @@ class SessionSpec(Shape):
     mode: Mode
     title: Title
     topic: Topic | None = None
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    starts_at: Instant
+    ends_at: Instant
     timezone: TimeZoneName | None = None
     venue_id: Id | None = None
     proposal_ids: Annotated[list[Id], Field(max_length=50)] = []
@@ -136,8 +136,8 @@ class SessionPatch(Shape):
     mode: Mode | None = None
     title: Title | None = None
     topic: Topic | None = None
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
+    starts_at: Instant | None = None
+    ends_at: Instant | None = None
     timezone: TimeZoneName | None = None
     venue_id: Id | None = None
     proposal_ids: Annotated[list[Id], Field(max_length=50)] | None = None
@@ -164,8 +164,8 @@ class SessionPatch(Shape):
 class SessionQuery(QueryShape):
     """Filters for the session list; ``from``/``to`` select sessions overlapping that window."""
 
-    from_: AwareDatetime | None = Field(default=None, alias="from")
-    to: AwareDatetime | None = None
+    from_: Instant | None = Field(default=None, alias="from")
+    to: Instant | None = None
     person_id: Id | None = None
     proposal_id: Id | None = None
     kind: Kind | None = None

@@ -93,7 +93,7 @@ async def participants_of(db: AsyncSession, ids: Sequence[int]) -> dict[int, lis
         .where(Participant.session_id.in_(ids))
         .order_by(Participant.id)
     )
-    for participant, name in rows.tuples():
+    for participant, name in rows:
         result[participant.session_id].append((participant, name))
     return result
 
@@ -115,7 +115,7 @@ async def proposal_ids_of(db: AsyncSession, ids: Sequence[int]) -> dict[int, lis
         .where(session_proposals.c.session_id.in_(ids))
         .order_by(session_proposals.c.proposal_id)
     )
-    for session_id, proposal_id in rows.tuples():
+    for session_id, proposal_id in rows:
         result[session_id].append(proposal_id)
     return result
 
