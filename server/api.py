@@ -8,16 +8,14 @@ fields refused), calls the handler, and serialises the answer; the same declarat
 
 from __future__ import annotations
 
+import datetime as dt
 import inspect
 import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 from aiohttp import web
-import datetime as dt
-from typing import Annotated
-
 from pydantic import (
     AfterValidator,
     AwareDatetime,
@@ -27,7 +25,6 @@ from pydantic import (
     Strict,
     ValidationError,
 )
-from pydantic.json_schema import models_json_schema
 
 from server.auth import Passwords, Principal, principal_of
 from server.config import Config
@@ -44,15 +41,31 @@ MAX_ID = 2**63 - 1
 def _iso_text(value: object) -> object:
     if isinstance(value, str | dt.datetime):
         return value
-    raise ValueError("give the time as ISO 8601 text with an offset, like 2026-12-01T09:30:00+08:00")
+    raise ValueError(
+        "give the time as ISO 8601 text with an offset, like 2026-12-01T09:30:00+08:00"
+    )
 
 
 def _to_utc(value: dt.datetime) -> dt.datetime:
     return value.astimezone(dt.UTC)
 
 
+def pattern(regex: str, explanation: str) -> AfterValidator:
+    """A string check whose error says in words what is expected."""
+    compiled = re.compile(regex)
+
+    def check(value: str) -> str:
+        if not compiled.fullmatch(value):
+            raise ValueError(explanation)
+        return value
+
+    return AfterValidator(check)
+
+
 # An instant from a client: ISO 8601 text with an offset (naive times are refused), kept in UTC.
-Instant = Annotated[AwareDatetime, Strict(False), BeforeValidator(_iso_text), AfterValidator(_to_utc)]
+Instant = Annotated[
+    AwareDatetime, Strict(False), BeforeValidator(_iso_text), AfterValidator(_to_utc)
+]
 
 
 class FieldProblem(ValueError):
@@ -226,9 +239,13 @@ def validation_problem(exc: ValidationError, where: str) -> Invalid:
 
 async def _parse_body(request: web.Request, model: type[BaseModel]) -> BaseModel:
     content_type = request.content_type
-    if request.body_exists and content_type not in ("application/json", "application/octet-stream") and not content_type.endswith("+json"):
+    if (
+        request.body_exists
+        and content_type not in ("application/json", "application/octet-stream")
+        and not content_type.endswith("+json")
+    ):
         raise Invalid(
-            f"Send the request body as JSON with Content-Type: application/json (got {content_type}).",
+            f"Send the body as JSON with Content-Type: application/json (got {content_type}).",
             errors=[field_error("(body)", "wrong content type", "content_type")],
         )
     raw = await request.read()
@@ -293,102 +310,3 @@ def add_routes(app: web.Application, apis: Iterable[Api]) -> None:
     for api in apis:
         for endpoint in api.endpoints:
             app.router.add_route(endpoint.method, endpoint.path, _aiohttp_handler(endpoint))
-
-
-# ---------------------------------------------------------------- OpenAPI
-
-
-_PROBLEM_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "title": "Problem",
-    "description": "RFC 9457 problem details, with a stable `code` and field `errors`.",
-    "required": ["type", "title", "status", "detail", "code"],
-    "properties": {
-        "type": {"type": "string"},
-        "title": {"type": "string"},
-        "status": {"type": "integer"},
-        "detail": {"type": "string"},
-        "code": {"type": "string"},
-        "errors": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "field": {"type": "string"},
-                    "message": {"type": "string"},
-                    "type": {"type": "string"},
-                },
-            },
-        },
-    },
-}
-
-
-def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
-    schema = model.model_json_schema(by_alias=True)
-    required = set(schema.get("required", []))
-    return [
-        {"name": name, "in": "query", "required": name in required, "schema": prop}
-        for name, prop in schema.get("properties", {}).items()
-    ]
-
-
-def _problem_responses(endpoint: Endpoint) -> dict[str, Any]:
-    ref = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
-    codes = ["400", "404"] if endpoint.path_params or endpoint.body or endpoint.query else []
-    if not endpoint.public:
-        codes = ["401", "403", *codes]
-    if endpoint.method in ("POST", "PATCH") and not endpoint.public:
-        codes.append("409")
-    return {code: {"description": "Problem", "content": ref} for code in sorted(set(codes))}
-
-
-def build_openapi(apis: Iterable[Api], *, title: str, version: str) -> dict[str, Any]:
-    """The OpenAPI 3.1 document of every declared endpoint."""
-    endpoints = [e for api in apis for e in api.endpoints]
-    wanted: list[tuple[type[BaseModel], Any]] = []
-    for e in endpoints:
-        if e.body is not None:
-            wanted.append((e.body, "validation"))
-        if e.response is not None:
-            wanted.append((e.response, "serialization"))
-    keymap, defs = models_json_schema(
-        list(dict.fromkeys(wanted)), ref_template="#/components/schemas/{model}"
-    )
-    paths: dict[str, dict[str, Any]] = {}
-    for e in endpoints:
-        op: dict[str, Any] = {
-            "operationId": e.handler.__name__,
-            "summary": e.summary,
-            "tags": [e.tag],
-            "parameters": [
-                {"name": p, "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
-                for p in e.path_params
-            ]
-            + (_query_parameters(e.query) if e.query else []),
-            "responses": _problem_responses(e),
-        }
-        if not e.public:
-            op["security"] = [{"bearer": []}]
-        if e.body is not None:
-            op["requestBody"] = {
-                "required": True,
-                "content": {"application/json": {"schema": keymap[(e.body, "validation")]}},
-            }
-        if e.response is not None:
-            content = {"application/json": {"schema": keymap[(e.response, "serialization")]}}
-            op["responses"][str(e.status)] = {"description": "OK", "content": content}
-        else:
-            op["responses"][str(e.status if e.status != 200 else 204)] = {"description": "Done"}
-        paths.setdefault(e.path, {})[e.method.lower()] = op
-    schemas = dict(defs.get("$defs", {}))
-    schemas["Problem"] = _PROBLEM_SCHEMA
-    return {
-        "openapi": "3.1.0",
-        "info": {"title": title, "version": version},
-        "paths": paths,
-        "components": {
-            "schemas": schemas,
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-        },
-    }

@@ -9,7 +9,7 @@ import socketio
 from aiohttp import web
 
 from server import __version__
-from server.api import CONFIG, DATABASE, PASSWORDS, Api, add_routes, build_openapi
+from server.api import CONFIG, DATABASE, PASSWORDS, Api, add_routes
 from server.auth import Handler, Principal, make_auth_middleware
 from server.config import Config
 from server.db import Database
@@ -17,7 +17,9 @@ from server.directory import service as directory_service
 from server.directory.routes import api as directory_api
 from server.errors import error_middleware
 from server.migrate import check_schema
+from server.openapi import build_openapi
 from server.proposals.routes import api as proposals_api
+from server.realtime import close_socketio, make_socketio
 from server.sessions.routes import api as sessions_api
 from server.system_routes import api as system_api
 
@@ -41,16 +43,6 @@ def _database_ctx(config: Config) -> Any:
             await database.close()
 
     return database_ctx
-
-
-def _socketio(config: Config) -> socketio.AsyncServer:
-    manager = socketio.AsyncRedisManager(config.redis_url) if config.redis_url else None
-    return socketio.AsyncServer(
-        async_mode="aiohttp",
-        client_manager=manager,
-        cors_allowed_origins=[config.public_url],
-        max_http_buffer_size=64 * 1024,
-    )
 
 
 @web.middleware
@@ -94,14 +86,23 @@ def create_app(config: Config) -> web.Application:
 
     app = web.Application(
         client_max_size=config.max_body_bytes,
-        middlewares=[_security_headers, _api_only(error_middleware), _api_only(make_auth_middleware(resolve))],
+        middlewares=[
+            _security_headers,
+            _api_only(error_middleware),
+            _api_only(make_auth_middleware(resolve)),
+        ],
     )
     app[CONFIG] = config
     app[PASSWORDS] = config.passwords()
     app.cleanup_ctx.append(_database_ctx(config))
-    sio = _socketio(config)
+    sio = make_socketio(config, resolve)
     sio.attach(app)
     app[SIO] = sio
+
+    async def stop_socketio(_app: web.Application) -> None:
+        await close_socketio(sio)
+
+    app.on_shutdown.append(stop_socketio)
     add_routes(app, APIS)
     document = openapi_document()
 

@@ -112,7 +112,9 @@ def bearer_token(request: web.Request) -> str | None:
     return value.strip()
 
 
-def make_auth_middleware(resolve: TokenResolver) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+def make_auth_middleware(
+    resolve: TokenResolver,
+) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
     """Middleware that puts the request's :class:`Principal` (or None) on the request."""
 
     @web.middleware
@@ -130,7 +132,9 @@ def make_auth_middleware(resolve: TokenResolver) -> Callable[[web.Request, Handl
 
 def principal_of(request: web.Request) -> Principal:
     """The signed-in person, or 401."""
-    principal = request.get(PRINCIPAL_KEY)
+    principal: Principal | None = request.get(PRINCIPAL_KEY)
     if principal is None:
-        raise Unauthorized("Sign in first: send Authorization: Bearer <token> from POST /api/auth/login.")
+        raise Unauthorized(
+            "Sign in first: send Authorization: Bearer <token> from POST /api/auth/login."
+        )
     return principal

@@ -38,7 +38,9 @@ def _timezone(name: str, raw: str) -> str:
     try:
         ZoneInfo(raw)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"{name} must be an IANA time zone like Asia/Shanghai, got {raw!r}") from None
+        raise ConfigError(
+            f"{name} must be an IANA time zone like Asia/Shanghai, got {raw!r}"
+        ) from None
     return raw
 
 
@@ -66,14 +68,43 @@ _ENV: dict[str, tuple[str, Callable[[str, str], Any], str]] = {
     "db_url": ("XIESHANG_DB", _db_url, "database URL (SQLite or PostgreSQL, async drivers)"),
     "host": ("XIESHANG_HOST", lambda _n, v: v, "address to listen on"),
     "port": ("XIESHANG_PORT", lambda n, v: _int(n, v, 1, 65535), "port to listen on"),
-    "public_url": ("XIESHANG_PUBLIC_URL", lambda _n, v: v.rstrip("/"), "URL people use to reach the server (links in invites)"),
-    "redis_url": ("XIESHANG_REDIS_URL", lambda _n, v: _optional(v), "Redis URL for several server processes (Socket.IO broadcast)"),
-    "token_ttl_hours": ("XIESHANG_TOKEN_TTL_HOURS", lambda n, v: _int(n, v, 1, 24 * 90), "hours a login token stays valid"),
-    "max_body_bytes": ("XIESHANG_MAX_BODY_BYTES", lambda n, v: _int(n, v, 1024, 100 * 2**20), "largest accepted request body"),
+    "public_url": (
+        "XIESHANG_PUBLIC_URL",
+        lambda _n, v: v.rstrip("/"),
+        "URL people use to reach the server (links in invites)",
+    ),
+    "redis_url": (
+        "XIESHANG_REDIS_URL",
+        lambda _n, v: _optional(v),
+        "Redis URL for several server processes (Socket.IO broadcast)",
+    ),
+    "redis_channel": (
+        "XIESHANG_REDIS_CHANNEL",
+        lambda _n, v: v,
+        "Redis pub/sub channel shared by the processes of one deployment",
+    ),
+    "token_ttl_hours": (
+        "XIESHANG_TOKEN_TTL_HOURS",
+        lambda n, v: _int(n, v, 1, 24 * 90),
+        "hours a login token stays valid",
+    ),
+    "max_body_bytes": (
+        "XIESHANG_MAX_BODY_BYTES",
+        lambda n, v: _int(n, v, 1024, 100 * 2**20),
+        "largest accepted request body",
+    ),
     "timezone": ("XIESHANG_TIMEZONE", _timezone, "default time zone of new sessions"),
     "log_level": ("XIESHANG_LOG_LEVEL", _log_level, "DEBUG, INFO, WARNING or ERROR"),
-    "argon2_time_cost": ("XIESHANG_ARGON2_TIME_COST", lambda n, v: _int(n, v, 1, 20), "argon2id passes per password hash"),
-    "argon2_memory_kib": ("XIESHANG_ARGON2_MEMORY_KIB", lambda n, v: _int(n, v, 8, 2**21), "argon2id memory per password hash, KiB"),
+    "argon2_time_cost": (
+        "XIESHANG_ARGON2_TIME_COST",
+        lambda n, v: _int(n, v, 1, 20),
+        "argon2id passes per password hash",
+    ),
+    "argon2_memory_kib": (
+        "XIESHANG_ARGON2_MEMORY_KIB",
+        lambda n, v: _int(n, v, 8, 2**21),
+        "argon2id memory per password hash, KiB",
+    ),
     "web_dir": ("XIESHANG_WEB_DIR", lambda _n, v: Path(v), "folder of the static web front end"),
 }
 
@@ -91,6 +122,7 @@ class Config:
     port: int = 8080
     public_url: str = "http://127.0.0.1:8080"
     redis_url: str | None = None
+    redis_channel: str = "xieshang"
     token_ttl_hours: int = 12
     max_body_bytes: int = 2**20
     timezone: str = "Asia/Shanghai"

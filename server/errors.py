@@ -38,7 +38,9 @@ class Invalid(AppError):
     status = 400
     code = "invalid"
 
-    def __init__(self, message: str, *, errors: list[dict[str, Any]] | None = None, **details: Any) -> None:
+    def __init__(
+        self, message: str, *, errors: list[dict[str, Any]] | None = None, **details: Any
+    ) -> None:
         super().__init__(message, **details)
         self.errors = errors or []
 
@@ -154,4 +156,6 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return _http_exception_response(exc)
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return problem_response(500, "internal", "Something went wrong on the server; it has been logged.")
+        return problem_response(
+            500, "internal", "Something went wrong on the server; it has been logged."
+        )

@@ -6,6 +6,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -52,6 +53,13 @@ async def upgrade(engine: AsyncEngine) -> tuple[str | None, str]:
     return before, head_revision()
 
 
+def _known(revision: str) -> bool:
+    try:
+        return ScriptDirectory.from_config(alembic_config()).get_revision(revision) is not None
+    except CommandError:
+        return False
+
+
 async def check_schema(engine: AsyncEngine, db_hint: str) -> None:
     """Raise :class:`SchemaMismatch` unless the database is at the newest revision."""
     current = await current_revision(engine)
@@ -62,11 +70,10 @@ async def check_schema(engine: AsyncEngine, db_hint: str) -> None:
         raise SchemaMismatch(
             f"The database has no xieshang schema yet. Run `xieshang migrate{db_hint}` first."
         )
-    script = ScriptDirectory.from_config(alembic_config())
-    if script.get_revision(current) is None:
+    if not _known(current):
         raise SchemaMismatch(
             f"The database is at revision {current}, which this version of xieshang does not "
-            f"know (it is newer, or from another program). Upgrade xieshang or use another database."
+            f"know (it is newer, or from another program). Upgrade xieshang or use another db."
         )
     raise SchemaMismatch(
         f"The database is at revision {current} but this version needs {head}. "

@@ -55,6 +55,12 @@ async def health(req: Req) -> web.Response:
     database = "ok" if await _database_ok(req) else "unavailable"
     redis_state = await _redis_state(req.config.redis_url)
     ok = database == "ok" and redis_state != "unavailable"
-    body = HealthOut(status="ok" if ok else "unavailable", version=__version__,
-                     database=database, redis=redis_state)
-    return web.Response(status=200 if ok else 503, text=body.model_dump_json(), content_type="application/json")
+    body = HealthOut(
+        status="ok" if ok else "unavailable",
+        version=__version__,
+        database=database,
+        redis=redis_state,
+    )
+    return web.Response(
+        status=200 if ok else 503, text=body.model_dump_json(), content_type="application/json"
+    )

@@ -38,7 +38,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if REDIS_URL:
         return
     if REQUIRE_SERVICES:
-        raise pytest.UsageError("XIESHANG_TEST_REQUIRE_SERVICES=1 but XIESHANG_TEST_REDIS_URL is unset")
+        raise pytest.UsageError(
+            "XIESHANG_TEST_REQUIRE_SERVICES=1 but XIESHANG_TEST_REDIS_URL is unset"
+        )
     reason = pytest.mark.skip(reason="needs Redis: set XIESHANG_TEST_REDIS_URL (CI does)")
     for item in items:
         if "redis" in item.keywords:
@@ -214,9 +216,21 @@ async def cast(anon: ApiClient, database: Database, config: Config) -> Cast:
     }
     ids, clients = {}, {}
     for username, name, role, unit in CAST:
-        person = await service.add_person(database, passwords, PersonCreate.model_validate({
-            "username": username, "name": name, "role": role, "password": PASSWORD,
-            "unit_id": unit_ids[unit] if unit else None, "email": f"{username}@example.org"}, strict=False))
+        person = await service.add_person(
+            database,
+            passwords,
+            PersonCreate.model_validate(
+                {
+                    "username": username,
+                    "name": name,
+                    "role": role,
+                    "password": PASSWORD,
+                    "unit_id": unit_ids[unit] if unit else None,
+                    "email": f"{username}@example.org",
+                },
+                strict=False,
+            ),
+        )
         ids[username] = person.id
         reply = await anon.post("/api/auth/login", {"username": username, "password": PASSWORD})
         assert reply.status == 200, reply.text

@@ -7,14 +7,33 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints, model_validator
 
-from server.api import FieldProblem, OutShape, QueryShape, Shape
+from server.api import FieldProblem, OutShape, QueryShape, Shape, pattern
 from server.auth import MIN_PASSWORD_LENGTH, Role
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=100)]
-Username = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]{2,63}$")]
-Email = Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
-Phone = Annotated[str, StringConstraints(max_length=32, pattern=r"^\+?[0-9][0-9 -]{4,30}$")]
-Password = Annotated[str, StringConstraints(min_length=MIN_PASSWORD_LENGTH, max_length=256, strip_whitespace=False)]
+Username = Annotated[
+    str,
+    pattern(
+        r"[a-z0-9][a-z0-9_.-]{2,63}",
+        "3 to 64 characters: lowercase letters, digits, '.', '_' or '-'",
+    ),
+]
+Email = Annotated[
+    str,
+    StringConstraints(max_length=254),
+    pattern(r"[^@\s]+@[^@\s]+\.[^@\s]+", "an email address like name@example.org"),
+]
+Phone = Annotated[
+    str,
+    StringConstraints(max_length=32),
+    pattern(
+        r"\+?[0-9][0-9 -]{4,30}",
+        "a phone number of digits, spaces or '-', optionally starting with +",
+    ),
+]
+Password = Annotated[
+    str, StringConstraints(min_length=MIN_PASSWORD_LENGTH, max_length=256, strip_whitespace=False)
+]
 Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
@@ -124,7 +143,9 @@ class LoginIn(Shape):
     """Username and password."""
 
     username: Annotated[str, StringConstraints(min_length=1, max_length=64)]
-    password: Annotated[str, StringConstraints(min_length=1, max_length=256, strip_whitespace=False)]
+    password: Annotated[
+        str, StringConstraints(min_length=1, max_length=256, strip_whitespace=False)
+    ]
 
 
 class LoginOut(OutShape):

@@ -35,7 +35,11 @@ from server.errors import Conflict, Forbidden, Invalid, Unauthorized, field_erro
 def principal(person: Person) -> Principal:
     """The request identity of a person."""
     return Principal(
-        id=person.id, username=person.username, name=person.name, role=person.role, unit_id=person.unit_id
+        id=person.id,
+        username=person.username,
+        name=person.name,
+        role=person.role,
+        unit_id=person.unit_id,
     )
 
 
@@ -60,7 +64,13 @@ async def login(
     token, now = new_token(), utcnow()
     async with database.transaction() as db:
         await store.add(
-            db, Token(person_id=person.id, digest=token_digest(token), created_at=now, expires_at=now + ttl)
+            db,
+            Token(
+                person_id=person.id,
+                digest=token_digest(token),
+                created_at=now,
+                expires_at=now + ttl,
+            ),
         )
     return LoginOut(token=token, expires_at=now + ttl, person=PersonOut.model_validate(person))
 
@@ -114,7 +124,9 @@ async def create_person(
     return await add_person(database, passwords, body)
 
 
-async def set_password(database: Database, passwords: Passwords, username: str, password: str) -> None:
+async def set_password(
+    database: Database, passwords: Passwords, username: str, password: str
+) -> None:
     """Replace a password and revoke the person's tokens (the CLI uses this)."""
     password_hash = await passwords.hash(password)
     async with database.transaction() as db:
@@ -183,7 +195,9 @@ async def add_venue(database: Database, body: VenueCreate) -> VenueOut:
     async with database.transaction() as db:
         if await store.venue_by_name(db, body.name) is not None:
             raise Conflict(f"A venue named {body.name!r} exists already.")
-        venue = Venue(name=body.name, address=body.address, capacity=body.capacity, created_at=utcnow())
+        venue = Venue(
+            name=body.name, address=body.address, capacity=body.capacity, created_at=utcnow()
+        )
         await store.add(db, venue)
         return VenueOut.model_validate(venue)
 
@@ -205,5 +219,3 @@ async def count_people(database: Database) -> int:
     """How many accounts exist (the demo seed runs only on an empty database)."""
     async with database.read() as db:
         return await store.count_people(db)
-
-

@@ -23,7 +23,9 @@ async def person_by_id(db: AsyncSession, person_id: int) -> Person | None:
 
 
 async def person_by_username(db: AsyncSession, username: str) -> Person | None:
-    return (await db.execute(select(Person).where(Person.username == username))).scalar_one_or_none()
+    return (
+        await db.execute(select(Person).where(Person.username == username))
+    ).scalar_one_or_none()
 
 
 async def people_by_ids(db: AsyncSession, ids: Sequence[int]) -> dict[int, Person]:
@@ -113,7 +115,9 @@ async def list_venues(db: AsyncSession) -> Sequence[Venue]:
     return (await db.execute(select(Venue).order_by(Venue.name))).scalars().all()
 
 
-async def live_token(db: AsyncSession, digest: str, now: dt.datetime) -> tuple[Token, Person] | None:
+async def live_token(
+    db: AsyncSession, digest: str, now: dt.datetime
+) -> tuple[Token, Person] | None:
     row = await db.execute(
         select(Token, Person)
         .join(Person, Person.id == Token.person_id)
@@ -130,7 +134,9 @@ async def live_token(db: AsyncSession, digest: str, now: dt.datetime) -> tuple[T
 
 async def revoke_token(db: AsyncSession, digest: str, now: dt.datetime) -> int:
     result = await db.execute(
-        update(Token).where(Token.digest == digest, Token.revoked_at.is_(None)).values(revoked_at=now)
+        update(Token)
+        .where(Token.digest == digest, Token.revoked_at.is_(None))
+        .values(revoked_at=now)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
 

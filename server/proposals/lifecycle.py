@@ -54,11 +54,13 @@ def check_transition(
     if to not in allowed:
         options = ", ".join(sorted(allowed)) or "none: it is final"
         raise Conflict(
-            f"A proposal that is {current} cannot become {to}; next steps from {current}: {options}.",
+            f"A proposal that is {current} cannot become {to}; the next steps are: {options}.",
             current=current.value,
             allowed=sorted(allowed),
         )
-    may = role is Role.STAFF or (role is Role.UNIT and is_lead_unit and (current, to) in LEAD_UNIT_STEPS)
+    may = role is Role.STAFF or (
+        role is Role.UNIT and is_lead_unit and (current, to) in LEAD_UNIT_STEPS
+    )
     if not may:
         raise Forbidden(f"You may not move this proposal from {current} to {to}.")
     if to is Status.ASSIGNED and not has_lead_unit:

@@ -33,7 +33,9 @@ class Proposal(Base):
 proposal_proposers = Table(
     "proposal_proposers",
     Base.metadata,
-    Column("proposal_id", Integer, ForeignKey("proposals.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "proposal_id", Integer, ForeignKey("proposals.id", ondelete="CASCADE"), primary_key=True
+    ),
     Column("person_id", Integer, ForeignKey("people.id"), primary_key=True, index=True),
     Column("position", Integer, nullable=False),
 )
@@ -41,7 +43,9 @@ proposal_proposers = Table(
 proposal_co_units = Table(
     "proposal_co_units",
     Base.metadata,
-    Column("proposal_id", Integer, ForeignKey("proposals.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "proposal_id", Integer, ForeignKey("proposals.id", ondelete="CASCADE"), primary_key=True
+    ),
     Column("unit_id", Integer, ForeignKey("units.id"), primary_key=True, index=True),
 )
 
@@ -52,7 +56,9 @@ class ProposalTransition(Base):
     __tablename__ = "proposal_transitions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"), index=True)
+    proposal_id: Mapped[int] = mapped_column(
+        ForeignKey("proposals.id", ondelete="CASCADE"), index=True
+    )
     from_status: Mapped[Status | None] = mapped_column(enum_column(Status, "from_status"))
     to_status: Mapped[Status] = mapped_column(enum_column(Status, "to_status"))
     by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))

@@ -7,11 +7,13 @@ from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints, model_validator
 
-from server.api import FieldProblem, OutShape, QueryShape, Shape
+from server.api import FieldProblem, OutShape, QueryShape, Shape, pattern
 from server.directory.schemas import Id, PersonBrief
 from server.proposals.lifecycle import Status
 
-Number = Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{4}$")]
+Number = Annotated[
+    str, pattern(r"\d{4}-\d{4}", "a proposal number like 2026-0123 (year, dash, four digits)")
+]
 Title = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Summary = Annotated[str, StringConstraints(max_length=20_000)]
 Category = Annotated[str, StringConstraints(min_length=1, max_length=50)]
@@ -72,7 +74,9 @@ class ProposalPatch(_ProposalFields):
     @classmethod
     def _status_has_its_own_route(cls, data: Any) -> Any:
         if isinstance(data, dict) and "status" in data:
-            raise FieldProblem("status", "cannot be patched; use POST /api/proposals/{id}/transitions")
+            raise FieldProblem(
+                "status", "cannot be patched; use POST /api/proposals/{id}/transitions"
+            )
         return data
 
     @model_validator(mode="after")

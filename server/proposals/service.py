@@ -65,18 +65,26 @@ async def _reference_errors(db: AsyncSession, fields: dict[str, Any]) -> list[di
         if pid not in people:
             errors.append(field_error(f"proposer_ids.{i}", f"there is no person with id {pid}"))
         elif people[pid].role not in PROPOSER_ROLES:
-            errors.append(field_error(f"proposer_ids.{i}", f"person {pid} is not a committee member"))
-    unit_ids = [u for u in [fields.get("lead_unit_id")] if u is not None] + list(fields.get("co_unit_ids") or [])
+            errors.append(
+                field_error(f"proposer_ids.{i}", f"person {pid} is not a committee member")
+            )
+    unit_ids = [u for u in [fields.get("lead_unit_id")] if u is not None] + list(
+        fields.get("co_unit_ids") or []
+    )
     units = await directory_store.units_by_ids(db, unit_ids)
     if fields.get("lead_unit_id") is not None and fields["lead_unit_id"] not in units:
-        errors.append(field_error("lead_unit_id", f"there is no unit with id {fields['lead_unit_id']}"))
+        errors.append(
+            field_error("lead_unit_id", f"there is no unit with id {fields['lead_unit_id']}")
+        )
     for i, uid in enumerate(fields.get("co_unit_ids") or []):
         if uid not in units:
             errors.append(field_error(f"co_unit_ids.{i}", f"there is no unit with id {uid}"))
     return errors
 
 
-async def _bundle_errors(db: AsyncSession, proposal_id: int | None, lead_id: int | None) -> list[dict[str, Any]]:
+async def _bundle_errors(
+    db: AsyncSession, proposal_id: int | None, lead_id: int | None
+) -> list[dict[str, Any]]:
     if lead_id is None:
         return []
     lead = await store.by_id(db, lead_id)
@@ -94,8 +102,12 @@ async def _bundle_errors(db: AsyncSession, proposal_id: int | None, lead_id: int
 
 def _raise_if(errors: list[dict[str, Any]]) -> None:
     if errors:
-        raise Invalid("Some referenced records do not exist or do not fit: " + "; ".join(
-            f"{e['field']}: {e['message']}" for e in errors) + ".", errors=errors)
+        raise Invalid(
+            "Some referenced records do not exist or do not fit: "
+            + "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+            + ".",
+            errors=errors,
+        )
 
 
 async def add_proposal(database: Database, body: ProposalCreate, by_id: int) -> ProposalOut:
@@ -104,31 +116,52 @@ async def add_proposal(database: Database, body: ProposalCreate, by_id: int) -> 
         if await store.by_number(db, body.number) is not None:
             raise Conflict(f"Proposal number {body.number} is taken.")
         fields = body.model_dump()
-        _raise_if(await _reference_errors(db, fields) + await _bundle_errors(db, None, body.bundle_lead_id))
+        _raise_if(
+            await _reference_errors(db, fields)
+            + await _bundle_errors(db, None, body.bundle_lead_id)
+        )
         now = utcnow()
         proposal = Proposal(
-            number=body.number, title=body.title, summary=body.summary, category=body.category,
-            key=body.key, group_proposer=body.group_proposer, status=Status.SUBMITTED,
-            lead_unit_id=body.lead_unit_id, bundle_lead_id=body.bundle_lead_id,
-            created_at=now, updated_at=now,
+            number=body.number,
+            title=body.title,
+            summary=body.summary,
+            category=body.category,
+            key=body.key,
+            group_proposer=body.group_proposer,
+            status=Status.SUBMITTED,
+            lead_unit_id=body.lead_unit_id,
+            bundle_lead_id=body.bundle_lead_id,
+            created_at=now,
+            updated_at=now,
         )
         await store.add(db, proposal)
         await store.set_proposers(db, proposal.id, body.proposer_ids)
         await store.set_co_units(db, proposal.id, body.co_unit_ids)
-        await store.add(db, ProposalTransition(
-            proposal_id=proposal.id, from_status=None, to_status=Status.SUBMITTED, by_id=by_id, at=now,
-            note=None,
-        ))
+        await store.add(
+            db,
+            ProposalTransition(
+                proposal_id=proposal.id,
+                from_status=None,
+                to_status=Status.SUBMITTED,
+                by_id=by_id,
+                at=now,
+                note=None,
+            ),
+        )
         return (await _outs(db, [proposal]))[0]
 
 
-async def create_proposal(database: Database, actor: Principal, body: ProposalCreate) -> ProposalOut:
+async def create_proposal(
+    database: Database, actor: Principal, body: ProposalCreate
+) -> ProposalOut:
     """Staff register a proposal; it starts as ``submitted``."""
     require_staff(actor)
     return await add_proposal(database, body, actor.id)
 
 
-async def _visible(db: AsyncSession, actor: Principal, proposal_id: int, *, lock: bool = False) -> Proposal:
+async def _visible(
+    db: AsyncSession, actor: Principal, proposal_id: int, *, lock: bool = False
+) -> Proposal:
     find = store.by_id_for_update if lock else store.by_id
     proposal = await find(db, proposal_id)
     if proposal is None or not await store.is_visible(db, proposal_id, actor):
@@ -142,13 +175,17 @@ async def get_proposal(database: Database, actor: Principal, proposal_id: int) -
         return (await _outs(db, [await _visible(db, actor, proposal_id)]))[0]
 
 
-async def list_proposals(database: Database, actor: Principal, query: ProposalQuery) -> ProposalList:
+async def list_proposals(
+    database: Database, actor: Principal, query: ProposalQuery
+) -> ProposalList:
     """The proposals the actor may see, filtered."""
     require_not_guest(actor)
     filters = query.model_dump(include={"status", "unit_id", "q", "key"})
     async with database.read() as db:
         rows, total = await store.search(db, actor, filters, query.limit, query.offset)
-        return ProposalList(items=await _outs(db, rows), total=total, limit=query.limit, offset=query.offset)
+        return ProposalList(
+            items=await _outs(db, rows), total=total, limit=query.limit, offset=query.offset
+        )
 
 
 async def update_proposal(
@@ -166,8 +203,10 @@ async def update_proposal(
         if co_units is None:
             co_units = (await store.co_units_of(db, [proposal_id]))[proposal_id]
         if merged["lead_unit_id"] is not None and merged["lead_unit_id"] in co_units:
-            raise Invalid("The lead unit cannot also be a co-handling unit.",
-                          errors=[field_error("lead_unit_id", "also listed as a co-handling unit")])
+            raise Invalid(
+                "The lead unit cannot also be a co-handling unit.",
+                errors=[field_error("lead_unit_id", "also listed as a co-handling unit")],
+            )
         errors = await _reference_errors(db, changes)
         if "bundle_lead_id" in changes:
             errors += await _bundle_errors(db, proposal_id, changes["bundle_lead_id"])
@@ -183,7 +222,11 @@ async def _apply(db: AsyncSession, proposal: Proposal, changes: dict[str, Any]) 
         await store.set_co_units(db, proposal.id, changes.pop("co_unit_ids") or [])
     for name, value in changes.items():
         setattr(proposal, name, value if name != "summary" or value is not None else "")
-    if proposal.lead_unit_id is None and proposal.status not in (Status.SUBMITTED, Status.FILED, Status.REJECTED):
+    if proposal.lead_unit_id is None and proposal.status not in (
+        Status.SUBMITTED,
+        Status.FILED,
+        Status.REJECTED,
+    ):
         raise Conflict("A proposal that is assigned or later needs its lead unit.")
     proposal.updated_at = utcnow()
     await db.flush()
@@ -196,15 +239,25 @@ async def transition(
     async with database.transaction() as db:
         proposal = await _visible(db, actor, proposal_id, lock=True)
         check_transition(
-            proposal.status, body.to, role=actor.role,
+            proposal.status,
+            body.to,
+            role=actor.role,
             is_lead_unit=actor.unit_id is not None and actor.unit_id == proposal.lead_unit_id,
-            has_lead_unit=proposal.lead_unit_id is not None, note=body.note,
+            has_lead_unit=proposal.lead_unit_id is not None,
+            note=body.note,
         )
         now = utcnow()
-        await store.add(db, ProposalTransition(
-            proposal_id=proposal.id, from_status=proposal.status, to_status=body.to,
-            by_id=actor.id, at=now, note=body.note,
-        ))
+        await store.add(
+            db,
+            ProposalTransition(
+                proposal_id=proposal.id,
+                from_status=proposal.status,
+                to_status=body.to,
+                by_id=actor.id,
+                at=now,
+                note=body.note,
+            ),
+        )
         proposal.status = body.to
         proposal.updated_at = now
         return (await _outs(db, [proposal]))[0]

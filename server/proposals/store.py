@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.auth import Principal, Role
 from server.directory.models import Person
 from server.directory.store import like_pattern
-from server.proposals.lifecycle import Status
 from server.proposals.models import (
     Proposal,
     ProposalTransition,
@@ -56,7 +55,9 @@ async def by_id_for_update(db: AsyncSession, proposal_id: int) -> Proposal | Non
 
 
 async def by_number(db: AsyncSession, number: str) -> Proposal | None:
-    return (await db.execute(select(Proposal).where(Proposal.number == number))).scalar_one_or_none()
+    return (
+        await db.execute(select(Proposal).where(Proposal.number == number))
+    ).scalar_one_or_none()
 
 
 async def is_visible(db: AsyncSession, proposal_id: int, actor: Principal) -> bool:
@@ -97,7 +98,9 @@ async def search(
                 Proposal.summary.like(pattern, escape="\\"),
             )
         )
-    total = (await db.execute(select(func.count()).select_from(Proposal).where(*conditions))).scalar_one()
+    total = (
+        await db.execute(select(func.count()).select_from(Proposal).where(*conditions))
+    ).scalar_one()
     stmt = select(Proposal).where(*conditions).order_by(Proposal.number).limit(limit).offset(offset)
     return (await db.execute(stmt)).scalars().all(), int(total)
 
@@ -153,19 +156,27 @@ async def history_of(db: AsyncSession, ids: Sequence[int]) -> dict[int, list[Pro
 
 
 async def set_proposers(db: AsyncSession, proposal_id: int, person_ids: Sequence[int]) -> None:
-    await db.execute(proposal_proposers.delete().where(proposal_proposers.c.proposal_id == proposal_id))
+    await db.execute(
+        proposal_proposers.delete().where(proposal_proposers.c.proposal_id == proposal_id)
+    )
     if person_ids:
         await db.execute(
             proposal_proposers.insert(),
-            [{"proposal_id": proposal_id, "person_id": p, "position": i} for i, p in enumerate(person_ids)],
+            [
+                {"proposal_id": proposal_id, "person_id": p, "position": i}
+                for i, p in enumerate(person_ids)
+            ],
         )
 
 
 async def set_co_units(db: AsyncSession, proposal_id: int, unit_ids: Sequence[int]) -> None:
-    await db.execute(proposal_co_units.delete().where(proposal_co_units.c.proposal_id == proposal_id))
+    await db.execute(
+        proposal_co_units.delete().where(proposal_co_units.c.proposal_id == proposal_id)
+    )
     if unit_ids:
         await db.execute(
-            proposal_co_units.insert(), [{"proposal_id": proposal_id, "unit_id": u} for u in unit_ids]
+            proposal_co_units.insert(),
+            [{"proposal_id": proposal_id, "unit_id": u} for u in unit_ids],
         )
 
 
@@ -177,5 +188,3 @@ async def has_bundled(db: AsyncSession, proposal_id: int) -> bool:
 async def add(db: AsyncSession, row: object) -> None:
     db.add(row)
     await db.flush()
-
-

@@ -35,5 +35,5 @@ async def get_session(req: Req, session_id: int) -> SessionOut:
 
 @api.patch("/api/sessions/{session_id}", body=SessionPatch, response=SessionOut)
 async def update_session(req: Req, session_id: int, body: SessionPatch) -> SessionOut:
-    """Change a session (staff); lists given are replaced whole, RSVPs of people who stay are kept."""
+    """Change a session (staff); lists given are replaced, RSVPs of people who stay are kept."""
     return await service.update_session(req.database, req.actor, session_id, body)

@@ -31,7 +31,9 @@ def check_timezone(name: str) -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {name!r}; use an IANA name like Asia/Shanghai") from None
+        raise ValueError(
+            f"unknown time zone {name!r}; use an IANA name like Asia/Shanghai"
+        ) from None
     return name
 
 
@@ -90,12 +92,16 @@ def _times(spec: SessionSpec) -> None:
 
 def _venue(spec: SessionSpec) -> None:
     if spec.mode is not Mode.REMOTE and spec.venue_id is None:
-        raise FieldProblem("venue_id", f"required for a {spec.mode} session (only remote ones have none)")
+        raise FieldProblem(
+            "venue_id", f"required for a {spec.mode} session (only remote ones have none)"
+        )
 
 
 def _stage(spec: SessionSpec) -> None:
     if spec.kind is Kind.HANDLING and spec.stage is None:
-        raise FieldProblem("stage", "before, during or after is required for a handling consultation")
+        raise FieldProblem(
+            "stage", "before, during or after is required for a handling consultation"
+        )
     if spec.kind is not Kind.HANDLING and spec.stage is not None:
         raise FieldProblem("stage", "applies only to handling consultations; leave it out")
 
@@ -104,12 +110,18 @@ def _participants(spec: SessionSpec) -> None:
     seen: set[int] = set()
     for i, p in enumerate(spec.participants):
         if p.person_id in seen:
-            raise FieldProblem(f"participants.{i}.person_id", f"person {p.person_id} is listed twice")
+            raise FieldProblem(
+                f"participants.{i}.person_id", f"person {p.person_id} is listed twice"
+            )
         seen.add(p.person_id)
         if spec.mode is Mode.REMOTE and p.attendance is Attendance.IN_PERSON:
-            raise FieldProblem(f"participants.{i}.attendance", "a remote session has no in-person attendance")
+            raise FieldProblem(
+                f"participants.{i}.attendance", "a remote session has no in-person attendance"
+            )
         if spec.mode is Mode.IN_PERSON and p.attendance is Attendance.REMOTE:
-            raise FieldProblem(f"participants.{i}.attendance", "use mode hybrid to let someone attend remotely")
+            raise FieldProblem(
+                f"participants.{i}.attendance", "use mode hybrid to let someone attend remotely"
+            )
     if len(set(spec.proposal_ids)) != len(spec.proposal_ids):
         raise FieldProblem("proposal_ids", "lists the same proposal twice")
 
@@ -119,10 +131,13 @@ def _agenda(spec: SessionSpec) -> None:
     for i, item in enumerate(spec.agenda):
         if item.proposal_id is not None and item.proposal_id not in spec.proposal_ids:
             raise FieldProblem(
-                f"agenda.{i}.proposal_id", f"proposal {item.proposal_id} is not in proposal_ids; link it first"
+                f"agenda.{i}.proposal_id",
+                f"proposal {item.proposal_id} is not in proposal_ids; link it first",
             )
         if item.presenter_id is not None and item.presenter_id not in people:
-            raise FieldProblem(f"agenda.{i}.presenter_id", f"person {item.presenter_id} is not a participant")
+            raise FieldProblem(
+                f"agenda.{i}.presenter_id", f"person {item.presenter_id} is not a participant"
+            )
 
 
 class SessionCreate(SessionSpec):

@@ -80,12 +80,18 @@ async def search(
     count = select(func.count()).select_from(Session).where(*conditions)
     total = int((await db.execute(count)).scalar_one())
     stmt = (
-        select(Session).where(*conditions).order_by(Session.starts_at, Session.id).limit(limit).offset(offset)
+        select(Session)
+        .where(*conditions)
+        .order_by(Session.starts_at, Session.id)
+        .limit(limit)
+        .offset(offset)
     )
     return (await db.execute(stmt)).scalars().all(), total
 
 
-async def participants_of(db: AsyncSession, ids: Sequence[int]) -> dict[int, list[tuple[Participant, str]]]:
+async def participants_of(
+    db: AsyncSession, ids: Sequence[int]
+) -> dict[int, list[tuple[Participant, str]]]:
     result: dict[int, list[tuple[Participant, str]]] = {i: [] for i in ids}
     rows = await db.execute(
         select(Participant, Person.name)
@@ -129,10 +135,16 @@ async def set_proposals(db: AsyncSession, session_id: int, proposal_ids: Sequenc
         )
 
 
-async def replace_participants(db: AsyncSession, session_id: int, rows: Sequence[Participant]) -> None:
+async def replace_participants(
+    db: AsyncSession, session_id: int, rows: Sequence[Participant]
+) -> None:
     """Replace the participant list, keeping the RSVP of people who stay."""
-    old = {p.person_id: p for p in (await db.execute(
-        select(Participant).where(Participant.session_id == session_id))).scalars()}
+    old = {
+        p.person_id: p
+        for p in (
+            await db.execute(select(Participant).where(Participant.session_id == session_id))
+        ).scalars()
+    }
     keep = {row.person_id for row in rows}
     for person_id, participant in old.items():
         if person_id not in keep:
@@ -147,7 +159,9 @@ async def replace_participants(db: AsyncSession, session_id: int, rows: Sequence
 
 
 async def replace_agenda(db: AsyncSession, session_id: int, items: Sequence[AgendaItem]) -> None:
-    old = (await db.execute(select(AgendaItem).where(AgendaItem.session_id == session_id))).scalars()
+    old = (
+        await db.execute(select(AgendaItem).where(AgendaItem.session_id == session_id))
+    ).scalars()
     for item in old:
         await db.delete(item)
     await db.flush()

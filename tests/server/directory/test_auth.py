@@ -46,7 +46,9 @@ async def test_expired_token_is_refused(cast: Cast, database: Database) -> None:
     assert reply.headers["WWW-Authenticate"].startswith("Bearer")
 
 
-async def test_disabled_account_cannot_sign_in_or_use_old_tokens(cast: Cast, database: Database) -> None:
+async def test_disabled_account_cannot_sign_in_or_use_old_tokens(
+    cast: Cast, database: Database
+) -> None:
     async with database.transaction() as db:
         await db.execute(update(Person).where(Person.username == "member").values(active=False))
     assert (await cast.member.get("/api/me")).status == 401

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -18,15 +20,23 @@ def _check(current: str, to: str, role: Role = Role.STAFF, **kw: object) -> None
     check_transition(Status(current), Status(to), role=role, **args)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(("current", "to"), list(zip(HAPPY_PATH, HAPPY_PATH[1:], strict=False)))
+@pytest.mark.parametrize(("current", "to"), list(itertools.pairwise(HAPPY_PATH)))
 def test_staff_walk_the_whole_path(current: str, to: str) -> None:
     _check(current, to)
 
 
-@pytest.mark.parametrize(("current", "to"), [
-    ("submitted", "assigned"), ("filed", "handling"), ("closed", "submitted"),
-    ("rejected", "filed"), ("handling", "rejected"), ("replied", "handling"), ("submitted", "submitted"),
-])
+@pytest.mark.parametrize(
+    ("current", "to"),
+    [
+        ("submitted", "assigned"),
+        ("filed", "handling"),
+        ("closed", "submitted"),
+        ("rejected", "filed"),
+        ("handling", "rejected"),
+        ("replied", "handling"),
+        ("submitted", "submitted"),
+    ],
+)
 def test_skipping_or_going_back_is_a_conflict(current: str, to: str) -> None:
     with pytest.raises(Conflict):
         _check(current, to)
@@ -58,7 +68,9 @@ def test_any_sequence_of_requests_only_ever_follows_the_graph(requests: list[Sta
     visited = [current]
     for to in requests:
         try:
-            check_transition(current, to, role=Role.STAFF, is_lead_unit=False, has_lead_unit=True, note="n")
+            check_transition(
+                current, to, role=Role.STAFF, is_lead_unit=False, has_lead_unit=True, note="n"
+            )
         except Conflict:
             assert to not in NEXT[current]
             continue

@@ -8,8 +8,14 @@ from tests.conftest import Cast
 
 
 def proposal(cast: Cast, number: str = "2026-0123", **extra: Any) -> dict[str, Any]:
-    body = {"number": number, "title": "关于加快老旧小区加装电梯的建议", "summary": "简化审批",
-            "category": "城乡建设", "proposer_ids": [cast.ids["member"]], "lead_unit_id": cast.unit_ids["a"]}
+    body = {
+        "number": number,
+        "title": "关于加快老旧小区加装电梯的建议",
+        "summary": "简化审批",
+        "category": "城乡建设",
+        "proposer_ids": [cast.ids["member"]],
+        "lead_unit_id": cast.unit_ids["a"],
+    }
     body.update(extra)
     return body
 
@@ -27,7 +33,8 @@ async def test_staff_register_a_proposal_that_starts_submitted_with_history(cast
     assert [p["id"] for p in body["proposers"]] == [cast.ids["member"]]
     assert body["co_unit_ids"] == [cast.unit_ids["b"]]
     assert [(h["from_status"], h["to_status"], h["by_id"]) for h in body["history"]] == [
-        (None, "submitted", cast.ids["staff"])]
+        (None, "submitted", cast.ids["staff"])
+    ]
 
 
 async def test_a_group_can_propose_without_people(cast: Cast) -> None:
@@ -40,9 +47,16 @@ async def test_a_group_can_propose_without_people(cast: Cast) -> None:
 
 async def test_each_role_sees_only_its_proposals(cast: Cast) -> None:
     mine = await create(cast, "2026-0001")
-    co = await create(cast, "2026-0002", proposer_ids=[cast.ids["member2"]],
-                      lead_unit_id=cast.unit_ids["b"], co_unit_ids=[cast.unit_ids["a"]])
-    other = await create(cast, "2026-0003", proposer_ids=[cast.ids["member2"]], lead_unit_id=cast.unit_ids["b"])
+    co = await create(
+        cast,
+        "2026-0002",
+        proposer_ids=[cast.ids["member2"]],
+        lead_unit_id=cast.unit_ids["b"],
+        co_unit_ids=[cast.unit_ids["a"]],
+    )
+    other = await create(
+        cast, "2026-0003", proposer_ids=[cast.ids["member2"]], lead_unit_id=cast.unit_ids["b"]
+    )
 
     async def numbers(client: Any) -> set[str]:
         reply = await client.get("/api/proposals")
@@ -64,7 +78,9 @@ async def test_each_role_sees_only_its_proposals(cast: Cast) -> None:
 
 
 async def test_list_filters_by_status_unit_and_text(cast: Cast) -> None:
-    first = await create(cast, "2026-0001", title="关于课后服务的建议", lead_unit_id=cast.unit_ids["b"])
+    first = await create(
+        cast, "2026-0001", title="关于课后服务的建议", lead_unit_id=cast.unit_ids["b"]
+    )
     await create(cast, "2026-0002", title="关于电梯的建议")
     await cast.staff.post(f"/api/proposals/{first['id']}/transitions", {"to": "filed"})
     by_status = await cast.staff.get("/api/proposals", params={"status": "filed"})
@@ -92,8 +108,12 @@ async def test_transitions_follow_the_lifecycle_and_keep_who_and_when(cast: Cast
     assert started.status == 200
     assert started.body["status"] == "handling"
     steps = [(h["to_status"], h["by_id"]) for h in started.body["history"]]
-    assert steps == [("submitted", cast.ids["staff"]), ("filed", cast.ids["staff"]),
-                     ("assigned", cast.ids["staff"]), ("handling", cast.ids["unit"])]
+    assert steps == [
+        ("submitted", cast.ids["staff"]),
+        ("filed", cast.ids["staff"]),
+        ("assigned", cast.ids["staff"]),
+        ("handling", cast.ids["unit"]),
+    ]
     assert started.body["history"][-1]["note"] == "已召开专题会"
 
 
@@ -119,7 +139,9 @@ async def test_assigning_without_a_lead_unit_is_refused(cast: Cast) -> None:
 async def test_staff_patch_fields_and_status_is_refused(cast: Cast) -> None:
     p = await create(cast)
     url = f"/api/proposals/{p['id']}"
-    changed = await cast.staff.patch(url, {"title": "新标题", "co_unit_ids": [cast.unit_ids["b"]], "category": None})
+    changed = await cast.staff.patch(
+        url, {"title": "新标题", "co_unit_ids": [cast.unit_ids["b"]], "category": None}
+    )
     assert changed.status == 200
     assert changed.body["title"] == "新标题"
     assert changed.body["category"] is None
@@ -139,18 +161,29 @@ async def test_bundles_join_similar_proposals_under_one_lead(cast: Cast) -> None
     one = await create(cast, "2026-0002", bundle_lead_id=lead["id"])
     refreshed = await cast.staff.get(f"/api/proposals/{lead['id']}")
     assert refreshed.body["bundled_ids"] == [one["id"]]
-    chain = await cast.staff.post("/api/proposals", proposal(cast, "2026-0003", bundle_lead_id=one["id"]))
+    chain = await cast.staff.post(
+        "/api/proposals", proposal(cast, "2026-0003", bundle_lead_id=one["id"])
+    )
     assert chain.status == 400
     assert chain.body["errors"][0]["field"] == "bundle_lead_id"
     itself = await cast.staff.patch(f"/api/proposals/{lead['id']}", {"bundle_lead_id": lead["id"]})
     assert itself.status == 400
-    leader_joins = await cast.staff.patch(f"/api/proposals/{lead['id']}", {"bundle_lead_id": (await create(cast, "2026-0004"))["id"]})
+    leader_joins = await cast.staff.patch(
+        f"/api/proposals/{lead['id']}", {"bundle_lead_id": (await create(cast, "2026-0004"))["id"]}
+    )
     assert leader_joins.status == 400
 
 
 async def test_references_must_exist_and_fit(cast: Cast) -> None:
-    reply = await cast.staff.post("/api/proposals", proposal(
-        cast, proposer_ids=[cast.ids["member"], 9999, cast.ids["unit"]], lead_unit_id=777, co_unit_ids=[778]))
+    reply = await cast.staff.post(
+        "/api/proposals",
+        proposal(
+            cast,
+            proposer_ids=[cast.ids["member"], 9999, cast.ids["unit"]],
+            lead_unit_id=777,
+            co_unit_ids=[778],
+        ),
+    )
     assert reply.status == 400
     fields = {e["field"] for e in reply.body["errors"]}
     assert fields == {"proposer_ids.1", "proposer_ids.2", "lead_unit_id", "co_unit_ids.0"}

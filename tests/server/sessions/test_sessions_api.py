@@ -10,17 +10,25 @@ from tests.server.proposals.test_proposals_api import create as create_proposal
 
 def session_body(cast: Cast, **extra: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "kind": "handling", "mode": "hybrid", "stage": "during",
-        "title": "老旧小区加装电梯办理协商", "topic": "加装电梯审批与补贴",
-        "starts_at": "2026-12-01T09:30:00+08:00", "ends_at": "2026-12-01T11:00:00+08:00",
-        "timezone": "Asia/Shanghai", "venue_id": cast.venue_id, "visibility": "private",
+        "kind": "handling",
+        "mode": "hybrid",
+        "stage": "during",
+        "title": "老旧小区加装电梯办理协商",
+        "topic": "加装电梯审批与补贴",
+        "starts_at": "2026-12-01T09:30:00+08:00",
+        "ends_at": "2026-12-01T11:00:00+08:00",
+        "timezone": "Asia/Shanghai",
+        "venue_id": cast.venue_id,
+        "visibility": "private",
         "participants": [
             {"person_id": cast.ids["staff"], "role": "host"},
             {"person_id": cast.ids["member"], "role": "proposer", "attendance": "remote"},
             {"person_id": cast.ids["unit"], "role": "unit"},
         ],
-        "agenda": [{"title": "承办单位介绍进展", "presenter_id": cast.ids["unit"], "planned_minutes": 20},
-                   {"title": "协商交流", "planned_minutes": 40}],
+        "agenda": [
+            {"title": "承办单位介绍进展", "presenter_id": cast.ids["unit"], "planned_minutes": 20},
+            {"title": "协商交流", "planned_minutes": 40},
+        ],
     }
     body.update(extra)
     return body
@@ -34,8 +42,11 @@ async def create(cast: Cast, **extra: Any) -> dict[str, Any]:
 
 async def test_staff_schedule_a_session_stored_in_utc_with_its_zone(cast: Cast) -> None:
     p = await create_proposal(cast)
-    body = await create(cast, proposal_ids=[p["id"]],
-                        agenda=[{"title": "进展", "proposal_id": p["id"], "presenter_id": cast.ids["unit"]}])
+    body = await create(
+        cast,
+        proposal_ids=[p["id"]],
+        agenda=[{"title": "进展", "proposal_id": p["id"], "presenter_id": cast.ids["unit"]}],
+    )
     assert body["starts_at"] == "2026-12-01T01:30:00Z"
     assert body["ends_at"] == "2026-12-01T03:00:00Z"
     assert body["timezone"] == "Asia/Shanghai"
@@ -52,7 +63,9 @@ async def test_staff_schedule_a_session_stored_in_utc_with_its_zone(cast: Cast) 
 
 
 async def test_the_creator_becomes_host_when_none_is_named(cast: Cast) -> None:
-    body = await create(cast, participants=[{"person_id": cast.ids["member"], "role": "proposer"}], agenda=[])
+    body = await create(
+        cast, participants=[{"person_id": cast.ids["member"], "role": "proposer"}], agenda=[]
+    )
     hosts = [p["person_id"] for p in body["participants"] if p["role"] == "host"]
     assert hosts == [cast.ids["staff"]]
 
@@ -67,9 +80,17 @@ async def test_default_time_zone_is_asia_shanghai(cast: Cast) -> None:
 
 async def test_members_see_their_sessions_and_public_ones_guests_only_public(cast: Cast) -> None:
     private = await create(cast)
-    public = await create(cast, kind="livelihood_hall", stage=None, visibility="public",
-                          participants=[{"person_id": cast.ids["staff"], "role": "host"}], agenda=[])
-    other = await create(cast, participants=[{"person_id": cast.ids["member2"], "role": "proposer"}], agenda=[])
+    public = await create(
+        cast,
+        kind="livelihood_hall",
+        stage=None,
+        visibility="public",
+        participants=[{"person_id": cast.ids["staff"], "role": "host"}],
+        agenda=[],
+    )
+    other = await create(
+        cast, participants=[{"person_id": cast.ids["member2"], "role": "proposer"}], agenda=[]
+    )
 
     async def ids(client: Any) -> set[int]:
         reply = await client.get("/api/sessions")
@@ -87,8 +108,12 @@ async def test_members_see_their_sessions_and_public_ones_guests_only_public(cas
 
 async def test_a_unit_sees_the_sessions_of_its_proposals(cast: Cast) -> None:
     theirs = await create_proposal(cast, "2026-0007", lead_unit_id=cast.unit_ids["b"])
-    session = await create(cast, proposal_ids=[theirs["id"]],
-                           participants=[{"person_id": cast.ids["staff"], "role": "host"}], agenda=[])
+    session = await create(
+        cast,
+        proposal_ids=[theirs["id"]],
+        participants=[{"person_id": cast.ids["staff"], "role": "host"}],
+        agenda=[],
+    )
     assert (await cast.unit2.get(f"/api/sessions/{session['id']}")).status == 200
     assert (await cast.unit.get(f"/api/sessions/{session['id']}")).status == 404
 
@@ -96,9 +121,15 @@ async def test_a_unit_sees_the_sessions_of_its_proposals(cast: Cast) -> None:
 async def test_list_filters_by_window_person_proposal_and_kind(cast: Cast) -> None:
     p = await create_proposal(cast)
     early = await create(cast, proposal_ids=[p["id"]])
-    late = await create(cast, kind="micro", stage=None, starts_at="2026-12-20T14:00:00+08:00",
-                        ends_at="2026-12-20T15:00:00+08:00",
-                        participants=[{"person_id": cast.ids["member2"], "role": "proposer"}], agenda=[])
+    late = await create(
+        cast,
+        kind="micro",
+        stage=None,
+        starts_at="2026-12-20T14:00:00+08:00",
+        ends_at="2026-12-20T15:00:00+08:00",
+        participants=[{"person_id": cast.ids["member2"], "role": "proposer"}],
+        agenda=[],
+    )
 
     async def ids(**params: str) -> list[int]:
         reply = await cast.staff.get("/api/sessions", params=params)
@@ -108,7 +139,9 @@ async def test_list_filters_by_window_person_proposal_and_kind(cast: Cast) -> No
     assert await ids() == [early["id"], late["id"]]
     assert await ids(**{"from": "2026-12-10T00:00:00+08:00"}) == [late["id"]]
     assert await ids(to="2026-12-01T09:30:00+08:00") == []
-    assert await ids(**{"from": "2026-12-01T10:59:00+08:00", "to": "2026-12-01T11:30:00+08:00"}) == [early["id"]]
+    assert await ids(
+        **{"from": "2026-12-01T10:59:00+08:00", "to": "2026-12-01T11:30:00+08:00"}
+    ) == [early["id"]]
     assert await ids(person_id=str(cast.ids["member2"])) == [late["id"]]
     assert await ids(proposal_id=str(p["id"])) == [early["id"]]
     assert await ids(kind="micro") == [late["id"]]
@@ -117,26 +150,43 @@ async def test_list_filters_by_window_person_proposal_and_kind(cast: Cast) -> No
     assert naive.body["errors"][0]["field"] == "from"
 
 
-async def test_patch_moves_a_session_and_keeps_rsvps_of_people_who_stay(cast: Cast, database: Any) -> None:
+async def test_patch_moves_a_session_and_keeps_rsvps_of_people_who_stay(
+    cast: Cast, database: Any
+) -> None:
     from sqlalchemy import update
 
     from server.sessions.models import Participant
 
     body = await create(cast)
     async with database.transaction() as db:
-        await db.execute(update(Participant).where(Participant.person_id == cast.ids["member"]).values(rsvp="accepted"))
+        await db.execute(
+            update(Participant)
+            .where(Participant.person_id == cast.ids["member"])
+            .values(rsvp="accepted")
+        )
     url = f"/api/sessions/{body['id']}"
-    participants = [{"person_id": cast.ids["staff"], "role": "host"},
-                    {"person_id": cast.ids["member"], "role": "proposer"},
-                    {"person_id": cast.ids["leader"], "role": "leader"}]
-    moved = await cast.staff.patch(url, {"starts_at": "2026-12-02T14:00:00+08:00",
-                                         "ends_at": "2026-12-02T15:30:00+08:00",
-                                         "participants": participants, "agenda": []})
+    participants = [
+        {"person_id": cast.ids["staff"], "role": "host"},
+        {"person_id": cast.ids["member"], "role": "proposer"},
+        {"person_id": cast.ids["leader"], "role": "leader"},
+    ]
+    moved = await cast.staff.patch(
+        url,
+        {
+            "starts_at": "2026-12-02T14:00:00+08:00",
+            "ends_at": "2026-12-02T15:30:00+08:00",
+            "participants": participants,
+            "agenda": [],
+        },
+    )
     assert moved.status == 200, moved.text
     assert moved.body["starts_at"] == "2026-12-02T06:00:00Z"
     rsvps = {p["person_id"]: p["rsvp"] for p in moved.body["participants"]}
-    assert rsvps == {cast.ids["staff"]: "needs_action", cast.ids["member"]: "accepted",
-                     cast.ids["leader"]: "needs_action"}
+    assert rsvps == {
+        cast.ids["staff"]: "needs_action",
+        cast.ids["member"]: "accepted",
+        cast.ids["leader"]: "needs_action",
+    }
     assert moved.body["title"] == body["title"]
 
 
@@ -156,9 +206,20 @@ async def test_patch_is_checked_against_the_merged_session(cast: Cast) -> None:
 
 
 async def test_participant_roles_must_fit_the_account(cast: Cast) -> None:
-    reply = await cast.staff.post("/api/sessions", session_body(cast, participants=[
-        {"person_id": cast.ids["staff"], "role": "host"},
-        {"person_id": cast.ids["member"], "role": "unit"},
-        {"person_id": 4242, "role": "member"}], agenda=[]))
+    reply = await cast.staff.post(
+        "/api/sessions",
+        session_body(
+            cast,
+            participants=[
+                {"person_id": cast.ids["staff"], "role": "host"},
+                {"person_id": cast.ids["member"], "role": "unit"},
+                {"person_id": 4242, "role": "member"},
+            ],
+            agenda=[],
+        ),
+    )
     assert reply.status == 400
-    assert {e["field"] for e in reply.body["errors"]} == {"participants.1.role", "participants.2.person_id"}
+    assert {e["field"] for e in reply.body["errors"]} == {
+        "participants.1.role",
+        "participants.2.person_id",
+    }

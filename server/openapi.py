@@ -1,0 +1,111 @@
+"""The OpenAPI 3.1 document, generated from the endpoints the features declare."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from server.api import Api, Endpoint
+
+_PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "title": "Problem",
+    "description": "RFC 9457 problem details, with a stable `code` and field `errors`.",
+    "required": ["type", "title", "status", "detail", "code"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "code": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "field": {"type": "string"},
+                    "message": {"type": "string"},
+                    "type": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
+
+def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
+    schema = model.model_json_schema(by_alias=True)
+    required = set(schema.get("required", []))
+    return [
+        {"name": name, "in": "query", "required": name in required, "schema": prop}
+        for name, prop in schema.get("properties", {}).items()
+    ]
+
+
+def _problem_responses(endpoint: Endpoint) -> dict[str, Any]:
+    ref = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    codes = ["400", "404"] if endpoint.path_params or endpoint.body or endpoint.query else []
+    if not endpoint.public:
+        codes = ["401", "403", *codes]
+    if endpoint.method in ("POST", "PATCH") and not endpoint.public:
+        codes.append("409")
+    return {code: {"description": "Problem", "content": ref} for code in sorted(set(codes))}
+
+
+def build_openapi(apis: Iterable[Api], *, title: str, version: str) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of every declared endpoint."""
+    endpoints = [e for api in apis for e in api.endpoints]
+    wanted: list[tuple[type[BaseModel], Any]] = []
+    for e in endpoints:
+        if e.body is not None:
+            wanted.append((e.body, "validation"))
+        if e.response is not None:
+            wanted.append((e.response, "serialization"))
+    keymap, defs = models_json_schema(
+        list(dict.fromkeys(wanted)), ref_template="#/components/schemas/{model}"
+    )
+    paths: dict[str, dict[str, Any]] = {}
+    for e in endpoints:
+        op: dict[str, Any] = {
+            "operationId": e.handler.__name__,
+            "summary": e.summary,
+            "tags": [e.tag],
+            "parameters": [
+                {
+                    "name": p,
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "integer", "minimum": 1},
+                }
+                for p in e.path_params
+            ]
+            + (_query_parameters(e.query) if e.query else []),
+            "responses": _problem_responses(e),
+        }
+        if not e.public:
+            op["security"] = [{"bearer": []}]
+        if e.body is not None:
+            op["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": keymap[(e.body, "validation")]}},
+            }
+        if e.response is not None:
+            content = {"application/json": {"schema": keymap[(e.response, "serialization")]}}
+            op["responses"][str(e.status)] = {"description": "OK", "content": content}
+        else:
+            op["responses"][str(e.status if e.status != 200 else 204)] = {"description": "Done"}
+        paths.setdefault(e.path, {})[e.method.lower()] = op
+    schemas = dict(defs.get("$defs", {}))
+    schemas["Problem"] = _PROBLEM_SCHEMA
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": version},
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }

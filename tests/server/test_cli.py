@@ -1,0 +1,176 @@
+"""The ``xieshang`` command, run as a real subprocess."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import sys
+from pathlib import Path
+
+import aiohttp
+
+XIESHANG = [sys.executable, "-m", "server.cli"]
+
+
+async def run(
+    *args: str, stdin: str = "", env: dict[str, str] | None = None, cwd: Path | None = None
+) -> tuple[int, str, str]:
+    full_env = {
+        **os.environ,
+        "XIESHANG_ARGON2_TIME_COST": "1",
+        "XIESHANG_ARGON2_MEMORY_KIB": "8",
+        **(env or {}),
+    }
+    proc = await asyncio.create_subprocess_exec(
+        *XIESHANG,
+        *args,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=full_env,
+        cwd=cwd,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(stdin.encode()), 60)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+def fresh_sqlite(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+
+
+async def test_serve_refuses_an_unmigrated_database_with_a_clear_message(tmp_path: Path) -> None:
+    code, _out, err = await run("serve", "--db", fresh_sqlite(tmp_path), "--port", "1")
+    assert code == 2
+    assert "xieshang migrate" in err
+    assert "Traceback" not in err
+
+
+async def test_migrate_then_user_add_reads_the_password_from_stdin(tmp_path: Path) -> None:
+    db = fresh_sqlite(tmp_path)
+    code, out, err = await run("migrate", "--db", db)
+    assert code == 0, err
+    assert "empty" in out
+    code, out, _ = await run("migrate", "--db", db)
+    assert "up to date" in out
+    code, out, err = await run(
+        "user",
+        "add",
+        "--username",
+        "zhou",
+        "--name",
+        "周委员",
+        "--role",
+        "member",
+        "--email",
+        "zhou@example.org",
+        "--db",
+        db,
+        stdin="a-long-password\n",
+    )
+    assert code == 0, err
+    assert "zhou" in out
+    code, _out, err = await run(
+        "user",
+        "add",
+        "--username",
+        "zhou",
+        "--name",
+        "重名",
+        "--role",
+        "member",
+        "--db",
+        db,
+        stdin="a-long-password\n",
+    )
+    assert code == 1
+    assert "taken" in err
+    code, _out, err = await run(
+        "user",
+        "add",
+        "--username",
+        "u1x",
+        "--name",
+        "无单位",
+        "--role",
+        "unit",
+        "--db",
+        db,
+        stdin="a-long-password\n",
+    )
+    assert code == 1
+    assert "unit_id" in err
+
+
+async def test_bad_settings_name_the_variable(tmp_path: Path) -> None:
+    code, _out, err = await run("migrate", env={"XIESHANG_DB": "mysql://nope"})
+    assert code == 2
+    assert "XIESHANG_DB" in err
+    code, _out, err = await run("serve", env={"XIESHANG_PORT": "eighty"})
+    assert code == 2
+    assert "XIESHANG_PORT" in err
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def test_serve_with_demo_seeds_once_and_the_logins_work(tmp_path: Path) -> None:
+    db = fresh_sqlite(tmp_path)
+    assert (await run("migrate", "--db", db))[0] == 0
+    port = _free_port()
+    full_env = {**os.environ, "XIESHANG_ARGON2_TIME_COST": "1", "XIESHANG_ARGON2_MEMORY_KIB": "8"}
+    proc = await asyncio.create_subprocess_exec(
+        *XIESHANG,
+        "serve",
+        "--demo",
+        "--db",
+        db,
+        "--port",
+        str(port),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=full_env,
+        cwd=tmp_path,
+    )
+    try:
+        assert proc.stdout is not None
+        lines = []
+        while not any("serving on" in line for line in lines):
+            line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
+            assert line, "server exited early"
+            lines.append(line)
+        logins = {
+            p[0]: p[1]
+            for p in (line.split() for line in lines)
+            if len(p) >= 3 and p[0] in {"staff", "member1"}
+        }
+        async with aiohttp.ClientSession() as http:
+            for _ in range(50):
+                try:
+                    async with http.get(f"http://127.0.0.1:{port}/api/health") as resp:
+                        if resp.status == 200:
+                            break
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.1)
+            async with http.post(
+                f"http://127.0.0.1:{port}/api/auth/login",
+                json={"username": "staff", "password": logins["staff"]},
+            ) as resp:
+                assert resp.status == 200
+                token = (await resp.json())["token"]
+            async with http.get(
+                f"http://127.0.0.1:{port}/api/sessions",
+                headers={"Authorization": f"Bearer {token}"},
+            ) as resp:
+                sessions = (await resp.json())["items"]
+        assert {s["kind"] for s in sessions} == {"handling", "livelihood_hall"}
+    finally:
+        proc.terminate()
+        await proc.wait()
+    code, out, _ = await run("demo", "--db", db)
+    assert code == 0
+    assert "already has accounts" in out
