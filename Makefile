@@ -33,8 +33,8 @@ test: install-test
 
 ## make lint: ruff, mypy --strict and the import contracts
 lint: install-test
-	$(BIN)/ruff check server scheduling tests bench
-	$(BIN)/ruff format --check server scheduling tests bench
+	$(BIN)/ruff check server scheduling tests $(wildcard bench)
+	$(BIN)/ruff format --check server scheduling tests $(wildcard bench)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
