@@ -99,6 +99,7 @@ def require_not_guest(actor: Principal) -> None:
 
 
 PRINCIPAL_KEY = web.RequestKey("principal", Principal)
+STALE_TOKEN_KEY = web.RequestKey("stale_token", bool)
 TokenResolver = Callable[[str], Awaitable[Principal | None]]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -115,16 +116,21 @@ def bearer_token(request: web.Request) -> str | None:
 def make_auth_middleware(
     resolve: TokenResolver,
 ) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
-    """Middleware that puts the request's :class:`Principal` (or None) on the request."""
+    """Middleware that puts the request's :class:`Principal` on the request when the token is live.
+
+    A stale token does not block public routes (signing in again must work); routes that need
+    a person answer 401 through :func:`principal_of`, which says why.
+    """
 
     @web.middleware
     async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         token = bearer_token(request)
-        principal = await resolve(token) if token else None
-        if token and principal is None:
-            raise Unauthorized("Your login token is invalid, expired or revoked; sign in again.")
-        if principal is not None:
-            request[PRINCIPAL_KEY] = principal
+        if token:
+            principal = await resolve(token)
+            if principal is None:
+                request[STALE_TOKEN_KEY] = True
+            else:
+                request[PRINCIPAL_KEY] = principal
         return await handler(request)
 
     return auth_middleware
@@ -133,6 +139,8 @@ def make_auth_middleware(
 def principal_of(request: web.Request) -> Principal:
     """The signed-in person, or 401."""
     principal: Principal | None = request.get(PRINCIPAL_KEY)
+    if principal is None and request.get(STALE_TOKEN_KEY):
+        raise Unauthorized("Your login token is invalid, expired or revoked; sign in again.")
     if principal is None:
         raise Unauthorized(
             "Sign in first: send Authorization: Bearer <token> from POST /api/auth/login."

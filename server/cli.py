@@ -86,11 +86,8 @@ async def _migrate(config: Config) -> None:
         before, after = await upgrade(database.engine)
     finally:
         await database.close()
-    print(
-        f"Database {config.db_url}: "
-        + ("up to date" if before == after else f"{before or 'empty'} → {after}")
-        + f" ({after})."
-    )
+    change = "up to date" if before == after else f"upgraded from {before or 'empty'}"
+    print(f"Database {config.db_url}: {change} (schema revision {after}).")
 
 
 def _print_logins(logins: list[tuple[str, str, str]] | None) -> None:
@@ -188,6 +185,8 @@ def run(argv: Sequence[str] | None = None) -> None:
     logging.basicConfig(
         level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    if config.log_level != "DEBUG":
+        logging.getLogger("alembic").setLevel(logging.WARNING)
     if args.command == "serve":
         _serve(config, args.demo)
     elif args.command == "migrate":

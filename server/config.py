@@ -8,6 +8,7 @@ with a message that names the variable.
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -110,7 +111,13 @@ _ENV: dict[str, tuple[str, Callable[[str, str], Any], str]] = {
 
 
 def _default_web_dir() -> Path:
-    return Path(__file__).resolve().parent.parent / "web"
+    checkout = Path(__file__).resolve().parent.parent / "web"
+    if checkout.is_dir():
+        return checkout
+    spec = importlib.util.find_spec("xieshang_web")  # installed from a wheel
+    if spec is not None and spec.submodule_search_locations:
+        return Path(next(iter(spec.submodule_search_locations)))
+    return checkout
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -51,7 +51,7 @@ async def test_migrate_then_user_add_reads_the_password_from_stdin(tmp_path: Pat
     db = fresh_sqlite(tmp_path)
     code, out, err = await run("migrate", "--db", db)
     assert code == 0, err
-    assert "empty" in out
+    assert "upgraded from empty" in out
     code, out, _ = await run("migrate", "--db", db)
     assert "up to date" in out
     code, out, err = await run(

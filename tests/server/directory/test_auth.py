@@ -78,3 +78,13 @@ async def test_login_body_is_validated(anon: ApiClient) -> None:
     reply = await anon.post("/api/auth/login", {"username": "x"})
     assert reply.status == 400
     assert reply.body["errors"][0]["field"] == "password"
+
+
+async def test_a_stale_token_does_not_stop_signing_in_again(cast: Cast) -> None:
+    stale = cast.anon.as_("stale-token-from-yesterday")
+    reply = await stale.post("/api/auth/login", {"username": "member", "password": PASSWORD})
+    assert reply.status == 200
+    assert (await stale.get("/api/health")).status == 200
+    refused = await stale.get("/api/me")
+    assert refused.status == 401
+    assert "sign in again" in refused.body["detail"]
