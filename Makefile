@@ -14,8 +14,9 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(PIP) install -e .
 	@touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+$(VENV)/.installed-test: pyproject.toml tests/interop/package-lock.json | $(BIN)/python
 	$(PIP) install -e '.[test,dev]'
+	cd tests/interop && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed
