@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from itertools import islice
+from typing import cast
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -15,6 +16,7 @@ from scheduling.intervals import Interval, as_utc, merge
 from scheduling.itip import ANSWERS, ItipError
 
 MAX_BUSY_EVENTS = 5000
+UTC_ZONE = ZoneInfo("UTC")
 
 
 @dataclass(frozen=True)
@@ -77,22 +79,26 @@ def _single_event(data: bytes | str, method: str) -> icalendar.Event:
     events = list(calendar.walk("VEVENT"))
     if len(events) != 1:
         raise ItipError(f"a {method} must carry exactly one VEVENT, this has {len(events)}")
-    event = events[0]
+    event = cast(icalendar.Event, events[0])
     attendees = event.get("ATTENDEE")
-    if attendees is None or isinstance(attendees, list) and len(attendees) != 1:
+    if attendees is None or (isinstance(attendees, list) and len(attendees) != 1):
         raise ItipError(f"a {method} must name exactly one ATTENDEE: the one who answers")
     if "UID" not in event:
         raise ItipError(f"the {method} has no UID")
     return event
 
 
-def _basics(event: icalendar.Event, zone: ZoneInfo) -> tuple[str, str, int, dt.datetime, dt.datetime | None]:
+def _basics(
+    event: icalendar.Event, zone: ZoneInfo
+) -> tuple[str, str, int, dt.datetime, dt.datetime | None]:
     attendee = event.get("ATTENDEE")
     try:
         sequence = int(event.get("SEQUENCE", 0))
         stamp = _instant(event.decoded("DTSTAMP"), zone, "DTSTAMP") if "DTSTAMP" in event else None
         recurrence = (
-            _instant(event.decoded("RECURRENCE-ID"), zone, "RECURRENCE-ID") if "RECURRENCE-ID" in event else None
+            _instant(event.decoded("RECURRENCE-ID"), zone, "RECURRENCE-ID")
+            if "RECURRENCE-ID" in event
+            else None
         )
     except (ValueError, TypeError) as exc:
         raise ItipError(f"a property has a bad value ({exc})") from None
@@ -101,18 +107,20 @@ def _basics(event: icalendar.Event, zone: ZoneInfo) -> tuple[str, str, int, dt.d
     return str(event["UID"]), _email(attendee), sequence, stamp, recurrence
 
 
-def parse_reply(data: bytes | str, zone: ZoneInfo = ZoneInfo("UTC")) -> Reply:
+def parse_reply(data: bytes | str, zone: ZoneInfo = UTC_ZONE) -> Reply:
     """An attendee's REPLY: who, which answer, for which UID/SEQUENCE/occurrence."""
     event = _single_event(data, "REPLY")
     uid, email, sequence, stamp, recurrence = _basics(event, zone)
     partstat = str(event["ATTENDEE"].params.get("PARTSTAT", "")).upper()
     if partstat not in ANSWERS:
-        raise ItipError(f"PARTSTAT must be ACCEPTED, DECLINED or TENTATIVE, got {partstat or 'none'}")
+        raise ItipError(
+            f"PARTSTAT must be ACCEPTED, DECLINED or TENTATIVE, got {partstat or 'none'}"
+        )
     comment = str(event["COMMENT"]) if "COMMENT" in event else None
     return Reply(uid, email, partstat, sequence, stamp, recurrence, comment)
 
 
-def parse_counter(data: bytes | str, zone: ZoneInfo = ZoneInfo("UTC")) -> Counter:
+def parse_counter(data: bytes | str, zone: ZoneInfo = UTC_ZONE) -> Counter:
     """An attendee's COUNTER proposing a new start and end."""
     event = _single_event(data, "COUNTER")
     uid, email, sequence, stamp, recurrence = _basics(event, zone)
@@ -134,11 +142,18 @@ def parse_busy(data: bytes | str, window: Interval, zone: ZoneInfo) -> list[Inte
     """
     calendar = x_wr_timezone.to_standard(_calendar(data))
     try:
-        found = list(islice(recurring_ical_events.of(calendar).between(window.start, window.end), MAX_BUSY_EVENTS + 1))
+        found = list(
+            islice(
+                recurring_ical_events.of(calendar).between(window.start, window.end),
+                MAX_BUSY_EVENTS + 1,
+            )
+        )
     except Exception as exc:  # the library raises many kinds on malformed rules
         raise ItipError(f"the calendar's events cannot be expanded ({exc})") from None
     if len(found) > MAX_BUSY_EVENTS:
-        raise ItipError(f"more than {MAX_BUSY_EVENTS} events in that window; upload a shorter range")
+        raise ItipError(
+            f"more than {MAX_BUSY_EVENTS} events in that window; upload a shorter range"
+        )
     busy = []
     for event in found:
         if str(event.get("TRANSP", "OPAQUE")).upper() == "TRANSPARENT":

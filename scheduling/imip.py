@@ -30,6 +30,12 @@ class Mail:
     links: tuple[tuple[str, str], ...] = ()  # (label, url): RSVP buttons and the join link
 
 
+BUTTON = (
+    "display:inline-block;padding:6px 14px;margin:4px;border:1px solid #b71c1c;"
+    "border-radius:4px;color:#b71c1c;text-decoration:none"
+)
+
+
 def _address(name: str, email: str) -> Address:
     user, _, domain = email.partition("@")
     return Address(display_name=name, username=user, domain=domain)
@@ -38,9 +44,7 @@ def _address(name: str, email: str) -> Address:
 def _html(mail: Mail) -> str:
     paragraphs = "".join(f"<p>{html.escape(p)}</p>" for p in mail.text.split("\n\n"))
     buttons = " ".join(
-        f'<a href="{html.escape(url, quote=True)}" style="display:inline-block;padding:6px 14px;'
-        f'margin:4px;border:1px solid #b71c1c;border-radius:4px;color:#b71c1c;text-decoration:none">'
-        f"{html.escape(label)}</a>"
+        f'<a href="{html.escape(url, quote=True)}" style="{BUTTON}">{html.escape(label)}</a>'
         for label, url in mail.links
     )
     return (
@@ -54,7 +58,9 @@ def _plain(mail: Mail) -> str:
     return f"{mail.text}\n\n{links}\n" if links else f"{mail.text}\n"
 
 
-def message(mail: Mail, ics: bytes, method: str, now: dt.datetime, domain: str = "xieshang.local") -> EmailMessage:
+def message(
+    mail: Mail, ics: bytes, method: str, now: dt.datetime, domain: str = "xieshang.local"
+) -> EmailMessage:
     """An email whose calendar part carries ``ics`` (METHOD ``method``)."""
     if f"METHOD:{method}".encode() not in ics:
         raise ValueError(f"the calendar data is not METHOD:{method}")
@@ -67,8 +73,10 @@ def message(mail: Mail, ics: bytes, method: str, now: dt.datetime, domain: str =
     msg["Auto-Submitted"] = "auto-generated"
     msg.set_content(_plain(mail), subtype="plain", charset="utf-8")
     msg.add_alternative(_html(mail), subtype="html", charset="utf-8")
-    msg.add_alternative(ics, maintype="text", subtype="calendar", cte="base64", params={"method": method})
-    calendar = msg.get_payload()[-1]
+    msg.add_alternative(
+        ics, maintype="text", subtype="calendar", cte="base64", params={"method": method}
+    )
+    *_texts, calendar = msg.iter_parts()
     calendar.set_param("charset", "UTF-8")
     # Turns the message into multipart/mixed with the alternative part first, as Outlook needs.
     msg.add_attachment(ics, maintype="application", subtype="ics", filename="invite.ics")

@@ -173,7 +173,9 @@ def cancel(invite: Invite, now: dt.datetime, occurrence: dt.datetime | None = No
     return _finish(calendar, [series])
 
 
-def feed(invites: Sequence[Invite], now: dt.datetime, *, name: str, refresh_minutes: int = 60) -> bytes:
+def feed(
+    invites: Sequence[Invite], now: dt.datetime, *, name: str, refresh_minutes: int = 60
+) -> bytes:
     """A subscription feed: no METHOD, no attendees; cancelled ones stay with STATUS:CANCELLED."""
     calendar = _calendar(None)
     calendar.add("X-WR-CALNAME", name)
@@ -187,7 +189,9 @@ def feed(invites: Sequence[Invite], now: dt.datetime, *, name: str, refresh_minu
     return _finish(calendar, [i.series for i in invites])
 
 
-def decline_counter(invite: Invite, attendee: Attendee, now: dt.datetime, occurrence: dt.datetime | None = None) -> bytes:
+def decline_counter(
+    invite: Invite, attendee: Attendee, now: dt.datetime, occurrence: dt.datetime | None = None
+) -> bytes:
     """METHOD:DECLINECOUNTER: the organizer keeps the time the attendee countered."""
     calendar = _calendar("DECLINECOUNTER")
     event = icalendar.Event()

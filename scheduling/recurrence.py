@@ -12,12 +12,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from itertools import islice
 from types import MappingProxyType
-from typing import Literal
+from typing import Literal, cast
 from zoneinfo import ZoneInfo
 
 import icalendar
-from dateutil.rrule import rrulestr
 import recurring_ical_events
+from dateutil.rrule import rrulestr  # type: ignore[import-untyped]
 
 from scheduling.intervals import Interval, as_utc
 
@@ -81,7 +81,9 @@ def parse_rrule(value: str) -> icalendar.vRecur:
     if "FREQ" not in rule:
         raise RecurrenceError("the rule needs FREQ, e.g. FREQ=MONTHLY;INTERVAL=3;COUNT=4")
     if "COUNT" not in rule and "UNTIL" not in rule:
-        raise RecurrenceError(f"the rule never ends: add COUNT or UNTIL (at most {MAX_OCCURRENCES} occurrences)")
+        raise RecurrenceError(
+            f"the rule never ends: add COUNT or UNTIL (at most {MAX_OCCURRENCES} occurrences)"
+        )
     if "COUNT" in rule and int(rule["COUNT"][0]) > MAX_OCCURRENCES:
         raise RecurrenceError(f"COUNT is above the limit of {MAX_OCCURRENCES} occurrences")
     if "UNTIL" in rule:
@@ -91,11 +93,12 @@ def parse_rrule(value: str) -> icalendar.vRecur:
         elif until.tzinfo is None:
             until = until.replace(tzinfo=dt.UTC)
         rule["UNTIL"] = [until.astimezone(dt.UTC)]
-    return rule
+    return cast(icalendar.vRecur, rule)
 
 
 def rrule_text(rule: icalendar.vRecur) -> str:
-    return rule.to_ical().decode()
+    """The RRULE value as text."""
+    return cast(bytes, rule.to_ical()).decode()
 
 
 def master_event(series: Series) -> icalendar.Event:
@@ -159,7 +162,9 @@ def _require(series: Series, original: dt.datetime) -> dt.datetime:
     return original
 
 
-def move_occurrence(series: Series, original: dt.datetime, start: dt.datetime, end: dt.datetime) -> Series:
+def move_occurrence(
+    series: Series, original: dt.datetime, start: dt.datetime, end: dt.datetime
+) -> Series:
     """The series with one occurrence moved (an override with RECURRENCE-ID = ``original``)."""
     original = _require(series, original)
     if original in series.exdates:
@@ -174,7 +179,9 @@ def cancel_occurrence(series: Series, original: dt.datetime) -> Series:
     """The series with one occurrence cancelled (an EXDATE)."""
     original = _require(series, original)
     overrides = {k: v for k, v in series.overrides.items() if k != original}
-    return replace(series, exdates=series.exdates | {original}, overrides=MappingProxyType(overrides))
+    return replace(
+        series, exdates=series.exdates | {original}, overrides=MappingProxyType(overrides)
+    )
 
 
 def split(series: Series, original: dt.datetime) -> tuple[Series, Series]:
@@ -196,15 +203,20 @@ def split(series: Series, original: dt.datetime) -> tuple[Series, Series]:
             tail["COUNT"] = [sum(1 for s in starts if s >= original and s not in series.rdates)]
         head_rule, tail_rule = rrule_text(head), rrule_text(tail)
 
-    def part(keep: bool) -> dict[str, object]:
-        side = (lambda s: s < original) if keep else (lambda s: s >= original)
-        return {
-            "rdates": tuple(r for r in series.rdates if side(as_utc(r))),
-            "exdates": frozenset(e for e in series.exdates if side(e)),
-            "overrides": MappingProxyType({k: v for k, v in series.overrides.items() if side(k)}),
-        }
+    def part(keep: bool, start: dt.datetime, rule: str | None) -> Series:
+        def side(moment: dt.datetime) -> bool:
+            return (moment < original) == keep
 
-    head_series = replace(series, rrule=head_rule, **part(True))  # type: ignore[arg-type]
-    local = original.astimezone(series.zone)
-    tail_series = replace(series, start=local, end=local + series.duration, rrule=tail_rule, **part(False))  # type: ignore[arg-type]
+        return replace(
+            series,
+            start=start,
+            end=start + series.duration,
+            rrule=rule,
+            rdates=tuple(r for r in series.rdates if side(as_utc(r))),
+            exdates=frozenset(e for e in series.exdates if side(e)),
+            overrides=MappingProxyType({k: v for k, v in series.overrides.items() if side(k)}),
+        )
+
+    head_series = part(True, series.start, head_rule)
+    tail_series = part(False, original.astimezone(series.zone), tail_rule)
     return head_series, tail_series

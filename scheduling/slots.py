@@ -16,7 +16,7 @@ DEFAULT_HOURS = ((dt.time(9, 0), dt.time(12, 0)), (dt.time(14, 0), dt.time(17, 3
 
 @dataclass(frozen=True)
 class SlotQuery:
-    """What to look for. ``required`` people must all be free; ``optional`` ones improve the rank."""
+    """What to look for: ``required`` people must be free, ``optional`` ones improve the rank."""
 
     duration: dt.timedelta
     window: Interval
@@ -75,7 +75,7 @@ def _candidates(free: Sequence[Interval], query: SlotQuery, zone: ZoneInfo) -> l
 
 
 def _score(slot: Interval, missing: int, hard_busy: Sequence[Interval], query: SlotQuery) -> float:
-    """Lower is better: days from the window start, absent optional people, back-to-back squeezes."""
+    """Lower is better: days from the window start, absent optional people, tight squeezes."""
     days = (slot.start - query.window.start) / dt.timedelta(days=1)
     tight = sum(1 for b in hard_busy if b.overlaps(slot, dt.timedelta(minutes=15)))
     return days + 2.0 * missing + 0.5 * tight
@@ -86,12 +86,19 @@ def find_slots(query: SlotQuery, busy: Mapping[int, Sequence[Interval]]) -> list
     if query.duration <= dt.timedelta(0) or query.step <= dt.timedelta(0):
         raise ValueError("duration and step must be positive")
     zone = ZoneInfo(query.timezone)
-    hard = merge([*busy_of(busy, query.required, query.buffer), *(b.widened(query.buffer) for b in query.venue_busy)])
+    hard = merge(
+        [
+            *busy_of(busy, query.required, query.buffer),
+            *(b.widened(query.buffer) for b in query.venue_busy),
+        ]
+    )
     slots = []
     for period in _periods(query):
         for candidate in _candidates(subtract(period, hard), query, zone):
             missing = frozenset(
-                p for p in query.optional if any(b.overlaps(candidate, query.buffer) for b in busy.get(p, ()))
+                p
+                for p in query.optional
+                if any(b.overlaps(candidate, query.buffer) for b in busy.get(p, ()))
             )
             slots.append(Slot(candidate, missing, _score(candidate, len(missing), hard, query)))
     slots.sort(key=lambda s: (s.score, s.interval.start))

@@ -66,9 +66,10 @@ def _date(value: Any, where: str) -> dt.date:
 def from_data(data: Mapping[str, Any]) -> WorkCalendar:
     """A calendar from the JSON format xieshang ships."""
     if data.get("format") != FORMAT:
-        raise CalendarDataError(f"expected \"format\": \"{FORMAT}\"")
+        raise CalendarDataError(f'expected "format": "{FORMAT}"')
     names: dict[dt.date, str] = {}
-    off, extra = set(), set()
+    off: set[dt.date] = set()
+    extra: set[dt.date] = set()
     for key, target in (("days_off", off), ("extra_workdays", extra)):
         for i, entry in enumerate(data.get(key, [])):
             day = _date(entry.get("date") if isinstance(entry, dict) else entry, f"{key}[{i}]")
@@ -97,7 +98,9 @@ def from_ics(text: str | bytes) -> WorkCalendar:
         calendar = icalendar.Calendar.from_ical(text)
     except ValueError as exc:
         raise CalendarDataError(f"not an iCalendar file: {exc}") from None
-    off, extra, names = set(), set(), {}
+    off: set[dt.date] = set()
+    extra: set[dt.date] = set()
+    names: dict[dt.date, str] = {}
     for event in calendar.walk("VEVENT"):
         start = event.decoded("DTSTART")
         if isinstance(start, dt.datetime):
@@ -109,7 +112,9 @@ def from_ics(text: str | bytes) -> WorkCalendar:
             day = start + dt.timedelta(days=i)
             target.add(day)
             names[day] = summary
-    return WorkCalendar(days_off=frozenset(off - extra), extra_workdays=frozenset(extra), names=names)
+    return WorkCalendar(
+        days_off=frozenset(off - extra), extra_workdays=frozenset(extra), names=names
+    )
 
 
 def shipped(years: Iterable[int] | None = None) -> WorkCalendar:

@@ -9,8 +9,10 @@ fields refused), calls the handler, and serialises the answer; the same declarat
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import inspect
 import re
+import zoneinfo
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -24,6 +26,7 @@ from pydantic import (
     ConfigDict,
     Strict,
     ValidationError,
+    model_validator,
 )
 
 from server.auth import Passwords, Principal, principal_of
@@ -35,7 +38,14 @@ DATABASE = web.AppKey("database", Database)
 CONFIG = web.AppKey("config", Config)
 PASSWORDS = web.AppKey("passwords", Passwords)
 
-MAX_ID = 2**63 - 1
+MAX_ID = 2**31 - 1  # ids are 32-bit integers on every database
+_ID_TEXT = re.compile(r"[1-9][0-9]{0,9}")
+
+
+@functools.cache
+def known_timezones() -> frozenset[str]:
+    """IANA zone names (a folder like "Asia" is not a zone)."""
+    return frozenset(zoneinfo.available_timezones())
 
 
 def _iso_text(value: object) -> object:
@@ -47,7 +57,24 @@ def _iso_text(value: object) -> object:
 
 
 def _to_utc(value: dt.datetime) -> dt.datetime:
-    return value.astimezone(dt.UTC)
+    try:
+        return value.astimezone(dt.UTC)
+    except OverflowError:
+        raise ValueError("the time is out of range") from None
+
+
+def _no_nul(value: Any, path: str = "") -> None:
+    """Refuse NUL characters anywhere: PostgreSQL cannot store them and no person types them."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise FieldProblem(path or "(body)", "contains a NUL character")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _no_nul(key, path)
+            _no_nul(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _no_nul(item, f"{path}.{i}" if path else str(i))
 
 
 def pattern(regex: str, explanation: str) -> AfterValidator:
@@ -78,15 +105,27 @@ class FieldProblem(ValueError):
 
 
 class Shape(BaseModel):
-    """Base of request shapes: strict types, unknown fields refused."""
+    """Base of request shapes: strict types, unknown fields refused, no NUL characters."""
 
     model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_nul(cls, data: Any) -> Any:
+        _no_nul(data)
+        return data
 
 
 class QueryShape(BaseModel):
     """Base of query-string shapes: strings are converted, unknown parameters refused."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True, str_strip_whitespace=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_nul(cls, data: Any) -> Any:
+        _no_nul(data)
+        return data
 
 
 class OutShape(BaseModel):
@@ -271,7 +310,7 @@ def _parse_ids(request: web.Request, names: Iterable[str]) -> dict[str, int]:
     ids: dict[str, int] = {}
     for name in names:
         raw = request.match_info[name]
-        if not raw.isdigit() or not 0 < int(raw) <= MAX_ID:
+        if not _ID_TEXT.fullmatch(raw) or int(raw) > MAX_ID:
             raise NotFound(f"There is nothing with {name} {raw!r}; ids are positive whole numbers.")
         ids[name] = int(raw)
     return ids

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -76,6 +77,9 @@ class Passwords:
         return await asyncio.to_thread(self._verify, stored, password)
 
 
+_TOKEN_TEXT = re.compile(r"[A-Za-z0-9_-]{16,128}")
+
+
 def new_token() -> str:
     """A fresh random bearer token."""
     return secrets.token_urlsafe(32)
@@ -108,9 +112,11 @@ def bearer_token(request: web.Request) -> str | None:
     """The token of an ``Authorization: Bearer`` header, if any."""
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
-    if scheme.lower() != "bearer" or not value.strip():
+    value = value.strip()
+    if scheme.lower() != "bearer" or not value:
         return None
-    return value.strip()
+    # Anything that cannot be one of our tokens is treated as a stale one, never decoded further.
+    return value if _TOKEN_TEXT.fullmatch(value) else "-"
 
 
 def make_auth_middleware(

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import DateTime, Enum, MetaData, event
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -82,6 +82,8 @@ def utcnow() -> dt.datetime:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    # SQLAlchemy emits BEGIN itself (below), so the driver must not start transactions.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -97,12 +99,23 @@ def ensure_sqlite_folder(url: str) -> None:
         Path(url.removeprefix(prefix).split("?")[0]).parent.mkdir(parents=True, exist_ok=True)
 
 
+def _sqlite_begin(conn: Connection) -> None:
+    # Writers take the write lock at BEGIN, so two read-check-write transactions cannot
+    # interleave (SQLite ignores SELECT ... FOR UPDATE); readers stay concurrent under WAL.
+    immediate = conn.get_execution_options().get(WRITE_OPTION, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+WRITE_OPTION = "xieshang_write"
+
+
 def make_engine(url: str) -> AsyncEngine:
     """An async engine with the settings each backend needs."""
     ensure_sqlite_folder(url)
     engine = create_async_engine(url, pool_pre_ping=not url.startswith("sqlite"))
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
     return engine
 
 
@@ -122,6 +135,7 @@ class Database:
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A unit of work: committed on success, rolled back on any error."""
         async with self._sessions() as db, db.begin():
+            await db.connection(execution_options={WRITE_OPTION: True})
             yield db
 
     @asynccontextmanager

@@ -14,6 +14,7 @@ from http import HTTPStatus
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy.exc import IntegrityError
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +149,14 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return await handler(request)
     except AppError as err:
         return app_error_response(err)
+    except IntegrityError:
+        # A uniqueness check lost a race with a concurrent request; the transaction rolled back.
+        log.info("integrity conflict on %s %s", request.method, request.path, exc_info=True)
+        return problem_response(
+            409,
+            "conflict",
+            "This clashes with a record that was just created or changed; reload and try again.",
+        )
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

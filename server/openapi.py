@@ -10,6 +10,8 @@ from pydantic.json_schema import models_json_schema
 
 from server.api import Api, Endpoint
 
+REF = "#/components/schemas/{model}"
+
 _PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
     "title": "Problem",
@@ -36,8 +38,9 @@ _PROBLEM_SCHEMA: dict[str, Any] = {
 }
 
 
-def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
-    schema = model.model_json_schema(by_alias=True)
+def _query_parameters(model: type[BaseModel], defs: dict[str, Any]) -> list[dict[str, Any]]:
+    schema = model.model_json_schema(by_alias=True, ref_template=REF)
+    defs.update(schema.get("$defs", {}))
     required = set(schema.get("required", []))
     return [
         {"name": name, "in": "query", "required": name in required, "schema": prop}
@@ -64,10 +67,9 @@ def build_openapi(apis: Iterable[Api], *, title: str, version: str) -> dict[str,
             wanted.append((e.body, "validation"))
         if e.response is not None:
             wanted.append((e.response, "serialization"))
-    keymap, defs = models_json_schema(
-        list(dict.fromkeys(wanted)), ref_template="#/components/schemas/{model}"
-    )
+    keymap, defs = models_json_schema(list(dict.fromkeys(wanted)), ref_template=REF)
     paths: dict[str, dict[str, Any]] = {}
+    query_defs: dict[str, Any] = {}
     for e in endpoints:
         op: dict[str, Any] = {
             "operationId": e.handler.__name__,
@@ -82,7 +84,7 @@ def build_openapi(apis: Iterable[Api], *, title: str, version: str) -> dict[str,
                 }
                 for p in e.path_params
             ]
-            + (_query_parameters(e.query) if e.query else []),
+            + (_query_parameters(e.query, query_defs) if e.query else []),
             "responses": _problem_responses(e),
         }
         if not e.public:
@@ -98,7 +100,7 @@ def build_openapi(apis: Iterable[Api], *, title: str, version: str) -> dict[str,
         else:
             op["responses"][str(e.status if e.status != 200 else 204)] = {"description": "Done"}
         paths.setdefault(e.path, {})[e.method.lower()] = op
-    schemas = dict(defs.get("$defs", {}))
+    schemas = {**query_defs, **defs.get("$defs", {})}
     schemas["Problem"] = _PROBLEM_SCHEMA
     return {
         "openapi": "3.1.0",

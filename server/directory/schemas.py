@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints, model_validator
 
-from server.api import FieldProblem, OutShape, QueryShape, Shape, pattern
+from server.api import MAX_ID, FieldProblem, OutShape, QueryShape, Shape, pattern
 from server.auth import MIN_PASSWORD_LENGTH, Role
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=100)]
@@ -34,7 +34,7 @@ Phone = Annotated[
 Password = Annotated[
     str, StringConstraints(min_length=MIN_PASSWORD_LENGTH, max_length=256, strip_whitespace=False)
 ]
-Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 class PersonBrief(OutShape):

@@ -12,7 +12,7 @@ from server.directory.schemas import Id, PersonBrief
 from server.proposals.lifecycle import Status
 
 Number = Annotated[
-    str, pattern(r"\d{4}-\d{4}", "a proposal number like 2026-0123 (year, dash, four digits)")
+    str, pattern(r"[0-9]{4}-[0-9]{4}", "a proposal number like 2026-0123 (year, dash, four digits)")
 ]
 Title = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Summary = Annotated[str, StringConstraints(max_length=20_000)]

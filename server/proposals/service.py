@@ -207,6 +207,17 @@ async def update_proposal(
                 "The lead unit cannot also be a co-handling unit.",
                 errors=[field_error("lead_unit_id", "also listed as a co-handling unit")],
             )
+        proposers = changes.get("proposer_ids")
+        if proposers is None:
+            proposers = [p.id for p in (await store.proposers_of(db, [proposal_id]))[proposal_id]]
+        group = changes.get("group_proposer", proposal.group_proposer)
+        if not proposers and not group:
+            raise Invalid(
+                "A proposal needs proposer_ids or a group_proposer.",
+                errors=[
+                    field_error("proposer_ids", "a proposal needs proposer_ids or a group_proposer")
+                ],
+            )
         errors = await _reference_errors(db, changes)
         if "bundle_lead_id" in changes:
             errors += await _bundle_errors(db, proposal_id, changes["bundle_lead_id"])

@@ -24,6 +24,7 @@ from server.sessions.models import (
     Rsvp,
     Session,
     SessionStatus,
+    Visibility,
 )
 from server.sessions.schemas import (
     AgendaItemOut,
@@ -101,6 +102,13 @@ async def _reference_errors(db: AsyncSession, spec: SessionSpec) -> list[dict[st
                 field_error(
                     f"participants.{i}.person_id",
                     f"there is no active person with id {p.person_id}",
+                )
+            )
+        elif person.role is Role.GUEST and spec.visibility is not Visibility.PUBLIC:
+            errors.append(
+                field_error(
+                    f"participants.{i}.person_id",
+                    f"{person.name} has a guest account: guests join public sessions only",
                 )
             )
         elif p.role in ROLE_ACCOUNTS and person.role not in ROLE_ACCOUNTS[p.role]:

@@ -36,9 +36,14 @@ def _concerns_unit(unit_id: int) -> ColumnElement[bool]:
 
 
 def visible_to(actor: Principal) -> ColumnElement[bool]:
-    """Sessions ``actor`` may read: public ones, their own, and (units) their proposals'."""
+    """Sessions ``actor`` may read: public ones, their own, and (units) their proposals'.
+
+    Guests see public sessions only, even ones they were added to.
+    """
     if actor.reads_everything:
         return true()
+    if actor.role is Role.GUEST:
+        return Session.visibility == Visibility.PUBLIC
     clauses = [Session.visibility == Visibility.PUBLIC, _has_participant(actor.id)]
     if actor.role is Role.UNIT and actor.unit_id is not None:
         clauses.append(_concerns_unit(actor.unit_id))

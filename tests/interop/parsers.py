@@ -28,15 +28,21 @@ def icaljs(ics: bytes) -> dict[str, object]:
     """What Thunderbird's parser sees: occurrences (EXDATEs dropped), floating events, METHOD."""
     node = shutil.which("node")
     assert node, "Node.js is needed for the ical.js interop tests (the machine image has it)"
-    assert (HERE / "node_modules" / "ical.js").is_dir(), "run `make test` (it runs npm ci in tests/interop)"
-    result = subprocess.run([node, str(HERE / "expand.mjs")], input=ics, capture_output=True, check=True, timeout=30)
+    assert (HERE / "node_modules" / "ical.js").is_dir(), (
+        "run `make test` (it runs npm ci in tests/interop)"
+    )
+    result = subprocess.run(
+        [node, str(HERE / "expand.mjs")], input=ics, capture_output=True, check=True, timeout=30
+    )
     return json.loads(result.stdout)  # type: ignore[no-any-return]
 
 
 def icaljs_occurrences(ics: bytes) -> set[Occ]:
     data = icaljs(ics)
     assert data["floating"] == [], f"ical.js read floating times for {data['floating']}"
-    return {(o["uid"], o["start"], o["end"]) for o in data["occurrences"] if o["status"] != "CANCELLED"}  # type: ignore[index, union-attr]
+    return {
+        (o["uid"], o["start"], o["end"]) for o in data["occurrences"] if o["status"] != "CANCELLED"
+    }  # type: ignore[index, union-attr]
 
 
 def vobject_occurrences(ics: bytes) -> set[Occ]:
@@ -44,7 +50,9 @@ def vobject_occurrences(ics: bytes) -> set[Occ]:
     found: set[Occ] = set()
     events = list(getattr(calendar, "vevent_list", []))
     overrides = {
-        (str(e.uid.value), _z(e.recurrence_id.value)): e for e in events if hasattr(e, "recurrence_id")
+        (str(e.uid.value), _z(e.recurrence_id.value)): e
+        for e in events
+        if hasattr(e, "recurrence_id")
     }
     for event in events:
         if hasattr(event, "recurrence_id"):
@@ -54,7 +62,11 @@ def vobject_occurrences(ics: bytes) -> set[Occ]:
         if status == "CANCELLED":
             continue
         duration = event.dtend.value - event.dtstart.value
-        starts = list(event.getrruleset(addRDate=True)) if hasattr(event, "rrule") or hasattr(event, "rdate") else [event.dtstart.value]
+        starts = (
+            list(event.getrruleset(addRDate=True))
+            if hasattr(event, "rrule") or hasattr(event, "rdate")
+            else [event.dtstart.value]
+        )
         for start in starts:
             moved = overrides.get((uid, _z(start)))
             if moved is not None:

@@ -30,19 +30,34 @@ PEOPLE = (
     Attendee("li@example.org", "Li, Wei; 委员: 民盟", "OPT-PARTICIPANT"),
     Attendee("chair@example.org", "李主席", "CHAIR"),
 )
-LONG = "议程：\n1. 承办单位介绍老旧小区加装电梯工作进展（屏幕共享）\n2. 提案人发表意见\n" + "协商交流，形成共识。" * 40
+LONG = (
+    "议程：\n1. 承办单位介绍老旧小区加装电梯工作进展（屏幕共享）\n2. 提案人发表意见\n"
+    + "协商交流，形成共识。" * 40
+)
 
 
 def quarterly(**changes: object) -> Series:
-    base = Series(start=dt.datetime(2026, 1, 15, 14, 30, tzinfo=SH), end=dt.datetime(2026, 1, 15, 16, 30, tzinfo=SH),
-                  timezone="Asia/Shanghai", rrule="FREQ=MONTHLY;INTERVAL=3;COUNT=4")
+    base = Series(
+        start=dt.datetime(2026, 1, 15, 14, 30, tzinfo=SH),
+        end=dt.datetime(2026, 1, 15, 16, 30, tzinfo=SH),
+        timezone="Asia/Shanghai",
+        rrule="FREQ=MONTHLY;INTERVAL=3;COUNT=4",
+    )
     return Series(**{**base.__dict__, **changes})
 
 
 def invite(series: Series, **changes: object) -> Invite:
-    base = Invite(uid="session-7@xieshang.example", sequence=0, summary="季谈会：城市更新中的民生问题", series=series,
-                  organizer=STAFF, attendees=PEOPLE, description=LONG, location="政协第一会议室",
-                  url="https://xieshang.example/rooms/7")
+    base = Invite(
+        uid="session-7@xieshang.example",
+        sequence=0,
+        summary="季谈会：城市更新中的民生问题",
+        series=series,
+        organizer=STAFF,
+        attendees=PEOPLE,
+        description=LONG,
+        location="政协第一会议室",
+        url="https://xieshang.example/rooms/7",
+    )
     return Invite(**{**base.__dict__, **changes})
 
 
@@ -61,12 +76,17 @@ def props(ics: bytes, name: str) -> list[str]:
 
 
 def moved_and_cancelled() -> Series:
-    series = move_occurrence(quarterly(), dt.datetime(2026, 4, 15, 6, 30, tzinfo=dt.UTC),
-                             dt.datetime(2026, 4, 16, 9, 0, tzinfo=SH), dt.datetime(2026, 4, 16, 11, 0, tzinfo=SH))
+    series = move_occurrence(
+        quarterly(),
+        dt.datetime(2026, 4, 15, 6, 30, tzinfo=dt.UTC),
+        dt.datetime(2026, 4, 16, 9, 0, tzinfo=SH),
+        dt.datetime(2026, 4, 16, 11, 0, tzinfo=SH),
+    )
     return cancel_occurrence(series, dt.datetime(2026, 7, 15, 6, 30, tzinfo=dt.UTC))
 
 
 # ---- the file (RFC 5545)
+
 
 def test_lines_are_crlf_folded_at_75_octets_never_inside_a_character() -> None:
     ics = request(invite(quarterly()), NOW)
@@ -91,7 +111,9 @@ def test_every_vevent_carries_the_uid_sequence_and_a_utc_dtstamp() -> None:
 
 def test_times_carry_a_tzid_with_a_vtimezone_built_near_the_event() -> None:
     ics = request(invite(quarterly()), NOW)
-    assert [p for p in props(ics, "DTSTART") if "TZID" in p] == ["DTSTART;TZID=Asia/Shanghai:20260115T143000"]
+    assert [p for p in props(ics, "DTSTART") if "TZID" in p] == [
+        "DTSTART;TZID=Asia/Shanghai:20260115T143000"
+    ]
     assert props(ics, "TZID") == ["TZID:Asia/Shanghai"]
     tz_starts = [line for line in unfolded(ics) if line.startswith("DTSTART:")]
     assert tz_starts and all(not s.startswith("DTSTART:1970") for s in tz_starts)
@@ -100,7 +122,9 @@ def test_times_carry_a_tzid_with_a_vtimezone_built_near_the_event() -> None:
 
 def test_rrule_until_is_written_in_utc() -> None:
     series = quarterly(rrule="FREQ=MONTHLY;INTERVAL=3;UNTIL=20261231")
-    assert props(request(invite(series), NOW), "RRULE") == ["RRULE:FREQ=MONTHLY;UNTIL=20261231T235959Z;INTERVAL=3"]
+    assert props(request(invite(series), NOW), "RRULE") == [
+        "RRULE:FREQ=MONTHLY;UNTIL=20261231T235959Z;INTERVAL=3"
+    ]
     head, _tail = split(quarterly(), dt.datetime(2026, 7, 15, 6, 30, tzinfo=dt.UTC))
     assert "UNTIL=20260715T062959Z" in props(request(invite(head), NOW), "RRULE")[0]
 
@@ -113,11 +137,14 @@ def test_moved_occurrence_is_an_override_and_a_cancelled_one_an_exdate_in_the_ma
 
 # ---- REQUEST
 
+
 def test_attendees_have_cn_role_partstat_and_rsvp_and_the_organizer_is_mailto() -> None:
     ics = request(invite(quarterly()), NOW)
     attendees = props(ics, "ATTENDEE")[:3]
-    assert attendees[0] == ("ATTENDEE;CN=张委员;CUTYPE=INDIVIDUAL;PARTSTAT=NEEDS-ACTION;"
-                            "ROLE=REQ-PARTICIPANT;RSVP=TRUE:mailto:zhang@example.org")
+    assert attendees[0] == (
+        "ATTENDEE;CN=张委员;CUTYPE=INDIVIDUAL;PARTSTAT=NEEDS-ACTION;"
+        "ROLE=REQ-PARTICIPANT;RSVP=TRUE:mailto:zhang@example.org"
+    )
     assert attendees[1].startswith('ATTENDEE;CN="Li, Wei; 委员: 民盟";')
     assert "ROLE=CHAIR" in attendees[2]
     assert props(ics, "ORGANIZER")[0] == "ORGANIZER;CN=王秘书:mailto:staff@xieshang.example"
@@ -136,6 +163,7 @@ def test_a_cancelled_session_is_never_sent_as_a_request() -> None:
 
 # ---- CANCEL
 
+
 def test_cancel_of_the_whole_series_has_no_recurrence_id_and_status_cancelled() -> None:
     ics = cancel(invite(quarterly(), sequence=4), NOW)
     assert props(ics, "METHOD") == ["METHOD:CANCEL"]
@@ -147,12 +175,15 @@ def test_cancel_of_the_whole_series_has_no_recurrence_id_and_status_cancelled() 
 
 
 def test_cancel_of_one_occurrence_names_it_by_recurrence_id() -> None:
-    ics = cancel(invite(quarterly(), sequence=5), NOW, dt.datetime(2026, 7, 15, 6, 30, tzinfo=dt.UTC))
+    ics = cancel(
+        invite(quarterly(), sequence=5), NOW, dt.datetime(2026, 7, 15, 6, 30, tzinfo=dt.UTC)
+    )
     assert props(ics, "RECURRENCE-ID") == ["RECURRENCE-ID;TZID=Asia/Shanghai:20260715T143000"]
     assert props(ics, "UID") == ["UID:session-7@xieshang.example"]
 
 
 # ---- three parsers agree
+
 
 def _ours(series: Series, uid: str) -> set[tuple[str, str, str]]:
     z = lambda t: t.strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
@@ -160,13 +191,19 @@ def _ours(series: Series, uid: str) -> set[tuple[str, str, str]]:
 
 
 SERIES = {
-    "single": Series(start=dt.datetime(2026, 12, 1, 9, 30, tzinfo=SH), end=dt.datetime(2026, 12, 1, 11, tzinfo=SH),
-                     timezone="Asia/Shanghai"),
+    "single": Series(
+        start=dt.datetime(2026, 12, 1, 9, 30, tzinfo=SH),
+        end=dt.datetime(2026, 12, 1, 11, tzinfo=SH),
+        timezone="Asia/Shanghai",
+    ),
     "quarterly": quarterly(),
     "moved and cancelled": moved_and_cancelled(),
-    "across DST in New York": Series(start=dt.datetime(2026, 10, 20, 9, 0, tzinfo=NY),
-                                     end=dt.datetime(2026, 10, 20, 10, 0, tzinfo=NY), timezone="America/New_York",
-                                     rrule="FREQ=WEEKLY;COUNT=4"),
+    "across DST in New York": Series(
+        start=dt.datetime(2026, 10, 20, 9, 0, tzinfo=NY),
+        end=dt.datetime(2026, 10, 20, 10, 0, tzinfo=NY),
+        timezone="America/New_York",
+        rrule="FREQ=WEEKLY;COUNT=4",
+    ),
     "with an rdate": quarterly(rdates=(dt.datetime(2026, 12, 30, 14, 30, tzinfo=SH),)),
 }
 
@@ -188,7 +225,9 @@ def test_new_york_series_keeps_local_time_across_the_dst_change() -> None:
 
 def test_a_feed_has_no_method_no_attendees_and_keeps_cancellations_visible() -> None:
     live = invite(moved_and_cancelled(), sequence=2)
-    gone = invite(SERIES["single"], uid="session-8@xieshang.example", status="CANCELLED", sequence=1)
+    gone = invite(
+        SERIES["single"], uid="session-8@xieshang.example", status="CANCELLED", sequence=1
+    )
     ics = feed([live, gone], NOW, name="张委员的协商日程")
     assert props(ics, "METHOD") == []
     assert props(ics, "ATTENDEE") == [] and props(ics, "ORGANIZER") == []
@@ -197,7 +236,11 @@ def test_a_feed_has_no_method_no_attendees_and_keeps_cancellations_visible() -> 
     assert "STATUS:CANCELLED" in props(ics, "STATUS")
     shown = icaljs_occurrences(ics)
     assert all(uid != "session-8@xieshang.example" for uid, _s, _e in shown)
-    assert shown == vobject_occurrences(ics) == _ours(moved_and_cancelled(), "session-7@xieshang.example")
+    assert (
+        shown
+        == vobject_occurrences(ics)
+        == _ours(moved_and_cancelled(), "session-7@xieshang.example")
+    )
 
 
 def test_decline_counter_names_the_attendee_and_the_sequence() -> None:
@@ -209,13 +252,17 @@ def test_decline_counter_names_the_attendee_and_the_sequence() -> None:
 
 # ---- recurrence rules
 
-@pytest.mark.parametrize(("rule", "message"), [
-    ("FREQ=MONTHLY;INTERVAL=3", "never ends"),
-    ("FREQ=DAILY;COUNT=100000", "limit"),
-    ("FREQ=MINUTELY;UNTIL=20301231T000000Z", "more than"),
-    ("INTERVAL=3;COUNT=4", "FREQ"),
-    ("FREQ=SOMETIMES;COUNT=2", "not a recurrence rule"),
-])
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        ("FREQ=MONTHLY;INTERVAL=3", "never ends"),
+        ("FREQ=DAILY;COUNT=100000", "limit"),
+        ("FREQ=MINUTELY;UNTIL=20301231T000000Z", "more than"),
+        ("INTERVAL=3;COUNT=4", "FREQ"),
+        ("FREQ=SOMETIMES;COUNT=2", "not a recurrence rule"),
+    ],
+)
 def test_rules_that_do_not_end_sanely_are_refused(rule: str, message: str) -> None:
     with pytest.raises(RecurrenceError, match=message):
         occurrences(quarterly(rrule=rule))
@@ -225,8 +272,15 @@ def test_changing_this_and_following_splits_the_series() -> None:
     series = moved_and_cancelled()
     head, tail = split(series, dt.datetime(2026, 7, 15, 6, 30, tzinfo=dt.UTC))
     assert [o.status for o in occurrences(head)] == ["scheduled", "moved"]
-    assert [(o.status, o.start.month) for o in occurrences(tail)] == [("cancelled", 7), ("scheduled", 10)]
-    window = Interval(dt.datetime(2026, 1, 1, tzinfo=dt.UTC), dt.datetime(2026, 5, 1, tzinfo=dt.UTC))
+    assert [(o.status, o.start.month) for o in occurrences(tail)] == [
+        ("cancelled", 7),
+        ("scheduled", 10),
+    ]
+    window = Interval(
+        dt.datetime(2026, 1, 1, tzinfo=dt.UTC), dt.datetime(2026, 5, 1, tzinfo=dt.UTC)
+    )
     assert len(occurrences(series, window)) == 2
     with pytest.raises(RecurrenceError, match="not an occurrence"):
-        move_occurrence(series, dt.datetime(2026, 2, 15, 6, 30, tzinfo=dt.UTC), NOW, NOW + dt.timedelta(hours=1))
+        move_occurrence(
+            series, dt.datetime(2026, 2, 15, 6, 30, tzinfo=dt.UTC), NOW, NOW + dt.timedelta(hours=1)
+        )

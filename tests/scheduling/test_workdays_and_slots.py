@@ -32,7 +32,9 @@ def test_the_shipped_2026_calendar_follows_the_state_council_notice() -> None:
     notice = Path(__file__).resolve().parents[3] / "shared" / "data" / "cn-workdays-2026.json"
     if notice.exists():  # beside the checkout in the team's workspace: what ships must match it
         shared = json.loads(notice.read_text(encoding="utf-8"))
-        assert {d for h in shared["holidays"] for d in h["days_off"]} == {d.isoformat() for d in cal.days_off}
+        assert {d for h in shared["holidays"] for d in h["days_off"]} == {
+            d.isoformat() for d in cal.days_off
+        }
         assert set(shared["extra_workdays"]) == {d.isoformat() for d in cal.extra_workdays}
 
 
@@ -48,14 +50,28 @@ def test_next_years_notice_can_come_as_ics() -> None:
         "END:VCALENDAR\r\n"
     )
     cal = shipped([2026]).merged(from_ics(ics))
-    assert [cal.is_workday(dt.date(2027, 1, d)) for d in (1, 2, 3, 4, 5)] == [False, False, False, True, True]
+    assert [cal.is_workday(dt.date(2027, 1, d)) for d in (1, 2, 3, 4, 5)] == [
+        False,
+        False,
+        False,
+        True,
+        True,
+    ]
     assert cal.is_workday(dt.date(2027, 1, 9))  # a Saturday
     assert not cal.is_workday(dt.date(2026, 10, 2))  # 2026 still known
 
 
-@pytest.mark.parametrize("text", ["{", "[]", '{"format": "other"}',
-                                  '{"format": "xieshang-workdays/1", "days_off": ["2026-13-01"]}',
-                                  '{"format": "xieshang-workdays/1", "days_off": ["2026-10-10"], "extra_workdays": ["2026-10-10"]}'])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "{",
+        "[]",
+        '{"format": "other"}',
+        '{"format": "xieshang-workdays/1", "days_off": ["2026-13-01"]}',
+        '{"format": "xieshang-workdays/1", "days_off": ["2026-10-10"], '
+        '"extra_workdays": ["2026-10-10"]}',
+    ],
+)
 def test_broken_calendar_files_say_what_is_wrong(text: str) -> None:
     with pytest.raises(CalendarDataError):
         from_json(text)
@@ -64,8 +80,14 @@ def test_broken_calendar_files_say_what_is_wrong(text: str) -> None:
 def test_slots_respect_working_hours_lunch_holidays_and_busy_people() -> None:
     window = Interval(local("2026-09-30", "00:00"), local("2026-10-12", "00:00"))
     busy = {1: [Interval(local("2026-09-30", "09:00"), local("2026-09-30", "11:00"))]}
-    query = SlotQuery(duration=dt.timedelta(hours=1), window=window, timezone="Asia/Shanghai",
-                      required=frozenset({1, 2}), calendar=shipped([2026]), limit=200)
+    query = SlotQuery(
+        duration=dt.timedelta(hours=1),
+        window=window,
+        timezone="Asia/Shanghai",
+        required=frozenset({1, 2}),
+        calendar=shipped([2026]),
+        limit=200,
+    )
     slots = find_slots(query, busy)
     starts = [s.interval.start.astimezone(SH) for s in slots]
     assert starts[0] == local("2026-09-30", "11:00") or starts[0] == local("2026-09-30", "14:00")
@@ -75,14 +97,21 @@ def test_slots_respect_working_hours_lunch_holidays_and_busy_people() -> None:
     assert not any(s.date() == dt.date(2026, 10, 11) for s in starts)  # Sunday
     for s in starts:
         end = (s + dt.timedelta(hours=1)).time()
-        assert (dt.time(9) <= s.time() and end <= dt.time(12)) or (dt.time(14) <= s.time() and end <= dt.time(17, 30))
+        assert (dt.time(9) <= s.time() and end <= dt.time(12)) or (
+            dt.time(14) <= s.time() and end <= dt.time(17, 30)
+        )
 
 
 def test_optional_people_rank_slots_but_do_not_exclude_them() -> None:
     window = Interval(local("2026-12-01", "09:00"), local("2026-12-01", "12:00"))
     busy = {3: [Interval(local("2026-12-01", "09:00"), local("2026-12-01", "10:00"))]}
-    query = SlotQuery(duration=dt.timedelta(hours=1), window=window, timezone="Asia/Shanghai",
-                      required=frozenset({1}), optional=frozenset({3}))
+    query = SlotQuery(
+        duration=dt.timedelta(hours=1),
+        window=window,
+        timezone="Asia/Shanghai",
+        required=frozenset({1}),
+        optional=frozenset({3}),
+    )
     slots = find_slots(query, busy)
     assert slots[0].missing == frozenset()
     assert slots[0].interval.start == local("2026-12-01", "10:00")
@@ -92,16 +121,31 @@ def test_optional_people_rank_slots_but_do_not_exclude_them() -> None:
 def test_venue_busy_time_and_buffers_are_honoured() -> None:
     window = Interval(local("2026-12-01", "09:00"), local("2026-12-01", "12:00"))
     venue = (Interval(local("2026-12-01", "09:00"), local("2026-12-01", "10:00")),)
-    query = SlotQuery(duration=dt.timedelta(hours=1), window=window, timezone="Asia/Shanghai",
-                      venue_busy=venue, buffer=dt.timedelta(minutes=15), step=dt.timedelta(minutes=15))
+    query = SlotQuery(
+        duration=dt.timedelta(hours=1),
+        window=window,
+        timezone="Asia/Shanghai",
+        venue_busy=venue,
+        buffer=dt.timedelta(minutes=15),
+        step=dt.timedelta(minutes=15),
+    )
     starts = {s.interval.start for s in find_slots(query, {})}
     assert local("2026-12-01", "10:00") not in starts
     assert local("2026-12-01", "10:15") in starts
 
 
 def test_a_new_york_window_on_a_dst_day_uses_local_hours() -> None:
-    window = Interval(dt.datetime(2026, 11, 1, tzinfo=dt.UTC), dt.datetime(2026, 11, 3, tzinfo=dt.UTC))
-    query = SlotQuery(duration=dt.timedelta(hours=1), window=window, timezone="America/New_York",
-                      hours=((dt.time(9), dt.time(10)),), calendar=WorkCalendar())
+    window = Interval(
+        dt.datetime(2026, 11, 1, tzinfo=dt.UTC), dt.datetime(2026, 11, 3, tzinfo=dt.UTC)
+    )
+    query = SlotQuery(
+        duration=dt.timedelta(hours=1),
+        window=window,
+        timezone="America/New_York",
+        hours=((dt.time(9), dt.time(10)),),
+        calendar=WorkCalendar(),
+    )
     slots = find_slots(query, {})
-    assert [s.interval.start for s in slots] == [dt.datetime(2026, 11, 2, 14, tzinfo=dt.UTC)]  # 09:00 EST
+    assert [s.interval.start for s in slots] == [
+        dt.datetime(2026, 11, 2, 14, tzinfo=dt.UTC)
+    ]  # 09:00 EST
