@@ -32,7 +32,7 @@ from pydantic import (
 from server.auth import Passwords, Principal, principal_of
 from server.config import Config
 from server.db import Database
-from server.errors import Invalid, NotFound, field_error
+from server.errors import Invalid, NotFound, PayloadTooLarge, field_error
 
 DATABASE = web.AppKey("database", Database)
 CONFIG = web.AppKey("config", Config)
@@ -176,6 +176,8 @@ class Endpoint:
     status: int = 200
     public: bool = False
     path_params: tuple[str, ...] = field(default=())
+    raw_body: str | None = None  # a non-JSON request body's media type (read by the handler)
+    produces: str | None = None  # a non-JSON response's media type
 
 
 class Api:
@@ -195,6 +197,8 @@ class Api:
         response: type[BaseModel] | None = None,
         status: int = 200,
         public: bool = False,
+        raw_body: str | None = None,
+        produces: str | None = None,
     ) -> Callable[[HandlerFn], HandlerFn]:
         """Declare an endpoint; the handler's docstring becomes its summary."""
 
@@ -213,6 +217,8 @@ class Api:
                     status=status,
                     public=public,
                     path_params=tuple(re.findall(r"\{(\w+)\}", path)),
+                    raw_body=raw_body,
+                    produces=produces,
                 )
             )
             return handler
@@ -314,6 +320,23 @@ def _parse_ids(request: web.Request, names: Iterable[str]) -> dict[str, int]:
             raise NotFound(f"There is nothing with {name} {raw!r}; ids are positive whole numbers.")
         ids[name] = int(raw)
     return ids
+
+
+async def read_raw(request: web.Request, media_type: str, limit: int) -> bytes:
+    """A non-JSON body of the declared media type and at most ``limit`` bytes."""
+    if request.content_type != media_type:
+        raise Invalid(
+            f"Send the body as {media_type} (got {request.content_type}).",
+            errors=[field_error("(body)", "wrong content type", "content_type")],
+        )
+    if request.content_length is not None and request.content_length > limit:
+        raise PayloadTooLarge(f"The body is larger than {limit // 1024} KiB; send less.")
+    data = await request.content.read(limit + 1)
+    if len(data) > limit:
+        raise PayloadTooLarge(f"The body is larger than {limit // 1024} KiB; send less.")
+    if not data.strip():
+        raise Invalid("The body is empty.", errors=[field_error("(body)", "empty body", "missing")])
+    return data
 
 
 def _respond(endpoint: Endpoint, result: Any) -> web.StreamResponse:

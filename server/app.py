@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import datetime as dt
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import socketio
 from aiohttp import web
+
+from scheduling import workdays
 
 from server import __version__
 from server.api import CONFIG, DATABASE, PASSWORDS, Api, add_routes
@@ -16,14 +19,20 @@ from server.db import Database
 from server.directory import service as directory_service
 from server.directory.routes import api as directory_api
 from server.errors import error_middleware
+from server.mail import OutboxWorker, Transport
+from server.signing import Signer, load_or_create_secret
 from server.migrate import check_schema
 from server.openapi import build_openapi
 from server.proposals.routes import api as proposals_api
 from server.realtime import close_socketio, make_socketio
+from server.sessions.calendar_routes import CALENDARING, add_link_routes
+from server.sessions.calendar_routes import api as calendar_api
+from server.sessions.invites import Calendaring
 from server.sessions.routes import api as sessions_api
 from server.system_routes import api as system_api
 
-APIS: tuple[Api, ...] = (system_api, directory_api, proposals_api, sessions_api)
+APIS: tuple[Api, ...] = (system_api, directory_api, proposals_api, sessions_api, calendar_api)
+OUTBOX = web.AppKey("outbox", OutboxWorker)
 SIO = web.AppKey("sio", socketio.AsyncServer)
 
 
@@ -38,11 +47,34 @@ def _database_ctx(config: Config) -> Any:
         try:
             await check_schema(database.engine, f" --db {config.db_url}")
             app[DATABASE] = database
+            worker = OutboxWorker(
+                database=database,
+                transport=Transport(smtp_url=config.smtp_url, mail_dir=config.mail_dir),
+                sender=config.mail_from,
+            )
+            app[OUTBOX] = worker
+            worker.start()
             yield
+            await worker.stop()
         finally:
             await database.close()
 
     return database_ctx
+
+
+def calendaring(config: Config, wake: Callable[[], None]) -> Calendaring:
+    """Scheduling settings of a running server (the CLI builds one too)."""
+    secret = config.secret_key or load_or_create_secret(config.secret_file)
+    return Calendaring(
+        public_url=config.public_url,
+        sender=config.mail_from,
+        sender_name="政协提案委员会 xieshang",
+        signer=Signer(secret=secret),
+        buffer=dt.timedelta(minutes=config.conflict_buffer_minutes),
+        default_timezone=config.timezone,
+        workdays=workdays.shipped(),
+        wake=wake,
+    )
 
 
 @web.middleware
@@ -99,6 +131,12 @@ def create_app(config: Config) -> web.Application:
     sio.attach(app)
     app[SIO] = sio
 
+    def wake_outbox() -> None:
+        if OUTBOX in app:
+            app[OUTBOX].wake()
+
+    app[CALENDARING] = calendaring(config, wake_outbox)
+
     async def stop_socketio(_app: web.Application) -> None:
         await close_socketio(sio)
 
@@ -110,5 +148,6 @@ def create_app(config: Config) -> web.Application:
         return web.json_response(document)
 
     app.router.add_get("/api/openapi.json", openapi)
+    add_link_routes(app)
     _static_routes(app, config)
     return app

@@ -100,11 +100,14 @@ def _print_logins(logins: list[tuple[str, str, str]] | None) -> None:
 
 
 async def _demo(config: Config) -> None:
+    from server.app import calendaring
     from server.demo import seed
 
     database = await _with_database(config)
     try:
-        _print_logins(await seed(database, config.passwords(), dt.datetime.now(dt.UTC).date()))
+        _print_logins(
+            await seed(database, config.passwords(), calendaring(config, lambda: None), dt.datetime.now(dt.UTC).date())
+        )
     finally:
         await database.close()
 

@@ -49,6 +49,24 @@ def _db_url(name: str, raw: str) -> str:
     return raw
 
 
+def _smtp(name: str, raw: str) -> str:
+    if not raw.startswith(("smtp://", "smtps://", "smtp+starttls://")):
+        raise ConfigError(f"{name} must start with smtp://, smtp+starttls:// or smtps://, got {raw[:20]!r}")
+    return raw
+
+
+def _email(name: str, raw: str) -> str:
+    if raw.count("@") != 1 or " " in raw:
+        raise ConfigError(f"{name} must be an email address, got {raw!r}")
+    return raw
+
+
+def _secret(name: str, raw: str) -> str:
+    if len(raw) < 32:
+        raise ConfigError(f"{name} must be at least 32 characters of random text")
+    return raw
+
+
 def _optional(raw: str) -> str | None:
     return raw or None
 
@@ -102,6 +120,12 @@ _ENV: dict[str, tuple[str, Callable[[str, str], Any], str]] = {
         lambda n, v: _int(n, v, 8, 2**21),
         "argon2id memory per password hash, KiB",
     ),
+    "smtp_url": ("XIESHANG_SMTP_URL", lambda n, v: _smtp(n, v), "SMTP server for invites: smtp://, smtp+starttls:// or smtps://user:pass@host:port; unset: .eml files"),
+    "mail_dir": ("XIESHANG_MAIL_DIR", lambda _n, v: Path(v), "where messages are written as .eml files when no SMTP server is set"),
+    "mail_from": ("XIESHANG_MAIL_FROM", lambda n, v: _email(n, v), "organizer mailbox of invites (replies go there)"),
+    "secret_key": ("XIESHANG_SECRET_KEY", lambda n, v: _secret(n, v), "key that signs RSVP and feed links (unset: kept in var/secret.key)"),
+    "secret_file": ("XIESHANG_SECRET_FILE", lambda _n, v: Path(v), "where the generated signing key is kept when XIESHANG_SECRET_KEY is unset"),
+    "conflict_buffer_minutes": ("XIESHANG_CONFLICT_BUFFER_MINUTES", lambda n, v: _int(n, v, 0, 240), "minutes that must separate one person's sessions"),
     "web_dir": ("XIESHANG_WEB_DIR", lambda _n, v: Path(v), "folder of the static web front end"),
 }
 
@@ -130,6 +154,12 @@ class Config:
     max_body_bytes: int = 2**20
     timezone: str = "Asia/Shanghai"
     log_level: str = "INFO"
+    smtp_url: str | None = None
+    mail_dir: Path = Path("var/mail")
+    mail_from: str = "xieshang@localhost"
+    secret_key: str | None = None
+    secret_file: Path = Path("var/secret.key")
+    conflict_buffer_minutes: int = 0
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
     web_dir: Path = dataclasses.field(default_factory=_default_web_dir)

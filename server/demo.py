@@ -13,8 +13,9 @@ from server.directory.schemas import PersonCreate, UnitCreate, VenueCreate
 from server.proposals import service as proposals
 from server.proposals.schemas import ProposalCreate
 from server.sessions import service as sessions
+from server.sessions.invites import Calendaring
 from server.sessions.models import Kind, Mode, ParticipantRole, Stage, Visibility
-from server.sessions.schemas import AgendaItemIn, ParticipantIn, SessionCreate
+from server.sessions.schemas import AgendaItemIn, ParticipantIn, RecurrenceIn, SessionCreate
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -35,7 +36,7 @@ def _at(today: dt.date, days: int, hour: int, minutes: int = 0) -> dt.datetime:
 
 
 async def seed(
-    database: Database, passwords: Passwords, today: dt.date
+    database: Database, passwords: Passwords, ctx: Calendaring, today: dt.date
 ) -> list[tuple[str, str, str]] | None:
     """Create the demo data unless the database has people; returns (username, name, password)."""
     if await directory.count_people(database):
@@ -94,6 +95,7 @@ async def seed(
     staff = Principal(id=ids["staff"], username="staff", name="王秘书", role=Role.STAFF)
     await sessions.add_session(
         database,
+        ctx,
         staff,
         SessionCreate(
             kind=Kind.HANDLING,
@@ -126,10 +128,10 @@ async def seed(
                 AgendaItemIn(title="协商交流", planned_minutes=40),
             ],
         ),
-        "Asia/Shanghai",
     )
     await sessions.add_session(
         database,
+        ctx,
         staff,
         SessionCreate(
             kind=Kind.LIVELIHOOD_HALL,
@@ -147,6 +149,27 @@ async def seed(
                 ParticipantIn(person_id=ids["jiaoyu"], role=ParticipantRole.UNIT),
             ],
         ),
-        "Asia/Shanghai",
+    )
+    await sessions.add_session(
+        database,
+        ctx,
+        staff,
+        SessionCreate(
+            kind=Kind.QUARTERLY_TALK,
+            mode=Mode.HYBRID,
+            title="季谈会：城市更新中的民生问题",
+            starts_at=_at(today, 14, 14, 30),
+            ends_at=_at(today, 14, 16, 30),
+            venue_id=hall.id,
+            recurrence=RecurrenceIn(rrule="FREQ=MONTHLY;INTERVAL=3;COUNT=4"),
+            participants=[
+                ParticipantIn(person_id=ids["staff"], role=ParticipantRole.HOST),
+                ParticipantIn(person_id=ids["leader"], role=ParticipantRole.LEADER),
+                ParticipantIn(person_id=ids["member1"], role=ParticipantRole.MEMBER),
+                ParticipantIn(person_id=ids["member2"], role=ParticipantRole.MEMBER),
+                ParticipantIn(person_id=ids["zhujian"], role=ParticipantRole.UNIT),
+            ],
+            agenda=[AgendaItemIn(title=t) for t in ("主题通报", "委员发言", "部门回应")],
+        ),
     )
     return logins

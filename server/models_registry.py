@@ -1,5 +1,6 @@
 """Every table, imported in one place so migrations and tests see the whole schema."""
 
+from server import mail as mail_models
 from server.db import Base
 from server.directory import models as directory_models
 from server.proposals import models as proposal_models
@@ -7,4 +8,4 @@ from server.sessions import models as session_models
 
 metadata = Base.metadata
 
-__all__ = ["directory_models", "metadata", "proposal_models", "session_models"]
+__all__ = ["directory_models", "mail_models", "metadata", "proposal_models", "session_models"]

@@ -94,7 +94,13 @@ def build_openapi(apis: Iterable[Api], *, title: str, version: str) -> dict[str,
                 "required": True,
                 "content": {"application/json": {"schema": keymap[(e.body, "validation")]}},
             }
-        if e.response is not None:
+        if e.raw_body is not None:
+            op["requestBody"] = {"required": True, "content": {e.raw_body: {"schema": {"type": "string"}}}}
+        if e.produces is not None:
+            op["responses"][str(e.status)] = {
+                "description": "OK", "content": {e.produces: {"schema": {"type": "string"}}}
+            }
+        elif e.response is not None:
             content = {"application/json": {"schema": keymap[(e.response, "serialization")]}}
             op["responses"][str(e.status)] = {"description": "OK", "content": content}
         else:

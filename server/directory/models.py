@@ -36,6 +36,8 @@ class Person(Base):
     password_hash: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # Feed URLs are signed with this number inside; rotating raises it, killing old URLs.
+    feed_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 unit_contacts = Table(

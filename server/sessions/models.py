@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from sqlalchemy import Column, ForeignKey, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, ForeignKey, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base, UTCDateTime, enum_column
@@ -99,6 +99,58 @@ class Session(Base):
     created_by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # Calendar identity: one UID per session (series), never regenerated; SEQUENCE only rises.
+    uid: Mapped[str] = mapped_column(String(255), unique=True)
+    sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Recurrence (quarterly talks): an RRULE that ends, extra dates, cancelled occurrences.
+    rrule: Mapped[str | None] = mapped_column(String(500))
+    # End of the last occurrence (ends_at for a single session): finds series in a window.
+    until_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
+    rdates: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    exdates: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    series_parent_id: Mapped[int | None] = mapped_column(ForeignKey("sessions.id"))
+    cancel_reason: Mapped[str | None] = mapped_column(String(500))
+    conflicts_accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    conflicts_accepted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class OccurrenceOverride(Base):
+    """One occurrence of a series moved to another time (RECURRENCE-ID = original start)."""
+
+    __tablename__ = "occurrence_overrides"
+    __table_args__ = (UniqueConstraint("session_id", "original_start"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    original_start: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class OccurrenceRsvp(Base):
+    """A participant's answer for one occurrence of a series (a REPLY with RECURRENCE-ID)."""
+
+    __tablename__ = "occurrence_rsvps"
+    __table_args__ = (UniqueConstraint("participant_id", "original_start"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    original_start: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    rsvp: Mapped[Rsvp] = mapped_column(enum_column(Rsvp, "rsvp"))
+    sequence: Mapped[int] = mapped_column(Integer)
+    stamp: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class BusyBlock(Base):
+    """Busy time a person uploaded from their own calendar."""
+
+    __tablename__ = "busy_blocks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    ends_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    uploaded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
 session_proposals = Table(
@@ -122,6 +174,8 @@ class Participant(Base):
     attendance: Mapped[Attendance] = mapped_column(enum_column(Attendance, "attendance"))
     rsvp: Mapped[Rsvp] = mapped_column(enum_column(Rsvp, "rsvp"))
     rsvp_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The SEQUENCE the answer referred to: an older REPLY never overwrites a newer one.
+    rsvp_sequence: Mapped[int | None] = mapped_column(Integer)
 
 
 class AgendaItem(Base):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from server.api import Api, Req
 from server.sessions import service
+from server.sessions.calendar_routes import CALENDARING
 from server.sessions.schemas import (
     SessionCreate,
     SessionList,
@@ -18,7 +19,7 @@ api = Api(tag="sessions")
 @api.post("/api/sessions", body=SessionCreate, response=SessionOut, status=201)
 async def create_session(req: Req, body: SessionCreate) -> SessionOut:
     """Schedule a session (staff); without a host participant, you become the host."""
-    return await service.create_session(req.database, req.actor, body, req.config.timezone)
+    return await service.create_session(req.database, req.request.app[CALENDARING], req.actor, body)
 
 
 @api.get("/api/sessions", query=SessionQuery, response=SessionList)
@@ -36,4 +37,6 @@ async def get_session(req: Req, session_id: int) -> SessionOut:
 @api.patch("/api/sessions/{session_id}", body=SessionPatch, response=SessionOut)
 async def update_session(req: Req, session_id: int, body: SessionPatch) -> SessionOut:
     """Change a session (staff); lists given are replaced, RSVPs of people who stay are kept."""
-    return await service.update_session(req.database, req.actor, session_id, body)
+    return await service.update_session(
+        req.database, req.request.app[CALENDARING], req.actor, session_id, body
+    )

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
+from scheduling.recurrence import RecurrenceError, Series, occurrences
 from server.api import FieldProblem, Instant, OutShape, QueryShape, Shape, known_timezones
 from server.directory.schemas import Id
 from server.sessions.models import (
@@ -54,6 +55,13 @@ class AgendaItemIn(Shape):
     planned_minutes: Annotated[int, Field(ge=1, le=600)] | None = None
 
 
+class RecurrenceIn(Shape):
+    """A repeating session (quarterly talks): an RFC 5545 RRULE that ends, and extra dates."""
+
+    rrule: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    rdates: Annotated[list[Instant], Field(max_length=50)] = []
+
+
 class SessionSpec(Shape):
     """Everything that describes a session, checked as a whole."""
 
@@ -70,10 +78,11 @@ class SessionSpec(Shape):
     visibility: Visibility = Visibility.PRIVATE
     participants: Annotated[list[ParticipantIn], Field(max_length=500)] = []
     agenda: Annotated[list[AgendaItemIn], Field(max_length=100)] = []
+    recurrence: RecurrenceIn | None = None
 
     @model_validator(mode="after")
     def _rules(self) -> SessionSpec:
-        for rule in (_times, _venue, _stage, _participants, _agenda):
+        for rule in (_times, _venue, _stage, _participants, _agenda, _recurrence):
             rule(self)
         return self
 
@@ -135,8 +144,26 @@ def _agenda(spec: SessionSpec) -> None:
             )
 
 
+def _recurrence(spec: SessionSpec) -> None:
+    if spec.recurrence is None:
+        return
+    series = Series(
+        start=spec.starts_at, end=spec.ends_at, timezone=spec.timezone or "UTC",
+        rrule=spec.recurrence.rrule, rdates=tuple(spec.recurrence.rdates),
+    )
+    try:
+        occurrences(series)
+    except RecurrenceError as exc:
+        raise FieldProblem("recurrence.rrule", str(exc)) from None
+
+
 class SessionCreate(SessionSpec):
-    """A new session. Without a ``host`` participant, the creator becomes the host."""
+    """A new session. Without a ``host`` participant, the creator becomes the host.
+
+    Conflicts for any participant or the venue answer 409 unless ``allow_conflicts`` is true.
+    """
+
+    allow_conflicts: bool = False
 
 
 class SessionPatch(Shape):
@@ -155,6 +182,8 @@ class SessionPatch(Shape):
     visibility: Visibility | None = None
     participants: Annotated[list[ParticipantIn], Field(max_length=500)] | None = None
     agenda: Annotated[list[AgendaItemIn], Field(max_length=100)] | None = None
+    recurrence: RecurrenceIn | None = None
+    allow_conflicts: bool = False
 
     @model_validator(mode="before")
     @classmethod
@@ -211,10 +240,19 @@ class AgendaItemOut(OutShape):
     planned_minutes: int | None
 
 
+class RecurrenceOut(OutShape):
+    """The session's recurrence rule and extra dates."""
+
+    rrule: str
+    rdates: list[dt.datetime]
+
+
 class SessionOut(OutShape):
     """A session with its proposals, participants and agenda; times in UTC."""
 
     id: int
+    uid: str
+    sequence: int
     kind: Kind
     mode: Mode
     title: str
@@ -229,9 +267,90 @@ class SessionOut(OutShape):
     status: SessionStatus
     participants: list[ParticipantOut]
     agenda: list[AgendaItemOut]
+    recurrence: RecurrenceOut | None
+    cancel_reason: str | None
     created_by_id: int
     created_at: dt.datetime
     updated_at: dt.datetime
+
+
+class HoursIn(Shape):
+    """One stretch of working hours, in the session's time zone."""
+
+    start: dt.time
+    end: dt.time
+
+    @model_validator(mode="after")
+    def _order(self) -> HoursIn:
+        if self.end <= self.start:
+            raise FieldProblem("end", "must be after start")
+        return self
+
+
+class SlotRequest(Shape):
+    """Find free slots for these people (and venue) in a window."""
+
+    required_ids: Annotated[list[Id], Field(min_length=1, max_length=200)]
+    optional_ids: Annotated[list[Id], Field(max_length=200)] = []
+    venue_id: Id | None = None
+    duration_minutes: Annotated[int, Field(ge=15, le=720)]
+    window_start: Instant
+    window_end: Instant
+    timezone: TimeZoneName | None = None
+    hours: Annotated[list[HoursIn], Field(max_length=4)] | None = None
+    step_minutes: Annotated[int, Field(ge=5, le=240)] = 30
+    limit: Annotated[int, Field(ge=1, le=100)] = 10
+
+    @model_validator(mode="after")
+    def _window(self) -> SlotRequest:
+        if self.window_end <= self.window_start:
+            raise FieldProblem("window_end", "must be after window_start")
+        if self.window_end - self.window_start > dt.timedelta(days=120):
+            raise FieldProblem("window_end", "search at most 120 days at a time")
+        return self
+
+
+class RescheduleIn(Shape):
+    """Move a session, or one occurrence of a series (by its original start)."""
+
+    starts_at: Instant
+    ends_at: Instant
+    occurrence: Instant | None = None
+    allow_conflicts: bool = False
+
+    @model_validator(mode="after")
+    def _order(self) -> RescheduleIn:
+        _times(self)  # type: ignore[arg-type]
+        return self
+
+
+class CancelIn(Shape):
+    """Cancel a session, or one occurrence of a series."""
+
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    occurrence: Instant | None = None
+
+
+class RsvpIn(Shape):
+    """A participant's answer, for the series or one occurrence."""
+
+    answer: Literal["accepted", "declined", "tentative"]
+    occurrence: Instant | None = None
+
+
+class OccurrenceOut(OutShape):
+    """One occurrence: identified by its original start."""
+
+    original_start: dt.datetime
+    start: dt.datetime
+    end: dt.datetime
+    status: Literal["scheduled", "moved", "cancelled"]
+
+
+class OccurrenceList(OutShape):
+    """Every occurrence of a session, in order."""
+
+    items: list[OccurrenceOut]
 
 
 class SessionList(OutShape):

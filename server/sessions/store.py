@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, or_, select, true
+from sqlalchemy import ColumnElement, delete, exists, func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.auth import Principal, Role
@@ -13,8 +14,13 @@ from server.directory.models import Person
 from server.proposals.models import Proposal, proposal_co_units
 from server.sessions.models import (
     AgendaItem,
+    BusyBlock,
+    OccurrenceOverride,
+    OccurrenceRsvp,
     Participant,
+    Rsvp,
     Session,
+    SessionStatus,
     Visibility,
     session_proposals,
 )
@@ -177,3 +183,91 @@ async def replace_agenda(db: AsyncSession, session_id: int, items: Sequence[Agen
 async def add(db: AsyncSession, row: object) -> None:
     db.add(row)
     await db.flush()
+
+
+async def overrides_of(db: AsyncSession, ids: Sequence[int]) -> dict[int, list[OccurrenceOverride]]:
+    result: dict[int, list[OccurrenceOverride]] = {i: [] for i in ids}
+    rows = await db.execute(select(OccurrenceOverride).where(OccurrenceOverride.session_id.in_(ids)))
+    for row in rows.scalars():
+        result[row.session_id].append(row)
+    return result
+
+
+async def live_sessions_between(
+    db: AsyncSession, start: dt.datetime, end: dt.datetime
+) -> list[tuple[Session, frozenset[int], list[OccurrenceOverride]]]:
+    """Sessions (not cancelled) with an occurrence that may touch ``[start, end)``."""
+    stmt = select(Session).where(
+        Session.status != SessionStatus.CANCELLED, Session.starts_at < end, Session.until_at > start
+    )
+    sessions = (await db.execute(stmt)).scalars().all()
+    ids = [s.id for s in sessions]
+    people: dict[int, set[int]] = {i: set() for i in ids}
+    if ids:
+        rows = await db.execute(
+            select(Participant.session_id, Participant.person_id).where(Participant.session_id.in_(ids))
+        )
+        for session_id, person_id in rows:
+            people[session_id].add(person_id)
+    overrides = await overrides_of(db, ids)
+    return [(s, frozenset(people[s.id]), overrides[s.id]) for s in sessions]
+
+
+async def busy_blocks_between(
+    db: AsyncSession, people: Sequence[int], start: dt.datetime, end: dt.datetime
+) -> Sequence[BusyBlock]:
+    if not people:
+        return []
+    stmt = select(BusyBlock).where(
+        BusyBlock.person_id.in_(set(people)), BusyBlock.starts_at < end, BusyBlock.ends_at > start
+    )
+    return (await db.execute(stmt)).scalars().all()
+
+
+async def replace_busy_blocks(
+    db: AsyncSession, person_id: int, start: dt.datetime, end: dt.datetime, blocks: Sequence[BusyBlock]
+) -> None:
+    """Replace a person's uploaded busy time within ``[start, end)``."""
+    await db.execute(
+        delete(BusyBlock).where(
+            BusyBlock.person_id == person_id, BusyBlock.starts_at < end, BusyBlock.ends_at > start
+        )
+    )
+    db.add_all(blocks)
+    await db.flush()
+
+
+async def participant_of(db: AsyncSession, session_id: int, person_id: int) -> Participant | None:
+    stmt = select(Participant).where(Participant.session_id == session_id, Participant.person_id == person_id)
+    return (await db.execute(stmt)).scalar_one_or_none()
+
+
+async def by_uid(db: AsyncSession, uid: str) -> Session | None:
+    return (await db.execute(select(Session).where(Session.uid == uid))).scalar_one_or_none()
+
+
+async def occurrence_rsvp(db: AsyncSession, participant_id: int, original: dt.datetime) -> OccurrenceRsvp | None:
+    stmt = select(OccurrenceRsvp).where(
+        OccurrenceRsvp.participant_id == participant_id, OccurrenceRsvp.original_start == original
+    )
+    return (await db.execute(stmt)).scalar_one_or_none()
+
+
+async def sessions_of_person(db: AsyncSession, person_id: int, since: dt.datetime) -> Sequence[Session]:
+    """A person's sessions whose last occurrence ends after ``since`` (cancelled ones too)."""
+    stmt = (
+        select(Session)
+        .where(_has_participant(person_id), Session.until_at > since)
+        .order_by(Session.starts_at)
+        .limit(1000)
+    )
+    return (await db.execute(stmt)).scalars().all()
+
+
+async def reset_rsvps(db: AsyncSession, session_id: int) -> None:
+    """After a change of time, every answer is asked again (clients reset PARTSTAT too)."""
+    await db.execute(
+        update(Participant)
+        .where(Participant.session_id == session_id)
+        .values(rsvp=Rsvp.NEEDS_ACTION, rsvp_at=None, rsvp_sequence=None)
+    )

@@ -167,7 +167,7 @@ async def test_serve_with_demo_seeds_once_and_the_logins_work(tmp_path: Path) ->
                 headers={"Authorization": f"Bearer {token}"},
             ) as resp:
                 sessions = (await resp.json())["items"]
-        assert {s["kind"] for s in sessions} == {"handling", "livelihood_hall"}
+        assert {s["kind"] for s in sessions} == {"handling", "livelihood_hall", "quarterly_talk"}
     finally:
         proc.terminate()
         await proc.wait()

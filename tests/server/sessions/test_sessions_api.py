@@ -35,6 +35,8 @@ def session_body(cast: Cast, **extra: Any) -> dict[str, Any]:
 
 
 async def create(cast: Cast, **extra: Any) -> dict[str, Any]:
+    """Schedule a session; double bookings are allowed here unless a test says otherwise."""
+    extra.setdefault("allow_conflicts", True)
     reply = await cast.staff.post("/api/sessions", session_body(cast, **extra))
     assert reply.status == 201, reply.text
     return reply.body  # type: ignore[no-any-return]
@@ -150,7 +152,7 @@ async def test_list_filters_by_window_person_proposal_and_kind(cast: Cast) -> No
     assert naive.body["errors"][0]["field"] == "from"
 
 
-async def test_patch_moves_a_session_and_keeps_rsvps_of_people_who_stay(
+async def test_patch_keeps_rsvps_of_people_who_stay_and_a_new_time_asks_again(
     cast: Cast, database: Any
 ) -> None:
     from sqlalchemy import update
@@ -170,24 +172,24 @@ async def test_patch_moves_a_session_and_keeps_rsvps_of_people_who_stay(
         {"person_id": cast.ids["member"], "role": "proposer"},
         {"person_id": cast.ids["leader"], "role": "leader"},
     ]
-    moved = await cast.staff.patch(
-        url,
-        {
-            "starts_at": "2026-12-02T14:00:00+08:00",
-            "ends_at": "2026-12-02T15:30:00+08:00",
-            "participants": participants,
-            "agenda": [],
-        },
-    )
-    assert moved.status == 200, moved.text
-    assert moved.body["starts_at"] == "2026-12-02T06:00:00Z"
-    rsvps = {p["person_id"]: p["rsvp"] for p in moved.body["participants"]}
+    changed = await cast.staff.patch(url, {"participants": participants, "agenda": []})
+    assert changed.status == 200, changed.text
+    rsvps = {p["person_id"]: p["rsvp"] for p in changed.body["participants"]}
     assert rsvps == {
         cast.ids["staff"]: "needs_action",
         cast.ids["member"]: "accepted",
         cast.ids["leader"]: "needs_action",
     }
+    assert changed.body["sequence"] == body["sequence"]
+    moved = await cast.staff.patch(
+        url, {"starts_at": "2026-12-02T14:00:00+08:00", "ends_at": "2026-12-02T15:30:00+08:00"}
+    )
+    assert moved.status == 200, moved.text
+    assert moved.body["starts_at"] == "2026-12-02T06:00:00Z"
+    assert moved.body["sequence"] == body["sequence"] + 1
+    assert {p["rsvp"] for p in moved.body["participants"]} == {"needs_action"}
     assert moved.body["title"] == body["title"]
+    assert moved.body["uid"] == body["uid"]
 
 
 async def test_patch_is_checked_against_the_merged_session(cast: Cast) -> None:

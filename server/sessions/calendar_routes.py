@@ -1,0 +1,220 @@
+"""HTTP routes of scheduling: templates, conflicts, slots, busy time, changes, invites, RSVP, feeds."""
+
+from __future__ import annotations
+
+import html
+from typing import Literal
+
+from aiohttp import web
+from pydantic import Field
+
+from scheduling.intervals import Interval
+from server.api import DATABASE, Api, Instant, OutShape, QueryShape, Req, read_raw
+from server.errors import AppError, Invalid, field_error
+from server.sessions import changes, planning, rsvp
+from server.sessions.changes import DeliveryList
+from server.sessions.invites import Calendaring
+from server.sessions.models import Rsvp
+from server.sessions.planning import ConflictOut, SlotList
+from server.sessions.schemas import CancelIn, OccurrenceList, RescheduleIn, RsvpIn, SessionOut, SlotRequest
+from server.sessions.templates import TEMPLATES, TemplateOut
+
+api = Api(tag="scheduling")
+CALENDARING = web.AppKey("calendaring", Calendaring)
+ICS = "text/calendar"
+MAX_ICS_BYTES = 2 * 2**20
+
+
+def _ctx(req: Req) -> Calendaring:
+    return req.request.app[CALENDARING]
+
+
+def _ics(data: bytes, filename: str) -> web.Response:
+    return web.Response(
+        body=data, content_type=ICS, charset="utf-8",
+        headers={"Content-Disposition": f'inline; filename="{filename}"', "Cache-Control": "no-store"},
+    )
+
+
+class TemplateList(OutShape):
+    """Session templates, one per kind."""
+
+    items: list[TemplateOut]
+
+
+class ConflictList(OutShape):
+    """A session's current conflicts."""
+
+    items: list[ConflictOut]
+
+
+class BusyQuery(QueryShape):
+    """The window the uploaded calendar replaces busy time in."""
+
+    from_: Instant = Field(alias="from")
+    to: Instant
+
+
+class BusyOut(OutShape):
+    """How many busy blocks were stored."""
+
+    blocks: int
+
+
+class RsvpOut(OutShape):
+    """The answer now recorded."""
+
+    session_id: int
+    rsvp: Rsvp
+
+
+class ItipOut(RsvpOut):
+    """The answer, and whether it was newer than what was stored."""
+
+    applied: bool
+
+
+class FeedOut(OutShape):
+    """A personal calendar subscription URL (also usable as webcal://)."""
+
+    feed_url: str
+    webcal_url: str
+
+
+@api.get("/api/session-templates", response=TemplateList)
+async def list_templates(req: Req) -> TemplateList:
+    """Templates per session kind: duration, roles, visibility, lobby, recording, agenda."""
+    req.actor  # noqa: B018 - signed-in people only
+    return TemplateList(items=list(TEMPLATES.values()))
+
+
+@api.get("/api/sessions/{session_id}/conflicts", response=ConflictList)
+async def session_conflicts(req: Req, session_id: int) -> ConflictList:
+    """Who or what the session double-books, and with which session."""
+    return ConflictList(items=await planning.session_conflicts(req.database, _ctx(req), req.actor, session_id))
+
+
+@api.post("/api/schedule/find-slots", body=SlotRequest, response=SlotList)
+async def find_slots(req: Req, body: SlotRequest) -> SlotList:
+    """Ranked free slots on working days, within working hours (staff)."""
+    return await planning.slots(req.database, _ctx(req), req.actor, body)
+
+
+@api.post("/api/people/{person_id}/busy", query=BusyQuery, response=BusyOut, raw_body=ICS)
+async def upload_busy(req: Req, person_id: int, query: BusyQuery) -> BusyOut:
+    """Upload busy time as an ICS export; it replaces earlier uploads within from–to."""
+    if query.to <= query.from_:
+        raise Invalid("to must be after from.", errors=[field_error("to", "must be after from")])
+    data = await read_raw(req.request, ICS, MAX_ICS_BYTES)
+    count = await planning.upload_busy(req.database, req.actor, person_id, data, Interval(query.from_, query.to))
+    return BusyOut(blocks=count)
+
+
+@api.post("/api/sessions/{session_id}/reschedule", body=RescheduleIn, response=SessionOut)
+async def reschedule(req: Req, session_id: int, body: RescheduleIn) -> SessionOut:
+    """Move a session, or one occurrence (``occurrence``: its original start)."""
+    return await changes.reschedule(req.database, _ctx(req), req.actor, session_id, body)
+
+
+@api.post("/api/sessions/{session_id}/cancel", body=CancelIn, response=SessionOut)
+async def cancel(req: Req, session_id: int, body: CancelIn) -> SessionOut:
+    """Cancel a session, or one occurrence of a series; everyone gets a CANCEL."""
+    return await changes.cancel_session(req.database, _ctx(req), req.actor, session_id, body)
+
+
+@api.get("/api/sessions/{session_id}/occurrences", response=OccurrenceList)
+async def list_occurrences(req: Req, session_id: int) -> OccurrenceList:
+    """Every occurrence with start, end and status (scheduled, moved, cancelled)."""
+    return await changes.list_occurrences(req.database, req.actor, session_id)
+
+
+@api.get("/api/sessions/{session_id}/invite.ics", produces=ICS)
+async def invite_ics(req: Req, session_id: int) -> web.Response:
+    """The current invitation (REQUEST), or the CANCEL of a cancelled session."""
+    data = await changes.invite_ics(req.database, _ctx(req), req.actor, session_id)
+    return _ics(data, f"session-{session_id}.ics")
+
+
+@api.get("/api/sessions/{session_id}/deliveries", response=DeliveryList)
+async def deliveries(req: Req, session_id: int) -> DeliveryList:
+    """Invitation emails of a session: pending, sent, or failed with the reason (staff)."""
+    return await changes.deliveries(req.database, req.actor, session_id)
+
+
+@api.post("/api/sessions/{session_id}/rsvp", body=RsvpIn, response=RsvpOut)
+async def answer(req: Req, session_id: int, body: RsvpIn) -> RsvpOut:
+    """Answer an invitation for yourself: accepted, declined or tentative."""
+    value = await rsvp.answer(req.database, req.actor, session_id, body.answer, body.occurrence)
+    return RsvpOut(session_id=session_id, rsvp=value)
+
+
+@api.post("/api/itip", response=ItipOut, raw_body=ICS)
+async def itip(req: Req) -> ItipOut:
+    """Take an attendee's iTIP REPLY (text/calendar): staff for anyone, people for themselves."""
+    data = await read_raw(req.request, ICS, MAX_ICS_BYTES)
+    session_id, value, applied = await rsvp.apply_reply(req.database, req.actor, data)
+    return ItipOut(session_id=session_id, rsvp=value, applied=applied)
+
+
+@api.get("/api/me/calendar", response=FeedOut)
+async def my_calendar(req: Req) -> FeedOut:
+    """Your personal subscription URL: every session you are in."""
+    return _feed(await rsvp.feed_url(req.database, _ctx(req), req.actor, rotate=False))
+
+
+@api.post("/api/me/calendar/rotate", response=FeedOut)
+async def rotate_calendar(req: Req) -> FeedOut:
+    """Revoke your subscription URL and get a new one."""
+    return _feed(await rsvp.feed_url(req.database, _ctx(req), req.actor, rotate=True))
+
+
+def _feed(url: str) -> FeedOut:
+    return FeedOut(feed_url=url, webcal_url="webcal://" + url.split("://", 1)[1])
+
+
+# ---------------------------------------------------------------- outside /api: links in emails
+
+Answer = Literal["accepted", "declined", "tentative"]
+WORDS: dict[str, tuple[str, str]] = {
+    "accepted": ("已接受", "accepted"), "declined": ("已谢绝", "declined"), "tentative": ("暂定", "tentative"),
+}
+
+
+def _page(status: int, title: str, text: str) -> web.Response:
+    body = (
+        '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width,initial-scale=1">'
+        f"<title>{html.escape(title)}</title></head><body style=\"font-family:sans-serif;max-width:32rem;"
+        f'margin:3rem auto;padding:0 1rem"><h1>{html.escape(title)}</h1><p>{html.escape(text)}</p></body></html>'
+    )
+    return web.Response(status=status, text=body, content_type="text/html", charset="utf-8")
+
+
+async def rsvp_link(request: web.Request) -> web.Response:
+    """``GET /rsvp/{token}?answer=…``: record the answer and confirm it on a small page."""
+    reply = request.query.get("answer", "")
+    if reply not in WORDS:
+        return _page(400, "无法识别的答复 Unknown answer", "链接不完整：answer 应为 accepted、declined 或 tentative。")
+    try:
+        session, name, _value = await rsvp.answer_by_link(
+            request.app[DATABASE], request.app[CALENDARING], request.match_info["token"], reply)
+    except AppError as err:
+        return _page(err.status, "无法记录答复 Answer not recorded", err.message)
+    zh, en = WORDS[reply]
+    return _page(200, f"{zh} {en}", f"{name}，您对“{session.title}”的答复已记录：{zh}。可随时用邮件中的其他按钮更改。")
+
+
+async def feed(request: web.Request) -> web.Response:
+    """``GET /cal/{token}.ics``: a personal subscription feed."""
+    try:
+        data = await rsvp.feed_ics(request.app[DATABASE], request.app[CALENDARING], request.match_info["token"])
+    except AppError as err:
+        return web.Response(status=err.status, text=err.message + "\n", content_type="text/plain")
+    return _ics(data, "xieshang.ics")
+
+
+def add_link_routes(app: web.Application) -> None:
+    """The routes people reach from emails and calendar apps (no sign-in)."""
+    app.router.add_get("/rsvp/{token}", rsvp_link)
+    app.router.add_get(r"/cal/{token:[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+}.ics", feed)
+

@@ -1,0 +1,139 @@
+"""Answers to invitations (RSVP by signed link, by API, by iTIP REPLY) and personal feeds."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scheduling.ical_parse import parse_reply
+from scheduling.intervals import as_utc
+from scheduling.itip import ItipError, feed
+from scheduling.recurrence import occurrences
+from server.auth import Principal
+from server.db import Database, utcnow
+from server.directory import store as directory_store
+from server.errors import Conflict, Forbidden, Invalid, NotFound, field_error
+from server.sessions import invites, store
+from server.sessions.calendar import series_of
+from server.sessions.invites import Calendaring
+from server.sessions.models import OccurrenceRsvp, Participant, Rsvp, Session, SessionStatus
+
+ANSWERS = {"accepted": Rsvp.ACCEPTED, "declined": Rsvp.DECLINED, "tentative": Rsvp.TENTATIVE}
+FROM_PARTSTAT = {"ACCEPTED": Rsvp.ACCEPTED, "DECLINED": Rsvp.DECLINED, "TENTATIVE": Rsvp.TENTATIVE}
+FEED_HISTORY = dt.timedelta(days=180)
+
+
+async def _record(
+    db: AsyncSession, session: Session, participant: Participant, answer: Rsvp,
+    occurrence: dt.datetime | None, sequence: int, now: dt.datetime,
+) -> None:
+    if session.status is SessionStatus.CANCELLED:
+        raise Conflict("This session was cancelled; there is nothing to answer.")
+    if occurrence is None:
+        participant.rsvp, participant.rsvp_at, participant.rsvp_sequence = answer, now, sequence
+        return
+    original = as_utc(occurrence)
+    series = series_of(session, (await store.overrides_of(db, [session.id]))[session.id])
+    if original not in {o.original_start for o in occurrences(series)}:
+        raise Invalid(f"{original.isoformat()} is not an occurrence of this session.",
+                      errors=[field_error("occurrence", "not an occurrence of this session")])
+    row = await store.occurrence_rsvp(db, participant.id, original)
+    if row is None:
+        db.add(OccurrenceRsvp(participant_id=participant.id, original_start=original, rsvp=answer,
+                              sequence=sequence, stamp=now))
+    else:
+        row.rsvp, row.sequence, row.stamp = answer, sequence, now
+
+
+async def _participant(db: AsyncSession, session_id: int, person_id: int) -> tuple[Session, Participant]:
+    session = await store.by_id(db, session_id, lock=True)
+    participant = await store.participant_of(db, session_id, person_id) if session else None
+    if session is None or participant is None:
+        raise NotFound("You are not a participant of that session.")
+    return session, participant
+
+
+async def answer(
+    database: Database, actor: Principal, session_id: int, reply: str, occurrence: dt.datetime | None
+) -> Rsvp:
+    """The signed-in participant answers for themselves."""
+    async with database.transaction() as db:
+        session, participant = await _participant(db, session_id, actor.id)
+        await _record(db, session, participant, ANSWERS[reply], occurrence, session.sequence, utcnow())
+    return ANSWERS[reply]
+
+
+async def answer_by_link(
+    database: Database, ctx: Calendaring, token: str, reply: str
+) -> tuple[Session, str, Rsvp]:
+    """An answer from the signed link in an invitation email (no sign-in needed)."""
+    payload = ctx.signer.verify("rsvp", token, utcnow())
+    async with database.transaction() as db:
+        session, participant = await _participant(db, int(payload["s"]), int(payload["p"]))
+        person = await directory_store.person_by_id(db, participant.person_id)
+        await _record(db, session, participant, ANSWERS[reply], None, session.sequence, utcnow())
+        return session, person.name if person else "", ANSWERS[reply]
+
+
+async def apply_reply(database: Database, actor: Principal, data: bytes) -> tuple[int, Rsvp, bool]:
+    """An attendee's iTIP REPLY; returns (session id, answer, applied?).
+
+    Applied only when newer (SEQUENCE, then DTSTAMP) than what is stored; refused when the
+    replier is not an attendee, or when a non-staff caller replies for someone else.
+    """
+    try:
+        reply = parse_reply(data, ZoneInfo("UTC"))
+    except ItipError as exc:
+        raise Invalid(f"This REPLY cannot be used: {exc}.", errors=[field_error("(body)", str(exc), "itip")]) from None
+    async with database.transaction() as db:
+        session = await store.by_uid(db, reply.uid)
+        if session is None:
+            raise NotFound("No session has the UID this REPLY answers.")
+        people = await directory_store.people_by_ids(
+            db, [p.person_id for p, _n in (await store.participants_of(db, [session.id]))[session.id]])
+        who = next((p for p in people.values() if (p.email or "").lower() == reply.email), None)
+        if who is None:
+            raise Forbidden(f"{reply.email} is not an attendee of this session.")
+        if not actor.is_staff and actor.id != who.id:
+            raise Forbidden("You can send only your own REPLY.")
+        _s, participant = await _participant(db, session.id, who.id)
+        newer = participant.rsvp_sequence is None or (reply.sequence, reply.dtstamp) > (
+            participant.rsvp_sequence, participant.rsvp_at or reply.dtstamp)
+        if reply.sequence > session.sequence:
+            raise Invalid("This REPLY refers to a newer invitation than exists.",
+                          errors=[field_error("SEQUENCE", "higher than the session's")])
+        if reply.recurrence_id is None and not newer:
+            return session.id, participant.rsvp, False
+        await _record(db, session, participant, FROM_PARTSTAT[reply.partstat], reply.recurrence_id,
+                      reply.sequence, reply.dtstamp)
+        return session.id, FROM_PARTSTAT[reply.partstat], True
+
+
+def feed_token(ctx: Calendaring, person_id: int, version: int) -> str:
+    return ctx.signer.sign("feed", {"p": person_id, "v": version})
+
+
+async def feed_url(database: Database, ctx: Calendaring, actor: Principal, rotate: bool) -> str:
+    """The person's subscription URL; ``rotate`` revokes the old one first."""
+    async with database.transaction() as db:
+        person = await directory_store.person_by_id(db, actor.id)
+        assert person is not None
+        if rotate:
+            person.feed_version += 1
+        version = person.feed_version
+    return f"{ctx.public_url}/cal/{feed_token(ctx, actor.id, version)}.ics"
+
+
+async def feed_ics(database: Database, ctx: Calendaring, token: str) -> bytes:
+    """The feed of every session of the person the token names (if it is still current)."""
+    payload = ctx.signer.verify("feed", token, utcnow())
+    now = utcnow()
+    async with database.read() as db:
+        person = await directory_store.person_by_id(db, int(payload["p"]))
+        if person is None or not person.active or person.feed_version != payload.get("v"):
+            raise NotFound("This calendar link was replaced or revoked; get the new one in xieshang.")
+        sessions = await store.sessions_of_person(db, person.id, now - FEED_HISTORY)
+        found = [(await invites.build_invite(db, ctx, s))[0] for s in sessions]
+    return feed(found, now, name=f"{person.name}的协商日程")
