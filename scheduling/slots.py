@@ -78,7 +78,7 @@ def _score(slot: Interval, missing: int, hard_busy: Sequence[Interval], query: S
     """Lower is better: days from the window start, absent optional people, tight squeezes."""
     days = (slot.start - query.window.start) / dt.timedelta(days=1)
     tight = sum(1 for b in hard_busy if b.overlaps(slot, dt.timedelta(minutes=15)))
-    return days + 2.0 * missing + 0.5 * tight
+    return days + 2.0 * missing + 0.1 * tight
 
 
 def find_slots(query: SlotQuery, busy: Mapping[int, Sequence[Interval]]) -> list[Slot]:

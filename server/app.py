@@ -10,7 +10,6 @@ import socketio
 from aiohttp import web
 
 from scheduling import workdays
-
 from server import __version__
 from server.api import CONFIG, DATABASE, PASSWORDS, Api, add_routes
 from server.auth import Handler, Principal, make_auth_middleware
@@ -20,7 +19,6 @@ from server.directory import service as directory_service
 from server.directory.routes import api as directory_api
 from server.errors import error_middleware
 from server.mail import OutboxWorker, Transport
-from server.signing import Signer, load_or_create_secret
 from server.migrate import check_schema
 from server.openapi import build_openapi
 from server.proposals.routes import api as proposals_api
@@ -29,6 +27,7 @@ from server.sessions.calendar_routes import CALENDARING, add_link_routes
 from server.sessions.calendar_routes import api as calendar_api
 from server.sessions.invites import Calendaring
 from server.sessions.routes import api as sessions_api
+from server.signing import Signer, load_or_create_secret
 from server.system_routes import api as system_api
 
 APIS: tuple[Api, ...] = (system_api, directory_api, proposals_api, sessions_api, calendar_api)

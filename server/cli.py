@@ -106,7 +106,12 @@ async def _demo(config: Config) -> None:
     database = await _with_database(config)
     try:
         _print_logins(
-            await seed(database, config.passwords(), calendaring(config, lambda: None), dt.datetime.now(dt.UTC).date())
+            await seed(
+                database,
+                config.passwords(),
+                calendaring(config, lambda: None),
+                dt.datetime.now(dt.UTC).date(),
+            )
         )
     finally:
         await database.close()

@@ -51,7 +51,9 @@ def _db_url(name: str, raw: str) -> str:
 
 def _smtp(name: str, raw: str) -> str:
     if not raw.startswith(("smtp://", "smtps://", "smtp+starttls://")):
-        raise ConfigError(f"{name} must start with smtp://, smtp+starttls:// or smtps://, got {raw[:20]!r}")
+        raise ConfigError(
+            f"{name} must start with smtp://, smtp+starttls:// or smtps://, got {raw[:20]!r}"
+        )
     return raw
 
 
@@ -120,12 +122,36 @@ _ENV: dict[str, tuple[str, Callable[[str, str], Any], str]] = {
         lambda n, v: _int(n, v, 8, 2**21),
         "argon2id memory per password hash, KiB",
     ),
-    "smtp_url": ("XIESHANG_SMTP_URL", lambda n, v: _smtp(n, v), "SMTP server for invites: smtp://, smtp+starttls:// or smtps://user:pass@host:port; unset: .eml files"),
-    "mail_dir": ("XIESHANG_MAIL_DIR", lambda _n, v: Path(v), "where messages are written as .eml files when no SMTP server is set"),
-    "mail_from": ("XIESHANG_MAIL_FROM", lambda n, v: _email(n, v), "organizer mailbox of invites (replies go there)"),
-    "secret_key": ("XIESHANG_SECRET_KEY", lambda n, v: _secret(n, v), "key that signs RSVP and feed links (unset: kept in var/secret.key)"),
-    "secret_file": ("XIESHANG_SECRET_FILE", lambda _n, v: Path(v), "where the generated signing key is kept when XIESHANG_SECRET_KEY is unset"),
-    "conflict_buffer_minutes": ("XIESHANG_CONFLICT_BUFFER_MINUTES", lambda n, v: _int(n, v, 0, 240), "minutes that must separate one person's sessions"),
+    "smtp_url": (
+        "XIESHANG_SMTP_URL",
+        lambda n, v: _smtp(n, v),
+        "SMTP server for invites (smtp://, smtp+starttls://, smtps://); unset: .eml files",
+    ),
+    "mail_dir": (
+        "XIESHANG_MAIL_DIR",
+        lambda _n, v: Path(v),
+        "where messages are written as .eml files when no SMTP server is set",
+    ),
+    "mail_from": (
+        "XIESHANG_MAIL_FROM",
+        lambda n, v: _email(n, v),
+        "organizer mailbox of invites (replies go there)",
+    ),
+    "secret_key": (
+        "XIESHANG_SECRET_KEY",
+        lambda n, v: _secret(n, v),
+        "key that signs RSVP and feed links (unset: kept in var/secret.key)",
+    ),
+    "secret_file": (
+        "XIESHANG_SECRET_FILE",
+        lambda _n, v: Path(v),
+        "where the generated signing key is kept when XIESHANG_SECRET_KEY is unset",
+    ),
+    "conflict_buffer_minutes": (
+        "XIESHANG_CONFLICT_BUFFER_MINUTES",
+        lambda n, v: _int(n, v, 0, 240),
+        "minutes that must separate one person's sessions",
+    ),
     "web_dir": ("XIESHANG_WEB_DIR", lambda _n, v: Path(v), "folder of the static web front end"),
 }
 

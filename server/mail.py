@@ -10,6 +10,7 @@ see. Several server processes can run workers: a row is claimed with a lease bef
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import smtplib
@@ -46,13 +47,17 @@ class OutboxMessage(Base):
     __tablename__ = "outbox"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    session_id: Mapped[int | None] = mapped_column(ForeignKey("sessions.id", ondelete="SET NULL"), index=True)
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sessions.id", ondelete="SET NULL"), index=True
+    )
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     recipient: Mapped[str] = mapped_column(String(254))
     method: Mapped[str] = mapped_column(String(16))
     subject: Mapped[str] = mapped_column(String(300))
     message: Mapped[bytes] = mapped_column(LargeBinary)
-    state: Mapped[DeliveryState] = mapped_column(enum_column(DeliveryState, "delivery_state"), index=True)
+    state: Mapped[DeliveryState] = mapped_column(
+        enum_column(DeliveryState, "delivery_state"), index=True
+    )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
     claimed_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -62,14 +67,28 @@ class OutboxMessage(Base):
 
 
 def enqueue(
-    db: AsyncSession, *, recipient: str, method: str, subject: str, message: bytes,
-    session_id: int | None = None, person_id: int | None = None, now: dt.datetime,
+    db: AsyncSession,
+    *,
+    recipient: str,
+    method: str,
+    subject: str,
+    message: bytes,
+    session_id: int | None = None,
+    person_id: int | None = None,
+    now: dt.datetime,
 ) -> OutboxMessage:
     """Add a message to the outbox inside the caller's transaction."""
     row = OutboxMessage(
-        session_id=session_id, person_id=person_id, recipient=recipient, method=method,
-        subject=subject[:300], message=message, state=DeliveryState.PENDING, attempts=0,
-        next_attempt_at=now, created_at=now,
+        session_id=session_id,
+        person_id=person_id,
+        recipient=recipient,
+        method=method,
+        subject=subject[:300],
+        message=message,
+        state=DeliveryState.PENDING,
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
     )
     db.add(row)
     return row
@@ -77,7 +96,11 @@ def enqueue(
 
 async def deliveries(db: AsyncSession, session_id: int) -> Sequence[OutboxMessage]:
     """Every message about one session, oldest first."""
-    stmt = select(OutboxMessage).where(OutboxMessage.session_id == session_id).order_by(OutboxMessage.id)
+    stmt = (
+        select(OutboxMessage)
+        .where(OutboxMessage.session_id == session_id)
+        .order_by(OutboxMessage.id)
+    )
     return (await db.execute(stmt)).scalars().all()
 
 
@@ -108,13 +131,16 @@ class Transport:
 
 def backoff(attempts: int) -> dt.timedelta:
     """Wait before attempt ``attempts + 1``: 30 s, 1 min, 2 min, … capped at one hour."""
-    return min(FIRST_RETRY * (2 ** max(attempts - 1, 0)), dt.timedelta(hours=1))
+    wait: dt.timedelta = FIRST_RETRY * (2 ** max(attempts - 1, 0))
+    return min(wait, dt.timedelta(hours=1))
 
 
 class OutboxWorker:
     """Sends due outbox rows in the background; ``wake()`` after a commit sends at once."""
 
-    def __init__(self, *, database: Database, transport: Transport, sender: str, poll_seconds: float = 5.0) -> None:
+    def __init__(
+        self, *, database: Database, transport: Transport, sender: str, poll_seconds: float = 5.0
+    ) -> None:
         self.database, self.transport, self.sender = database, transport, sender
         self.poll_seconds = poll_seconds
         self._wake = asyncio.Event()
@@ -129,10 +155,8 @@ class OutboxWorker:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
 
     async def _run(self) -> None:
         while True:
@@ -141,23 +165,30 @@ class OutboxWorker:
                     pass
             except Exception:
                 log.exception("outbox worker: a round failed; retrying later")
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
-            except TimeoutError:
-                pass
             self._wake.clear()
 
     async def _claim(self, now: dt.datetime, limit: int) -> list[OutboxMessage]:
         async with self.database.transaction() as db:
-            due = select(OutboxMessage.id).where(
-                OutboxMessage.state == DeliveryState.PENDING,
-                OutboxMessage.next_attempt_at <= now,
-                or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
-            ).order_by(OutboxMessage.id).limit(limit)
+            due = (
+                select(OutboxMessage.id)
+                .where(
+                    OutboxMessage.state == DeliveryState.PENDING,
+                    OutboxMessage.next_attempt_at <= now,
+                    or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+                )
+                .order_by(OutboxMessage.id)
+                .limit(limit)
+            )
             ids = list((await db.execute(due)).scalars())
             if not ids:
                 return []
-            await db.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(claimed_until=now + LEASE))
+            await db.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(ids))
+                .values(claimed_until=now + LEASE)
+            )
             rows = await db.execute(select(OutboxMessage).where(OutboxMessage.id.in_(ids)))
             return list(rows.scalars())
 
@@ -167,7 +198,9 @@ class OutboxWorker:
         for row in rows:
             error: str | None = None
             try:
-                await asyncio.to_thread(self.transport.send, row.id, row.recipient, self.sender, row.message)
+                await asyncio.to_thread(
+                    self.transport.send, row.id, row.recipient, self.sender, row.message
+                )
             except (OSError, smtplib.SMTPException) as exc:
                 error = f"{type(exc).__name__}: {exc}"[:1000]
                 log.warning("outbox: message %s to %s failed: %s", row.id, row.recipient, error)

@@ -95,10 +95,14 @@ def build_openapi(apis: Iterable[Api], *, title: str, version: str) -> dict[str,
                 "content": {"application/json": {"schema": keymap[(e.body, "validation")]}},
             }
         if e.raw_body is not None:
-            op["requestBody"] = {"required": True, "content": {e.raw_body: {"schema": {"type": "string"}}}}
+            op["requestBody"] = {
+                "required": True,
+                "content": {e.raw_body: {"schema": {"type": "string"}}},
+            }
         if e.produces is not None:
             op["responses"][str(e.status)] = {
-                "description": "OK", "content": {e.produces: {"schema": {"type": "string"}}}
+                "description": "OK",
+                "content": {e.produces: {"schema": {"type": "string"}}},
             }
         elif e.response is not None:
             content = {"application/json": {"schema": keymap[(e.response, "serialization")]}}

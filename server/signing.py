@@ -43,7 +43,9 @@ class Signer:
     def _mac(self, purpose: str, body: str) -> bytes:
         return hmac.new(self._key, f"{purpose}\n{body}".encode(), hashlib.sha256).digest()
 
-    def sign(self, purpose: str, payload: dict[str, Any], expires_at: dt.datetime | None = None) -> str:
+    def sign(
+        self, purpose: str, payload: dict[str, Any], expires_at: dt.datetime | None = None
+    ) -> str:
         """A token for ``payload``; with ``expires_at``, it stops working then."""
         data = dict(payload)
         if expires_at is not None:

@@ -102,9 +102,14 @@ async def db_url(database_template: str, tmp_path: Path) -> str:
 def config(db_url: str, tmp_path: Path) -> Config:
     """Settings for a test server: cheap password hashing, no Redis unless a test adds it."""
     return Config(
-        db_url=db_url, argon2_time_cost=1, argon2_memory_kib=8, token_ttl_hours=1,
-        secret_key="test-signing-key-" + "k" * 32, mail_dir=tmp_path / "mail",
-        secret_file=tmp_path / "secret.key", mail_from="tian@xieshang.example",
+        db_url=db_url,
+        argon2_time_cost=1,
+        argon2_memory_kib=8,
+        token_ttl_hours=1,
+        secret_key="test-signing-key-" + "k" * 32,
+        mail_dir=tmp_path / "mail",
+        secret_file=tmp_path / "secret.key",
+        mail_from="tian@xieshang.example",
     )
 
 

@@ -1,4 +1,4 @@
-"""HTTP routes of scheduling: templates, conflicts, slots, busy time, changes, invites, RSVP, feeds."""
+"""HTTP routes of scheduling: templates, conflicts, slots, busy time, invites, RSVP, feeds."""
 
 from __future__ import annotations
 
@@ -16,7 +16,14 @@ from server.sessions.changes import DeliveryList
 from server.sessions.invites import Calendaring
 from server.sessions.models import Rsvp
 from server.sessions.planning import ConflictOut, SlotList
-from server.sessions.schemas import CancelIn, OccurrenceList, RescheduleIn, RsvpIn, SessionOut, SlotRequest
+from server.sessions.schemas import (
+    CancelIn,
+    OccurrenceList,
+    RescheduleIn,
+    RsvpIn,
+    SessionOut,
+    SlotRequest,
+)
 from server.sessions.templates import TEMPLATES, TemplateOut
 
 api = Api(tag="scheduling")
@@ -31,8 +38,13 @@ def _ctx(req: Req) -> Calendaring:
 
 def _ics(data: bytes, filename: str) -> web.Response:
     return web.Response(
-        body=data, content_type=ICS, charset="utf-8",
-        headers={"Content-Disposition": f'inline; filename="{filename}"', "Cache-Control": "no-store"},
+        body=data,
+        content_type=ICS,
+        charset="utf-8",
+        headers={
+            "Content-Disposition": f'inline; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
     )
 
 
@@ -91,7 +103,9 @@ async def list_templates(req: Req) -> TemplateList:
 @api.get("/api/sessions/{session_id}/conflicts", response=ConflictList)
 async def session_conflicts(req: Req, session_id: int) -> ConflictList:
     """Who or what the session double-books, and with which session."""
-    return ConflictList(items=await planning.session_conflicts(req.database, _ctx(req), req.actor, session_id))
+    return ConflictList(
+        items=await planning.session_conflicts(req.database, _ctx(req), req.actor, session_id)
+    )
 
 
 @api.post("/api/schedule/find-slots", body=SlotRequest, response=SlotList)
@@ -106,7 +120,9 @@ async def upload_busy(req: Req, person_id: int, query: BusyQuery) -> BusyOut:
     if query.to <= query.from_:
         raise Invalid("to must be after from.", errors=[field_error("to", "must be after from")])
     data = await read_raw(req.request, ICS, MAX_ICS_BYTES)
-    count = await planning.upload_busy(req.database, req.actor, person_id, data, Interval(query.from_, query.to))
+    count = await planning.upload_busy(
+        req.database, req.actor, person_id, data, Interval(query.from_, query.to)
+    )
     return BusyOut(blocks=count)
 
 
@@ -176,16 +192,21 @@ def _feed(url: str) -> FeedOut:
 
 Answer = Literal["accepted", "declined", "tentative"]
 WORDS: dict[str, tuple[str, str]] = {
-    "accepted": ("已接受", "accepted"), "declined": ("已谢绝", "declined"), "tentative": ("暂定", "tentative"),
+    "accepted": ("已接受", "accepted"),
+    "declined": ("已谢绝", "declined"),
+    "tentative": ("暂定", "tentative"),
 }
+
+
+PAGE_STYLE = "font-family:sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem"
 
 
 def _page(status: int, title: str, text: str) -> web.Response:
     body = (
         '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
-        f"<title>{html.escape(title)}</title></head><body style=\"font-family:sans-serif;max-width:32rem;"
-        f'margin:3rem auto;padding:0 1rem"><h1>{html.escape(title)}</h1><p>{html.escape(text)}</p></body></html>'
+        f'<title>{html.escape(title)}</title></head><body style="{PAGE_STYLE}">'
+        f"<h1>{html.escape(title)}</h1><p>{html.escape(text)}</p></body></html>"
     )
     return web.Response(status=status, text=body, content_type="text/html", charset="utf-8")
 
@@ -194,20 +215,31 @@ async def rsvp_link(request: web.Request) -> web.Response:
     """``GET /rsvp/{token}?answer=…``: record the answer and confirm it on a small page."""
     reply = request.query.get("answer", "")
     if reply not in WORDS:
-        return _page(400, "无法识别的答复 Unknown answer", "链接不完整：answer 应为 accepted、declined 或 tentative。")
+        return _page(
+            400,
+            "无法识别的答复 Unknown answer",
+            "链接不完整：answer 应为 accepted、declined 或 tentative。",
+        )
     try:
         session, name, _value = await rsvp.answer_by_link(
-            request.app[DATABASE], request.app[CALENDARING], request.match_info["token"], reply)
+            request.app[DATABASE], request.app[CALENDARING], request.match_info["token"], reply
+        )
     except AppError as err:
         return _page(err.status, "无法记录答复 Answer not recorded", err.message)
     zh, en = WORDS[reply]
-    return _page(200, f"{zh} {en}", f"{name}，您对“{session.title}”的答复已记录：{zh}。可随时用邮件中的其他按钮更改。")
+    return _page(
+        200,
+        f"{zh} {en}",
+        f"{name}，您对“{session.title}”的答复已记录：{zh}。可随时用邮件中的其他按钮更改。",
+    )
 
 
 async def feed(request: web.Request) -> web.Response:
     """``GET /cal/{token}.ics``: a personal subscription feed."""
     try:
-        data = await rsvp.feed_ics(request.app[DATABASE], request.app[CALENDARING], request.match_info["token"])
+        data = await rsvp.feed_ics(
+            request.app[DATABASE], request.app[CALENDARING], request.match_info["token"]
+        )
     except AppError as err:
         return web.Response(status=err.status, text=err.message + "\n", content_type="text/plain")
     return _ics(data, "xieshang.ics")
@@ -217,4 +249,3 @@ def add_link_routes(app: web.Application) -> None:
     """The routes people reach from emails and calendar apps (no sign-in)."""
     app.router.add_get("/rsvp/{token}", rsvp_link)
     app.router.add_get(r"/cal/{token:[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+}.ics", feed)
-

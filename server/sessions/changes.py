@@ -1,4 +1,4 @@
-"""Changes after scheduling: reschedule and cancel (whole or one occurrence), occurrences, invite.ics."""
+"""After scheduling: reschedule and cancel (whole or one occurrence), occurrences, invite.ics."""
 
 from __future__ import annotations
 
@@ -18,7 +18,13 @@ from server.sessions import invites, planning, records, store
 from server.sessions.calendar import last_end, series_of
 from server.sessions.invites import Calendaring
 from server.sessions.models import OccurrenceOverride, Session, SessionStatus
-from server.sessions.schemas import CancelIn, OccurrenceList, OccurrenceOut, RescheduleIn, SessionOut
+from server.sessions.schemas import (
+    CancelIn,
+    OccurrenceList,
+    OccurrenceOut,
+    RescheduleIn,
+    SessionOut,
+)
 
 
 class DeliveryOut(OutShape):
@@ -52,11 +58,15 @@ async def _open(db: AsyncSession, session_id: int) -> Session:
 
 
 def _bad_occurrence(exc: RecurrenceError) -> Invalid:
-    return Invalid(f"That occurrence cannot be changed: {exc}.", errors=[field_error("occurrence", str(exc))])
+    return Invalid(
+        f"That occurrence cannot be changed: {exc}.", errors=[field_error("occurrence", str(exc))]
+    )
 
 
 async def _people(db: AsyncSession, session_id: int) -> frozenset[int]:
-    return frozenset(p.person_id for p, _n in (await store.participants_of(db, [session_id]))[session_id])
+    return frozenset(
+        p.person_id for p, _n in (await store.participants_of(db, [session_id]))[session_id]
+    )
 
 
 async def reschedule(
@@ -83,8 +93,15 @@ async def reschedule(
             except RecurrenceError as exc:
                 raise _bad_occurrence(exc) from None
             await _write_override(db, session_id, overrides, only, body)
-        found = await planning.conflicts(db, ctx, session_id=session_id, series=series,
-                                         people=await _people(db, session_id), venue_id=session.venue_id, only=only)
+        found = await planning.conflicts(
+            db,
+            ctx,
+            session_id=session_id,
+            series=series,
+            people=await _people(db, session_id),
+            venue_id=session.venue_id,
+            only=only,
+        )
         if found and not body.allow_conflicts:
             planning.refuse(found)
         if found:
@@ -101,12 +118,22 @@ async def reschedule(
 
 
 async def _write_override(
-    db: AsyncSession, session_id: int, overrides: list[OccurrenceOverride], original: dt.datetime, body: RescheduleIn
+    db: AsyncSession,
+    session_id: int,
+    overrides: list[OccurrenceOverride],
+    original: dt.datetime,
+    body: RescheduleIn,
 ) -> None:
     existing = next((o for o in overrides if o.original_start == original), None)
     if existing is None:
-        db.add(OccurrenceOverride(session_id=session_id, original_start=original,
-                                  starts_at=body.starts_at, ends_at=body.ends_at))
+        db.add(
+            OccurrenceOverride(
+                session_id=session_id,
+                original_start=original,
+                starts_at=body.starts_at,
+                ends_at=body.ends_at,
+            )
+        )
     else:
         existing.starts_at, existing.ends_at = body.starts_at, body.ends_at
     await db.flush()
@@ -136,7 +163,9 @@ async def cancel_session(
             for override in overrides:
                 if override.original_start == original:
                     await db.delete(override)
-            await invites.queue(db, ctx, session, kind="cancel", occurrence=original, note=body.reason, now=now)
+            await invites.queue(
+                db, ctx, session, kind="cancel", occurrence=original, note=body.reason, now=now
+            )
         out = (await records.outs(db, [session]))[0]
     ctx.wake()
     return out
@@ -156,13 +185,27 @@ async def list_occurrences(database: Database, actor: Principal, session_id: int
         series = series_of(session, (await store.overrides_of(db, [session_id]))[session_id])
     found = occurrences(series)
     if session.status is SessionStatus.CANCELLED:
-        return OccurrenceList(items=[OccurrenceOut(original_start=o.original_start, start=o.start, end=o.end,
-                                                   status="cancelled") for o in found])
-    return OccurrenceList(items=[OccurrenceOut(original_start=o.original_start, start=o.start, end=o.end,
-                                               status=o.status) for o in found])
+        return OccurrenceList(
+            items=[
+                OccurrenceOut(
+                    original_start=o.original_start, start=o.start, end=o.end, status="cancelled"
+                )
+                for o in found
+            ]
+        )
+    return OccurrenceList(
+        items=[
+            OccurrenceOut(
+                original_start=o.original_start, start=o.start, end=o.end, status=o.status
+            )
+            for o in found
+        ]
+    )
 
 
-async def invite_ics(database: Database, ctx: Calendaring, actor: Principal, session_id: int) -> bytes:
+async def invite_ics(
+    database: Database, ctx: Calendaring, actor: Principal, session_id: int
+) -> bytes:
     """The current REQUEST, or the CANCEL of a cancelled session."""
     async with database.read() as db:
         session = await _visible(db, actor, session_id)
@@ -170,7 +213,9 @@ async def invite_ics(database: Database, ctx: Calendaring, actor: Principal, ses
     if session.status is SessionStatus.CANCELLED:
         return cancel(invite, utcnow())
     if not invite.attendees:
-        raise Conflict("Nobody in this session has an email address, so there is no invitation to show.")
+        raise Conflict(
+            "Nobody in this session has an email address, so there is no invitation to show."
+        )
     return request(invite, utcnow())
 
 
@@ -181,4 +226,6 @@ async def deliveries(database: Database, actor: Principal, session_id: int) -> D
         if await store.by_id(db, session_id) is None:
             raise NotFound(f"There is no session {session_id}.")
         rows = await mail.deliveries(db, session_id)
-        return DeliveryList(items=[DeliveryOut.model_validate(r, from_attributes=True) for r in rows])
+        return DeliveryList(
+            items=[DeliveryOut.model_validate(r, from_attributes=True) for r in rows]
+        )

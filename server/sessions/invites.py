@@ -14,12 +14,16 @@ from scheduling.itip import Attendee, Invite, cancel, request
 from scheduling.workdays import WorkCalendar
 from server import mail
 from server.directory import store as directory_store
-from server.signing import Signer
 from server.sessions import store
 from server.sessions.calendar import attendee, invite_of, series_of
 from server.sessions.models import Session
+from server.signing import Signer
 
-RSVP_LABELS = (("accepted", "接受 Accept"), ("tentative", "暂定 Maybe"), ("declined", "谢绝 Decline"))
+RSVP_LABELS = (
+    ("accepted", "接受 Accept"),
+    ("tentative", "暂定 Maybe"),
+    ("declined", "谢绝 Decline"),
+)
 SUBJECTS = {"new": "邀请", "update": "更新", "cancel": "取消"}
 
 
@@ -51,21 +55,33 @@ class Calendaring:
         return Attendee(email=self.sender, name=self.sender_name)
 
 
-async def build_invite(db: AsyncSession, ctx: Calendaring, session: Session) -> tuple[Invite, dict[int, str]]:
+async def build_invite(
+    db: AsyncSession, ctx: Calendaring, session: Session
+) -> tuple[Invite, dict[int, str]]:
     """The session's iTIP view, and each participant's email by person id (those who have one)."""
     participants = (await store.participants_of(db, [session.id]))[session.id]
     people = await directory_store.people_by_ids(db, [p.person_id for p, _name in participants])
     emails = {pid: person.email for pid, person in people.items() if person.email}
     attendees = [
-        attendee(name, emails[p.person_id], p.role, p.rsvp) for p, name in participants if p.person_id in emails
+        attendee(name, emails[p.person_id], p.role, p.rsvp)
+        for p, name in participants
+        if p.person_id in emails
     ]
     venue = await directory_store.venue_by_id(db, session.venue_id) if session.venue_id else None
     agenda = [a.title for a in (await store.agenda_of(db, [session.id]))[session.id]]
     overrides = (await store.overrides_of(db, [session.id]))[session.id]
     invite = invite_of(
-        session, series_of(session, overrides), organizer=ctx.organizer, attendees=attendees,
-        location=f"{venue.name}（{venue.address}）" if venue and venue.address else venue.name if venue else None,
-        agenda=agenda, join_url=ctx.join_url(session.id),
+        session,
+        series_of(session, overrides),
+        organizer=ctx.organizer,
+        attendees=attendees,
+        location=f"{venue.name}（{venue.address}）"
+        if venue and venue.address
+        else venue.name
+        if venue
+        else None,
+        agenda=agenda,
+        join_url=ctx.join_url(session.id),
     )
     return invite, emails
 
@@ -77,7 +93,9 @@ def _when(session: Session) -> str:
     return f"{start:%Y年%m月%d日 %H:%M}–{end:%H:%M}（{session.timezone}）{repeat}"
 
 
-def _mail(ctx: Calendaring, session: Session, person: tuple[int, str, str], kind: str, note: str | None) -> Mail:
+def _mail(
+    ctx: Calendaring, session: Session, person: tuple[int, str, str], kind: str, note: str | None
+) -> Mail:
     person_id, name, email = person
     verb = {"new": "诚邀您参加", "update": "以下会议有更新", "cancel": "以下会议已取消"}[kind]
     text = f"{name}，您好：\n\n{verb}：{session.title}\n时间：{_when(session)}"
@@ -86,10 +104,17 @@ def _mail(ctx: Calendaring, session: Session, person: tuple[int, str, str], kind
     links: tuple[tuple[str, str], ...] = ()
     if kind != "cancel":
         text += f"\n参会链接：{ctx.join_url(session.id)}"
-        links = tuple((label, ctx.rsvp_url(session, person_id, answer)) for answer, label in RSVP_LABELS)
+        links = tuple(
+            (label, ctx.rsvp_url(session, person_id, answer)) for answer, label in RSVP_LABELS
+        )
     return Mail(
-        sender_email=ctx.sender, sender_name=ctx.sender_name, to_email=email, to_name=name,
-        subject=f"{SUBJECTS[kind]}：{session.title}", text=text, links=links,
+        sender_email=ctx.sender,
+        sender_name=ctx.sender_name,
+        to_email=email,
+        to_name=name,
+        subject=f"{SUBJECTS[kind]}：{session.title}",
+        text=text,
+        links=links,
     )
 
 
@@ -121,7 +146,17 @@ async def queue(
     for person_id in recipients:
         email = emails[person_id]
         body = _mail(ctx, session, (person_id, names.get(email, email), email), kind, note)
-        raw = message(body, ics, method, now, domain=ctx.sender.partition("@")[2] or "xieshang.local").as_bytes()
-        mail.enqueue(db, recipient=email, method=method, subject=body.subject, message=raw,
-                     session_id=session.id, person_id=person_id, now=now)
+        raw = message(
+            body, ics, method, now, domain=ctx.sender.partition("@")[2] or "xieshang.local"
+        ).as_bytes()
+        mail.enqueue(
+            db,
+            recipient=email,
+            method=method,
+            subject=body.subject,
+            message=raw,
+            session_id=session.id,
+            person_id=person_id,
+            now=now,
+        )
     return len(recipients)

@@ -63,16 +63,32 @@ async def _index(
         if session.id != skip_session:
             bookings += bookings_of(session, series_of(session, overrides), who, span)
     for block in await store.busy_blocks_between(db, sorted(people), span.start, span.end):
-        bookings.append(Booking(("busy", block.id), Interval(block.starts_at, block.ends_at), frozenset({block.person_id})))
+        bookings.append(
+            Booking(
+                ("busy", block.id),
+                Interval(block.starts_at, block.ends_at),
+                frozenset({block.person_id}),
+            )
+        )
     return BookingIndex.of(bookings)
 
 
 async def conflicts(
-    db: AsyncSession, ctx: Calendaring, *, session_id: int | None, series: Series,
-    people: frozenset[int], venue_id: int | None, only: dt.datetime | None = None,
+    db: AsyncSession,
+    ctx: Calendaring,
+    *,
+    session_id: int | None,
+    series: Series,
+    people: frozenset[int],
+    venue_id: int | None,
+    only: dt.datetime | None = None,
 ) -> list[ConflictOut]:
     """Every clash of the series' live occurrences (or of the one starting at ``only``)."""
-    live = [o for o in occurrences(series) if o.status != "cancelled" and (only is None or o.original_start == only)]
+    live = [
+        o
+        for o in occurrences(series)
+        if o.status != "cancelled" and (only is None or o.original_start == only)
+    ]
     if not live:
         return []
     margin = ctx.buffer + dt.timedelta(days=1)
@@ -81,12 +97,18 @@ async def conflicts(
     found = []
     for occ in live:
         candidate = Booking((session_id, occ.original_start), occ.interval, people, venue_id)
-        found += [(occ.original_start, clash) for clash in find_clashes(candidate, index, ctx.buffer)]
+        found += [
+            (occ.original_start, clash) for clash in find_clashes(candidate, index, ctx.buffer)
+        ]
     return await _describe(db, found)
 
 
-async def _describe(db: AsyncSession, found: Sequence[tuple[dt.datetime, Any]]) -> list[ConflictOut]:
-    people = await directory_store.people_by_ids(db, [c.resource[1] for _o, c in found if c.resource[0] == "person"])
+async def _describe(
+    db: AsyncSession, found: Sequence[tuple[dt.datetime, Any]]
+) -> list[ConflictOut]:
+    people = await directory_store.people_by_ids(
+        db, [c.resource[1] for _o, c in found if c.resource[0] == "person"]
+    )
     result = []
     for occurrence, clash in found:
         kind, rid = clash.resource
@@ -97,11 +119,18 @@ async def _describe(db: AsyncSession, found: Sequence[tuple[dt.datetime, Any]]) 
             name = venue.name if venue else str(rid)
         key = clash.booking.key
         session_id = key[0] if isinstance(key, tuple) and key[0] != "busy" else None
-        result.append(ConflictOut(
-            resource=kind, resource_id=rid, name=name, session_id=session_id,
-            session_title=clash.booking.label or None, starts_at=clash.booking.interval.start,
-            ends_at=clash.booking.interval.end, occurrence=occurrence,
-        ))
+        result.append(
+            ConflictOut(
+                resource=kind,
+                resource_id=rid,
+                name=name,
+                session_id=session_id,
+                session_title=clash.booking.label or None,
+                starts_at=clash.booking.interval.start,
+                ends_at=clash.booking.interval.end,
+                occurrence=occurrence,
+            )
+        )
     return result
 
 
@@ -110,7 +139,8 @@ def refuse(found: list[ConflictOut]) -> None:
     if not found:
         return
     first = found[0]
-    summary = f"{first.name} is already booked then ({first.session_title or 'busy in their own calendar'})"
+    what = first.session_title or "busy in their own calendar"
+    summary = f"{first.name} is already booked then ({what})"
     more = f" and {len(found) - 1} more" if len(found) > 1 else ""
     raise Conflict(
         f"Scheduling conflict: {summary}{more}. Choose another time, or resend with "
@@ -119,36 +149,59 @@ def refuse(found: list[ConflictOut]) -> None:
     )
 
 
-async def session_conflicts(database: Database, ctx: Calendaring, actor: Principal, session_id: int) -> list[ConflictOut]:
+async def session_conflicts(
+    database: Database, ctx: Calendaring, actor: Principal, session_id: int
+) -> list[ConflictOut]:
     """The current conflicts of a session (staff)."""
     require_staff(actor)
     async with database.read() as db:
         session = await store.by_id(db, session_id)
         if session is None:
             raise NotFound(f"There is no session {session_id}.")
-        people = frozenset(p.person_id for p, _n in (await store.participants_of(db, [session_id]))[session_id])
+        people = frozenset(
+            p.person_id for p, _n in (await store.participants_of(db, [session_id]))[session_id]
+        )
         series = series_of(session, (await store.overrides_of(db, [session_id]))[session_id])
-        return await conflicts(db, ctx, session_id=session_id, series=series, people=people, venue_id=session.venue_id)
+        return await conflicts(
+            db, ctx, session_id=session_id, series=series, people=people, venue_id=session.venue_id
+        )
 
 
-async def slots(database: Database, ctx: Calendaring, actor: Principal, body: SlotRequest) -> SlotList:
+async def slots(
+    database: Database, ctx: Calendaring, actor: Principal, body: SlotRequest
+) -> SlotList:
     """Ranked free slots for the people (and venue) asked about."""
     require_staff(actor)
     window = Interval(body.window_start, body.window_end)
     everyone = frozenset(body.required_ids) | frozenset(body.optional_ids)
     async with database.read() as db:
         index = await _index(db, window, everyone, None)
-        venue_busy = tuple(b.interval for b in index.bookings if body.venue_id is not None and b.venue_id == body.venue_id)
+        venue_busy = tuple(
+            b.interval
+            for b in index.bookings
+            if body.venue_id is not None and b.venue_id == body.venue_id
+        )
     busy = busy_times(index.bookings, everyone, window)
     query = SlotQuery(
-        duration=dt.timedelta(minutes=body.duration_minutes), window=window,
-        timezone=body.timezone or ctx.default_timezone, required=frozenset(body.required_ids),
-        optional=frozenset(body.optional_ids), venue_busy=venue_busy, calendar=ctx.workdays,
+        duration=dt.timedelta(minutes=body.duration_minutes),
+        window=window,
+        timezone=body.timezone or ctx.default_timezone,
+        required=frozenset(body.required_ids),
+        optional=frozenset(body.optional_ids),
+        venue_busy=venue_busy,
+        calendar=ctx.workdays,
         hours=tuple((h.start, h.end) for h in body.hours) if body.hours else SlotQuery.hours,
-        step=dt.timedelta(minutes=body.step_minutes), buffer=ctx.buffer, limit=body.limit,
+        step=dt.timedelta(minutes=body.step_minutes),
+        buffer=ctx.buffer,
+        limit=body.limit,
     )
     found = find_slots(query, busy)
-    return SlotList(items=[SlotOut(starts_at=s.interval.start, ends_at=s.interval.end, missing=sorted(s.missing)) for s in found])
+    return SlotList(
+        items=[
+            SlotOut(starts_at=s.interval.start, ends_at=s.interval.end, missing=sorted(s.missing))
+            for s in found
+        ]
+    )
 
 
 async def upload_busy(
@@ -158,8 +211,10 @@ async def upload_busy(
     if actor.id != person_id and not actor.is_staff:
         raise Forbidden("You can upload busy time for yourself only.")
     if window.duration > MAX_BUSY_WINDOW:
-        raise Invalid("The window is too long; upload at most 400 days at a time.",
-                      errors=[field_error("to", "at most 400 days after from")])
+        raise Invalid(
+            "The window is too long; upload at most 400 days at a time.",
+            errors=[field_error("to", "at most 400 days after from")],
+        )
     async with database.transaction() as db:
         person = await directory_store.person_by_id(db, person_id)
         if person is None:
@@ -167,9 +222,14 @@ async def upload_busy(
         try:
             busy = parse_busy(data, window, ZoneInfo("Asia/Shanghai"))
         except ItipError as exc:
-            raise Invalid(f"The calendar file cannot be used: {exc}",
-                          errors=[field_error("(body)", str(exc), "ics")]) from None
+            raise Invalid(
+                f"The calendar file cannot be used: {exc}",
+                errors=[field_error("(body)", str(exc), "ics")],
+            ) from None
         now = utcnow()
-        blocks = [BusyBlock(person_id=person_id, starts_at=b.start, ends_at=b.end, uploaded_at=now) for b in busy]
+        blocks = [
+            BusyBlock(person_id=person_id, starts_at=b.start, ends_at=b.end, uploaded_at=now)
+            for b in busy
+        ]
         await store.replace_busy_blocks(db, person_id, window.start, window.end, blocks)
         return len(blocks)

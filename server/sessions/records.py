@@ -8,12 +8,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from scheduling.recurrence import occurrences
 from server.auth import Principal, Role
 from server.directory import store as directory_store
 from server.errors import Invalid, field_error
 from server.proposals import service as proposals
 from server.sessions import store
-from scheduling.recurrence import occurrences
 from server.sessions.calendar import parse_instant, series_of
 from server.sessions.models import (
     AgendaItem,
@@ -75,7 +75,9 @@ async def outs(db: AsyncSession, sessions: Sequence[Session]) -> list[SessionOut
                 for p, name in participants[s.id]
             ],
             agenda=[AgendaItemOut.model_validate(a) for a in agenda[s.id]],
-            recurrence=RecurrenceOut(rrule=s.rrule, rdates=[parse_instant(r) for r in s.rdates or []])
+            recurrence=RecurrenceOut(
+                rrule=s.rrule, rdates=[parse_instant(r) for r in s.rdates or []]
+            )
             if s.rrule
             else None,
             cancel_reason=s.cancel_reason,
@@ -179,12 +181,12 @@ def raise_if(errors: list[dict[str, Any]]) -> None:
         raise Invalid(f"The session refers to records that do not fit: {summary}.", errors=errors)
 
 
-
-
 async def drop_stale_exceptions(db: AsyncSession, session: Session) -> None:
     """After the rule or first start changed, forget overrides and EXDATEs that match nothing."""
     originals = {o.original_start for o in occurrences(series_of(session))}
-    session.exdates = [e for e in session.exdates or [] if dt.datetime.fromisoformat(e) in originals]
+    session.exdates = [
+        e for e in session.exdates or [] if dt.datetime.fromisoformat(e) in originals
+    ]
     for override in (await store.overrides_of(db, [session.id]))[session.id]:
         if override.original_start not in originals:
             await db.delete(override)

@@ -26,8 +26,13 @@ FEED_HISTORY = dt.timedelta(days=180)
 
 
 async def _record(
-    db: AsyncSession, session: Session, participant: Participant, answer: Rsvp,
-    occurrence: dt.datetime | None, sequence: int, now: dt.datetime,
+    db: AsyncSession,
+    session: Session,
+    participant: Participant,
+    answer: Rsvp,
+    occurrence: dt.datetime | None,
+    sequence: int,
+    now: dt.datetime,
 ) -> None:
     if session.status is SessionStatus.CANCELLED:
         raise Conflict("This session was cancelled; there is nothing to answer.")
@@ -37,17 +42,28 @@ async def _record(
     original = as_utc(occurrence)
     series = series_of(session, (await store.overrides_of(db, [session.id]))[session.id])
     if original not in {o.original_start for o in occurrences(series)}:
-        raise Invalid(f"{original.isoformat()} is not an occurrence of this session.",
-                      errors=[field_error("occurrence", "not an occurrence of this session")])
+        raise Invalid(
+            f"{original.isoformat()} is not an occurrence of this session.",
+            errors=[field_error("occurrence", "not an occurrence of this session")],
+        )
     row = await store.occurrence_rsvp(db, participant.id, original)
     if row is None:
-        db.add(OccurrenceRsvp(participant_id=participant.id, original_start=original, rsvp=answer,
-                              sequence=sequence, stamp=now))
+        db.add(
+            OccurrenceRsvp(
+                participant_id=participant.id,
+                original_start=original,
+                rsvp=answer,
+                sequence=sequence,
+                stamp=now,
+            )
+        )
     else:
         row.rsvp, row.sequence, row.stamp = answer, sequence, now
 
 
-async def _participant(db: AsyncSession, session_id: int, person_id: int) -> tuple[Session, Participant]:
+async def _participant(
+    db: AsyncSession, session_id: int, person_id: int
+) -> tuple[Session, Participant]:
     session = await store.by_id(db, session_id, lock=True)
     participant = await store.participant_of(db, session_id, person_id) if session else None
     if session is None or participant is None:
@@ -56,12 +72,18 @@ async def _participant(db: AsyncSession, session_id: int, person_id: int) -> tup
 
 
 async def answer(
-    database: Database, actor: Principal, session_id: int, reply: str, occurrence: dt.datetime | None
+    database: Database,
+    actor: Principal,
+    session_id: int,
+    reply: str,
+    occurrence: dt.datetime | None,
 ) -> Rsvp:
     """The signed-in participant answers for themselves."""
     async with database.transaction() as db:
         session, participant = await _participant(db, session_id, actor.id)
-        await _record(db, session, participant, ANSWERS[reply], occurrence, session.sequence, utcnow())
+        await _record(
+            db, session, participant, ANSWERS[reply], occurrence, session.sequence, utcnow()
+        )
     return ANSWERS[reply]
 
 
@@ -86,13 +108,17 @@ async def apply_reply(database: Database, actor: Principal, data: bytes) -> tupl
     try:
         reply = parse_reply(data, ZoneInfo("UTC"))
     except ItipError as exc:
-        raise Invalid(f"This REPLY cannot be used: {exc}.", errors=[field_error("(body)", str(exc), "itip")]) from None
+        raise Invalid(
+            f"This REPLY cannot be used: {exc}.", errors=[field_error("(body)", str(exc), "itip")]
+        ) from None
     async with database.transaction() as db:
         session = await store.by_uid(db, reply.uid)
         if session is None:
             raise NotFound("No session has the UID this REPLY answers.")
         people = await directory_store.people_by_ids(
-            db, [p.person_id for p, _n in (await store.participants_of(db, [session.id]))[session.id]])
+            db,
+            [p.person_id for p, _n in (await store.participants_of(db, [session.id]))[session.id]],
+        )
         who = next((p for p in people.values() if (p.email or "").lower() == reply.email), None)
         if who is None:
             raise Forbidden(f"{reply.email} is not an attendee of this session.")
@@ -100,14 +126,25 @@ async def apply_reply(database: Database, actor: Principal, data: bytes) -> tupl
             raise Forbidden("You can send only your own REPLY.")
         _s, participant = await _participant(db, session.id, who.id)
         newer = participant.rsvp_sequence is None or (reply.sequence, reply.dtstamp) > (
-            participant.rsvp_sequence, participant.rsvp_at or reply.dtstamp)
+            participant.rsvp_sequence,
+            participant.rsvp_at or reply.dtstamp,
+        )
         if reply.sequence > session.sequence:
-            raise Invalid("This REPLY refers to a newer invitation than exists.",
-                          errors=[field_error("SEQUENCE", "higher than the session's")])
+            raise Invalid(
+                "This REPLY refers to a newer invitation than exists.",
+                errors=[field_error("SEQUENCE", "higher than the session's")],
+            )
         if reply.recurrence_id is None and not newer:
             return session.id, participant.rsvp, False
-        await _record(db, session, participant, FROM_PARTSTAT[reply.partstat], reply.recurrence_id,
-                      reply.sequence, reply.dtstamp)
+        await _record(
+            db,
+            session,
+            participant,
+            FROM_PARTSTAT[reply.partstat],
+            reply.recurrence_id,
+            reply.sequence,
+            reply.dtstamp,
+        )
         return session.id, FROM_PARTSTAT[reply.partstat], True
 
 
@@ -133,7 +170,9 @@ async def feed_ics(database: Database, ctx: Calendaring, token: str) -> bytes:
     async with database.read() as db:
         person = await directory_store.person_by_id(db, int(payload["p"]))
         if person is None or not person.active or person.feed_version != payload.get("v"):
-            raise NotFound("This calendar link was replaced or revoked; get the new one in xieshang.")
+            raise NotFound(
+                "This calendar link was replaced or revoked; get the new one in xieshang."
+            )
         sessions = await store.sessions_of_person(db, person.id, now - FEED_HISTORY)
         found = [(await invites.build_invite(db, ctx, s))[0] for s in sessions]
     return feed(found, now, name=f"{person.name}的协商日程")

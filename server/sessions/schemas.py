@@ -148,8 +148,11 @@ def _recurrence(spec: SessionSpec) -> None:
     if spec.recurrence is None:
         return
     series = Series(
-        start=spec.starts_at, end=spec.ends_at, timezone=spec.timezone or "UTC",
-        rrule=spec.recurrence.rrule, rdates=tuple(spec.recurrence.rdates),
+        start=spec.starts_at,
+        end=spec.ends_at,
+        timezone=spec.timezone or "UTC",
+        rrule=spec.recurrence.rrule,
+        rdates=tuple(spec.recurrence.rdates),
     )
     try:
         occurrences(series)

@@ -28,7 +28,18 @@ from server.sessions.schemas import (
 
 # Changes that make calendar clients treat an invite as a new version (SEQUENCE + 1).
 SIGNIFICANT = ("starts_at", "ends_at", "timezone", "rrule", "rdates")
-_SCALARS = {"kind", "mode", "title", "topic", "starts_at", "ends_at", "timezone", "venue_id", "stage", "visibility"}
+_SCALARS = {
+    "kind",
+    "mode",
+    "title",
+    "topic",
+    "starts_at",
+    "ends_at",
+    "timezone",
+    "venue_id",
+    "stage",
+    "visibility",
+}
 
 
 def new_uid(public_url: str) -> str:
@@ -44,7 +55,12 @@ def _recurrence_fields(spec: SessionSpec) -> dict[str, Any]:
 
 
 async def _check_conflicts(
-    db: AsyncSession, ctx: Calendaring, session: Session, people: frozenset[int], allow: bool, actor: Principal
+    db: AsyncSession,
+    ctx: Calendaring,
+    session: Session,
+    people: frozenset[int],
+    allow: bool,
+    actor: Principal,
 ) -> None:
     series = series_of(session, (await store.overrides_of(db, [session.id]))[session.id])
     found = await planning.conflicts(
@@ -56,20 +72,39 @@ async def _check_conflicts(
         session.conflicts_accepted_by_id, session.conflicts_accepted_at = actor.id, utcnow()
 
 
-async def add_session(database: Database, ctx: Calendaring, actor: Principal, body: SessionCreate) -> SessionOut:
+async def add_session(
+    database: Database, ctx: Calendaring, actor: Principal, body: SessionCreate
+) -> SessionOut:
     """Schedule a session and invite its participants (no permission check: staff and the demo)."""
     spec = body if body.timezone else body.model_copy(update={"timezone": ctx.default_timezone})
     participants = records.with_host(spec, actor)
     async with database.transaction() as db:
-        records.raise_if(await records.reference_errors(db, spec.model_copy(update={"participants": participants})))
+        records.raise_if(
+            await records.reference_errors(
+                db, spec.model_copy(update={"participants": participants})
+            )
+        )
         now = utcnow()
         session = Session(
-            **spec.model_dump(include=_SCALARS), **_recurrence_fields(spec), uid=new_uid(ctx.public_url),
-            sequence=0, status=SessionStatus.SCHEDULED, created_by_id=actor.id, created_at=now, updated_at=now,
+            **spec.model_dump(include=_SCALARS),
+            **_recurrence_fields(spec),
+            uid=new_uid(ctx.public_url),
+            sequence=0,
+            status=SessionStatus.SCHEDULED,
+            created_by_id=actor.id,
+            created_at=now,
+            updated_at=now,
         )
         session.until_at = last_end(series_of(session))
         await store.add(db, session)
-        await _check_conflicts(db, ctx, session, frozenset(p.person_id for p in participants), body.allow_conflicts, actor)
+        await _check_conflicts(
+            db,
+            ctx,
+            session,
+            frozenset(p.person_id for p in participants),
+            body.allow_conflicts,
+            actor,
+        )
         await records.write_lists(db, session, spec, participants)
         await invites.queue(db, ctx, session, kind="new", now=now)
         out = (await records.outs(db, [session]))[0]
@@ -77,7 +112,9 @@ async def add_session(database: Database, ctx: Calendaring, actor: Principal, bo
     return out
 
 
-async def create_session(database: Database, ctx: Calendaring, actor: Principal, body: SessionCreate) -> SessionOut:
+async def create_session(
+    database: Database, ctx: Calendaring, actor: Principal, body: SessionCreate
+) -> SessionOut:
     """Staff schedule a session."""
     require_staff(actor)
     return await add_session(database, ctx, actor, body)
@@ -94,15 +131,21 @@ async def get_session(database: Database, actor: Principal, session_id: int) -> 
 
 async def list_sessions(database: Database, actor: Principal, query: SessionQuery) -> SessionList:
     """Sessions the actor may see, by time window, person, proposal, kind or status."""
-    filters = query.model_dump(include={"from_", "to", "person_id", "proposal_id", "kind", "status"})
+    filters = query.model_dump(
+        include={"from_", "to", "person_id", "proposal_id", "kind", "status"}
+    )
     async with database.read() as db:
         rows, total = await store.search(db, actor, filters, query.limit, query.offset)
-        return SessionList(items=await records.outs(db, rows), total=total, limit=query.limit, offset=query.offset)
+        return SessionList(
+            items=await records.outs(db, rows), total=total, limit=query.limit, offset=query.offset
+        )
 
 
 def _current_spec(out: SessionOut) -> dict[str, Any]:
     data = out.model_dump(include=_SCALARS | {"proposal_ids"})
-    data["participants"] = [p.model_dump(include={"person_id", "role", "attendance"}) for p in out.participants]
+    data["participants"] = [
+        p.model_dump(include={"person_id", "role", "attendance"}) for p in out.participants
+    ]
     data["agenda"] = [a.model_dump(exclude={"id", "position"}) for a in out.agenda]
     data["recurrence"] = out.recurrence.model_dump() if out.recurrence else None
     return data
@@ -135,27 +178,45 @@ async def update_session(
         current = (await records.outs(db, [session]))[0]
         spec = merge(current, patch)
         participants = records.with_host(spec, actor)
-        records.raise_if(await records.reference_errors(db, spec.model_copy(update={"participants": participants})))
+        records.raise_if(
+            await records.reference_errors(
+                db, spec.model_copy(update={"participants": participants})
+            )
+        )
         before = {name: getattr(session, name) for name in SIGNIFICANT}
         old_people = {p.person_id for p in current.participants}
         removed = old_people - {p.person_id for p in participants}
         now = utcnow()
         if removed:
             await invites.queue(db, ctx, session, kind="cancel", only=sorted(removed), now=now)
-        for name, value in {**spec.model_dump(include=_SCALARS), **_recurrence_fields(spec)}.items():
+        for name, value in {
+            **spec.model_dump(include=_SCALARS),
+            **_recurrence_fields(spec),
+        }.items():
             setattr(session, name, value)
         significant = any(getattr(session, name) != value for name, value in before.items())
         if significant:
             session.sequence += 1
             await records.drop_stale_exceptions(db, session)
-        session.until_at = last_end(series_of(session, (await store.overrides_of(db, [session.id]))[session.id]))
+        session.until_at = last_end(
+            series_of(session, (await store.overrides_of(db, [session.id]))[session.id])
+        )
         session.updated_at = now
         await records.write_lists(db, session, spec, participants)
         if significant:
             await store.reset_rsvps(db, session.id)
-        await _check_conflicts(db, ctx, session, frozenset(p.person_id for p in participants), patch.allow_conflicts, actor)
+        await _check_conflicts(
+            db,
+            ctx,
+            session,
+            frozenset(p.person_id for p in participants),
+            patch.allow_conflicts,
+            actor,
+        )
         added = {p.person_id for p in participants} - old_people
-        await invites.queue(db, ctx, session, kind="update", only=sorted(old_people - removed), now=now)
+        await invites.queue(
+            db, ctx, session, kind="update", only=sorted(old_people - removed), now=now
+        )
         if added:
             await invites.queue(db, ctx, session, kind="new", only=sorted(added), now=now)
         out = (await records.outs(db, [session]))[0]

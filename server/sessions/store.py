@@ -187,7 +187,9 @@ async def add(db: AsyncSession, row: object) -> None:
 
 async def overrides_of(db: AsyncSession, ids: Sequence[int]) -> dict[int, list[OccurrenceOverride]]:
     result: dict[int, list[OccurrenceOverride]] = {i: [] for i in ids}
-    rows = await db.execute(select(OccurrenceOverride).where(OccurrenceOverride.session_id.in_(ids)))
+    rows = await db.execute(
+        select(OccurrenceOverride).where(OccurrenceOverride.session_id.in_(ids))
+    )
     for row in rows.scalars():
         result[row.session_id].append(row)
     return result
@@ -205,7 +207,9 @@ async def live_sessions_between(
     people: dict[int, set[int]] = {i: set() for i in ids}
     if ids:
         rows = await db.execute(
-            select(Participant.session_id, Participant.person_id).where(Participant.session_id.in_(ids))
+            select(Participant.session_id, Participant.person_id).where(
+                Participant.session_id.in_(ids)
+            )
         )
         for session_id, person_id in rows:
             people[session_id].add(person_id)
@@ -225,7 +229,11 @@ async def busy_blocks_between(
 
 
 async def replace_busy_blocks(
-    db: AsyncSession, person_id: int, start: dt.datetime, end: dt.datetime, blocks: Sequence[BusyBlock]
+    db: AsyncSession,
+    person_id: int,
+    start: dt.datetime,
+    end: dt.datetime,
+    blocks: Sequence[BusyBlock],
 ) -> None:
     """Replace a person's uploaded busy time within ``[start, end)``."""
     await db.execute(
@@ -238,7 +246,9 @@ async def replace_busy_blocks(
 
 
 async def participant_of(db: AsyncSession, session_id: int, person_id: int) -> Participant | None:
-    stmt = select(Participant).where(Participant.session_id == session_id, Participant.person_id == person_id)
+    stmt = select(Participant).where(
+        Participant.session_id == session_id, Participant.person_id == person_id
+    )
     return (await db.execute(stmt)).scalar_one_or_none()
 
 
@@ -246,14 +256,18 @@ async def by_uid(db: AsyncSession, uid: str) -> Session | None:
     return (await db.execute(select(Session).where(Session.uid == uid))).scalar_one_or_none()
 
 
-async def occurrence_rsvp(db: AsyncSession, participant_id: int, original: dt.datetime) -> OccurrenceRsvp | None:
+async def occurrence_rsvp(
+    db: AsyncSession, participant_id: int, original: dt.datetime
+) -> OccurrenceRsvp | None:
     stmt = select(OccurrenceRsvp).where(
         OccurrenceRsvp.participant_id == participant_id, OccurrenceRsvp.original_start == original
     )
     return (await db.execute(stmt)).scalar_one_or_none()
 
 
-async def sessions_of_person(db: AsyncSession, person_id: int, since: dt.datetime) -> Sequence[Session]:
+async def sessions_of_person(
+    db: AsyncSession, person_id: int, since: dt.datetime
+) -> Sequence[Session]:
     """A person's sessions whose last occurrence ends after ``since`` (cancelled ones too)."""
     stmt = (
         select(Session)

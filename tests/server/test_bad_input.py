@@ -25,8 +25,12 @@ async def snapshot(database: Database) -> dict[str, list[tuple[Any, ...]]]:
         for table in metadata.sorted_tables:
             if table.name == "tokens":
                 continue
-            # The outbox worker updates delivery state on its own; which messages exist is what counts.
-            columns = [table.c.id, table.c.recipient, table.c.method] if table.name == "outbox" else [table]
+            # The outbox worker updates delivery states by itself; which messages exist counts.
+            columns = (
+                [table.c.id, table.c.recipient, table.c.method]
+                if table.name == "outbox"
+                else [table]
+            )
             result = await db.execute(select(*columns).order_by(*table.primary_key.columns))
             rows[table.name] = [tuple(r) for r in result]
     return rows

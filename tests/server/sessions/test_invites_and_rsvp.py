@@ -1,0 +1,374 @@
+"""Invitations by real SMTP, the durable outbox, RSVP links, iTIP REPLY, feeds and occurrences."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import email
+import socket
+import urllib.parse
+from collections.abc import Iterator
+from email import policy
+from typing import Any
+
+import icalendar
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import update
+
+from server.config import Config
+from server.db import Database, utcnow
+from server.mail import OutboxMessage
+from tests.conftest import ApiClient, Cast
+from tests.interop.parsers import icaljs_occurrences, vobject_occurrences
+from tests.server.sessions.test_sessions_api import create, session_body
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps every message it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))  # type: ignore[arg-type]
+        return "250 OK"
+
+    def to(self, address: str) -> list[email.message.EmailMessage]:
+        return [m for m in self.messages if address in str(m["To"])]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def smtp_port() -> int:
+    return _free_port()
+
+
+@pytest.fixture
+def inbox(smtp_port: int) -> Iterator[Inbox]:
+    handler = Inbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=smtp_port)
+    controller.start()
+    yield handler
+    controller.stop()
+
+
+@pytest.fixture
+def config(config: Config, smtp_port: int) -> Config:
+    return dataclasses.replace(config, smtp_url=f"smtp://127.0.0.1:{smtp_port}")
+
+
+async def until(check: Any, seconds: float = 10.0) -> Any:
+    for _ in range(int(seconds / 0.05)):
+        result = await check()
+        if result:
+            return result
+        await asyncio.sleep(0.05)
+    raise AssertionError("timed out waiting")
+
+
+async def sent(cast: Cast, session_id: int, count: int) -> list[dict[str, Any]]:
+    async def check() -> list[dict[str, Any]] | None:
+        items = (await cast.staff.get(f"/api/sessions/{session_id}/deliveries")).body["items"]
+        done = [d for d in items if d["state"] == "sent"]
+        return items if len(done) >= count else None
+
+    return await until(check)  # type: ignore[no-any-return]
+
+
+def calendar_part(message: email.message.EmailMessage) -> tuple[str, bytes]:
+    alternative = next(message.iter_parts())
+    part = list(alternative.iter_parts())[2]
+    return part.get_param("method"), part.get_payload(decode=True)  # type: ignore[return-value]
+
+
+async def test_participants_receive_a_real_invite_over_smtp(cast: Cast, inbox: Inbox) -> None:
+    session = await create(cast)
+    deliveries = await sent(cast, session["id"], 3)
+    assert {d["recipient"] for d in deliveries} == {
+        "staff@example.org",
+        "member@example.org",
+        "unit@example.org",
+    }
+    message = (await until(lambda: asyncio.sleep(0, inbox.to("member@example.org"))))[0]
+    assert message["Subject"] == f"邀请：{session['title']}"
+    method, ics = calendar_part(message)
+    assert method == "REQUEST"
+    event = icalendar.Calendar.from_ical(ics).walk("VEVENT")[0]
+    assert str(event["UID"]) == session["uid"]
+    assert str(event["ORGANIZER"]) == "mailto:tian@xieshang.example"
+    assert {str(a) for a in event.get("ATTENDEE")} >= {"mailto:member@example.org"}
+    assert str(event["LOCATION"]).startswith("政协第一会议室")
+    assert "承办单位介绍进展" in str(event["DESCRIPTION"])
+    html = list(next(message.iter_parts()).iter_parts())[1].get_content()
+    assert "/rsvp/" in html and "answer=accepted" in html
+
+
+async def test_an_smtp_outage_loses_nothing(cast: Cast, database: Database, smtp_port: int) -> None:
+    session = await create(cast)  # no SMTP server listens yet: the inbox fixture is not used
+
+    async def pending_with_error() -> list[dict[str, Any]] | None:
+        items = (await cast.staff.get(f"/api/sessions/{session['id']}/deliveries")).body["items"]
+        return (
+            items
+            if items and all(d["last_error"] and d["state"] == "pending" for d in items)
+            else None
+        )
+
+    failing = await until(pending_with_error)
+    assert len(failing) == 3
+    assert all(d["attempts"] >= 1 for d in failing)
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
+    controller.start()
+    try:
+        async with database.transaction() as db:  # the clock: make the retry due now
+            await db.execute(update(OutboxMessage).values(next_attempt_at=utcnow()))
+        await sent(cast, session["id"], 3)
+        assert sorted(str(m["To"]).split("<")[1] for m in inbox.messages) == [
+            "member@example.org>",
+            "staff@example.org>",
+            "unit@example.org>",
+        ]
+    finally:
+        controller.stop()
+
+
+def rsvp_links(message: email.message.EmailMessage) -> dict[str, str]:
+    text = next(next(message.iter_parts()).iter_parts()).get_content()
+    links = {}
+    for line in text.splitlines():
+        if "/rsvp/" in line:
+            url = line.split(": ", 1)[1]
+            links[urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)["answer"][0]] = url
+    return links
+
+
+async def test_the_signed_link_records_an_answer_and_forgeries_are_refused(
+    cast: Cast, inbox: Inbox
+) -> None:
+    session = await create(cast)
+    await sent(cast, session["id"], 3)
+    links = rsvp_links(inbox.to("member@example.org")[0])
+    path = urllib.parse.urlsplit(links["accepted"])
+    reply = await cast.anon.get(f"{path.path}?{path.query}")
+    assert reply.status == 200
+    assert "已接受" in reply.text
+    people = {
+        p["person_id"]: p["rsvp"]
+        for p in (await cast.staff.get(f"/api/sessions/{session['id']}")).body["participants"]
+    }
+    assert people[cast.ids["member"]] == "accepted"
+    token = path.path.rsplit("/", 1)[1]
+    forged = token[:-3] + ("AAA" if token[-3:] != "AAA" else "BBB")
+    assert (await cast.anon.get(f"/rsvp/{forged}?answer=declined")).status == 403
+    assert (await cast.anon.get(f"/rsvp/{token}?answer=maybe")).status == 400
+    assert people == {
+        p["person_id"]: p["rsvp"]
+        for p in (await cast.staff.get(f"/api/sessions/{session['id']}")).body["participants"]
+    }
+
+
+async def test_an_expired_link_is_refused(cast: Cast, config: Config) -> None:
+    import datetime as dt
+
+    from server.signing import Signer
+
+    session = await create(cast)
+    assert config.secret_key is not None
+    old = Signer(secret=config.secret_key).sign(
+        "rsvp",
+        {"s": session["id"], "p": cast.ids["member"]},
+        expires_at=dt.datetime(2020, 1, 1, tzinfo=dt.UTC),
+    )
+    reply = await cast.anon.get(f"/rsvp/{old}?answer=accepted")
+    assert reply.status == 403
+    assert "过期" in reply.text or "expired" in reply.text
+
+
+async def test_rsvp_by_api_is_for_participants_only(cast: Cast) -> None:
+    session = await create(cast)
+    url = f"/api/sessions/{session['id']}/rsvp"
+    assert (await cast.member.post(url, {"answer": "tentative"})).body["rsvp"] == "tentative"
+    assert (await cast.member2.post(url, {"answer": "accepted"})).status == 404
+    assert (await cast.member.post(url, {"answer": "yes"})).status == 400
+
+
+def reply_ics(
+    uid: str, who: str, partstat: str, sequence: int, stamp: str = "20261126T010000Z"
+) -> bytes:
+    return (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Mail//EN\r\nMETHOD:REPLY\r\nBEGIN:VEVENT\r\n"
+        f"UID:{uid}\r\nDTSTAMP:{stamp}\r\nSEQUENCE:{sequence}\r\n"
+        f"ATTENDEE;PARTSTAT={partstat}:mailto:{who}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    ).encode()
+
+
+async def post_ics(client: ApiClient, path: str, data: bytes) -> Any:
+    import io
+
+    return await client.post(path, data=io.BytesIO(data), headers={"Content-Type": "text/calendar"})
+
+
+async def test_an_itip_reply_updates_partstat_only_when_newer_and_from_the_attendee(
+    cast: Cast,
+) -> None:
+    session = await create(cast)
+    uid = session["uid"]
+    ok = await post_ics(
+        cast.member, "/api/itip", reply_ics(uid, "member@example.org", "DECLINED", 0)
+    )
+    assert ok.status == 200, ok.text
+    assert (ok.body["rsvp"], ok.body["applied"]) == ("declined", True)
+    older = await post_ics(
+        cast.staff,
+        "/api/itip",
+        reply_ics(uid, "member@example.org", "ACCEPTED", 0, "20261120T000000Z"),
+    )
+    assert older.body["applied"] is False
+    people = {
+        p["person_id"]: p["rsvp"]
+        for p in (await cast.staff.get(f"/api/sessions/{session['id']}")).body["participants"]
+    }
+    assert people[cast.ids["member"]] == "declined"
+    assert (
+        await post_ics(cast.member, "/api/itip", reply_ics(uid, "unit@example.org", "ACCEPTED", 0))
+    ).status == 403
+    assert (
+        await post_ics(
+            cast.staff, "/api/itip", reply_ics(uid, "stranger@example.org", "ACCEPTED", 0)
+        )
+    ).status == 403
+    assert (
+        await post_ics(
+            cast.staff, "/api/itip", reply_ics("nope@else", "member@example.org", "ACCEPTED", 0)
+        )
+    ).status == 404
+    assert (await post_ics(cast.staff, "/api/itip", b"BEGIN:VCALENDAR\r\ngarbage")).status == 400
+
+
+async def test_a_personal_feed_lists_sessions_without_attendees_and_can_be_rotated(
+    cast: Cast,
+) -> None:
+    live = await create(cast)
+    gone = await create(
+        cast, starts_at="2026-12-05T09:00:00+08:00", ends_at="2026-12-05T10:00:00+08:00"
+    )
+    assert (
+        await cast.staff.post(f"/api/sessions/{gone['id']}/cancel", {"reason": "改期另行通知"})
+    ).status == 200
+    me = await cast.member.get("/api/me/calendar")
+    assert me.body["webcal_url"].startswith("webcal://")
+    path = urllib.parse.urlsplit(me.body["feed_url"]).path
+    feed = await cast.anon.get(path)
+    assert feed.status == 200
+    assert feed.content_type == "text/calendar"
+    text = feed.text.replace("\r\n ", "")
+    assert "METHOD:" not in text and "ATTENDEE" not in text
+    events = {str(e["UID"]): e for e in icalendar.Calendar.from_ical(feed.text).walk("VEVENT")}
+    assert set(events) == {live["uid"], gone["uid"]}
+    assert str(events[gone["uid"]]["STATUS"]) == "CANCELLED"
+    assert events[gone["uid"]]["SEQUENCE"] == 1
+    rotated = await cast.member.post("/api/me/calendar/rotate")
+    assert rotated.body["feed_url"] != me.body["feed_url"]
+    assert (await cast.anon.get(path)).status == 404
+    assert (await cast.anon.get(urllib.parse.urlsplit(rotated.body["feed_url"]).path)).status == 200
+
+
+QUARTERLY = {
+    "kind": "quarterly_talk",
+    "stage": None,
+    "title": "季谈会：城市更新",
+    "starts_at": "2026-01-15T14:30:00+08:00",
+    "ends_at": "2026-01-15T16:30:00+08:00",
+    "recurrence": {"rrule": "FREQ=MONTHLY;INTERVAL=3;COUNT=4"},
+    "agenda": [],
+}
+
+
+async def test_a_quarterly_series_with_a_moved_and_a_cancelled_occurrence(
+    cast: Cast, inbox: Inbox
+) -> None:
+    series = await create(cast, **QUARTERLY)
+    url = f"/api/sessions/{series['id']}"
+    listed = (await cast.member.get(f"{url}/occurrences")).body["items"]
+    assert [o["start"] for o in listed] == [
+        "2026-01-15T06:30:00Z",
+        "2026-04-15T06:30:00Z",
+        "2026-07-15T06:30:00Z",
+        "2026-10-15T06:30:00Z",
+    ]
+    moved = await cast.staff.post(
+        f"{url}/reschedule",
+        {
+            "occurrence": "2026-04-15T14:30:00+08:00",
+            "allow_conflicts": True,
+            "starts_at": "2026-04-16T09:00:00+08:00",
+            "ends_at": "2026-04-16T11:00:00+08:00",
+        },
+    )
+    assert moved.status == 200, moved.text
+    assert moved.body["sequence"] == 1
+    cancelled = await cast.staff.post(
+        f"{url}/cancel", {"occurrence": "2026-07-15T06:30:00Z", "reason": "汛期"}
+    )
+    assert cancelled.status == 200
+    assert cancelled.body["sequence"] == 2
+    assert cancelled.body["status"] == "scheduled"
+    listed = (await cast.member.get(f"{url}/occurrences")).body["items"]
+    assert [(o["status"], o["start"]) for o in listed] == [
+        ("scheduled", "2026-01-15T06:30:00Z"),
+        ("moved", "2026-04-16T01:00:00Z"),
+        ("cancelled", "2026-07-15T06:30:00Z"),
+        ("scheduled", "2026-10-15T06:30:00Z"),
+    ]
+    ics = (await cast.member.get(f"{url}/invite.ics")).text.encode()
+    shown = {(s, e) for _u, s, e in icaljs_occurrences(ics)}
+    assert shown == {(o["start"], o["end"]) for o in listed if o["status"] != "cancelled"}
+    assert {(s, e) for _u, s, e in vobject_occurrences(ics)} == shown
+    assert b"SEQUENCE:2" in ics
+    await sent(cast, series["id"], 9)  # 3 people: invite, update, cancel of one occurrence
+    cancel_mail = next(m for m in inbox.to("member@example.org") if m["Subject"].startswith("取消"))
+    method, body = calendar_part(cancel_mail)
+    assert method == "CANCEL"
+    assert b"RECURRENCE-ID;TZID=Asia/Shanghai:20260715T143000" in body
+    wrong = await cast.staff.post(
+        f"{url}/cancel", {"occurrence": "2026-08-15T06:30:00Z", "reason": "x"}
+    )
+    assert wrong.status == 400
+    assert wrong.body["errors"][0]["field"] == "occurrence"
+
+
+async def test_cancelling_a_session_sends_cancel_and_the_invite_becomes_a_cancel(
+    cast: Cast, inbox: Inbox
+) -> None:
+    session = await create(cast)
+    reply = await cast.staff.post(
+        f"/api/sessions/{session['id']}/cancel", {"reason": "承办单位请求改期"}
+    )
+    assert reply.body["status"] == "cancelled"
+    assert reply.body["cancel_reason"] == "承办单位请求改期"
+    ics = (await cast.staff.get(f"/api/sessions/{session['id']}/invite.ics")).text
+    assert "METHOD:CANCEL" in ics and "STATUS:CANCELLED" in ics and "SEQUENCE:1" in ics
+    assert (
+        await cast.staff.post(f"/api/sessions/{session['id']}/cancel", {"reason": "again"})
+    ).status == 409
+    assert (await cast.staff.patch(f"/api/sessions/{session['id']}", {"title": "x"})).status == 409
+    await sent(cast, session["id"], 6)
+    assert (
+        "承办单位请求改期"
+        in next(next(inbox.to("unit@example.org")[-1].iter_parts()).iter_parts()).get_content()
+    )
+
+
+async def test_unbounded_rules_are_refused(cast: Cast) -> None:
+    body = {**QUARTERLY, "recurrence": {"rrule": "FREQ=MONTHLY;INTERVAL=3"}}
+    reply = await cast.staff.post("/api/sessions", {**session_body(cast), **body})
+    assert reply.status == 400
+    assert reply.body["errors"][0]["field"] == "recurrence.rrule"
+    assert "COUNT or UNTIL" in reply.body["errors"][0]["message"]
