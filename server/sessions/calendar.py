@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Sequence
 from types import MappingProxyType
+from urllib.parse import urlsplit
 
 from scheduling.intervals import Booking, Interval
 from scheduling.itip import Attendee, Invite
@@ -27,6 +29,11 @@ KIND_NAMES = {
     "livelihood_hall": "民生议政厅",
     "micro": "微协商",
 }
+
+
+def new_uid(public_url: str) -> str:
+    """A globally unique, never-reused iCalendar UID."""
+    return f"{uuid.uuid4()}@{urlsplit(public_url).hostname or 'xieshang'}"
 
 
 def parse_instant(text: str) -> dt.datetime:

@@ -10,8 +10,8 @@ from pydantic import Field
 
 from scheduling.intervals import Interval
 from server.api import DATABASE, Api, Instant, OutShape, QueryShape, Req, read_raw
-from server.errors import AppError, Invalid, field_error
-from server.sessions import changes, planning, rsvp
+from server.errors import AppError, Invalid, NotFound, field_error
+from server.sessions import changes, planning, rsvp, workday_calendars
 from server.sessions.changes import DeliveryList
 from server.sessions.invites import Calendaring
 from server.sessions.models import Rsvp
@@ -25,6 +25,7 @@ from server.sessions.schemas import (
     SlotRequest,
 )
 from server.sessions.templates import TEMPLATES, TemplateOut
+from server.sessions.workday_calendars import WorkdaysOut
 
 api = Api(tag="scheduling")
 CALENDARING = web.AppKey("calendaring", Calendaring)
@@ -170,6 +171,35 @@ async def itip(req: Req) -> ItipOut:
     data = await read_raw(req.request, ICS, MAX_ICS_BYTES)
     session_id, value, applied = await rsvp.apply_reply(req.database, req.actor, data)
     return ItipOut(session_id=session_id, rsvp=value, applied=applied)
+
+
+@api.get("/api/workdays/{year}", response=WorkdaysOut)
+async def get_workdays(req: Req, year: int) -> WorkdaysOut:
+    """One year's days off and 调休 working days, as the slot finder uses them."""
+    req.actor  # noqa: B018 - signed-in people only
+    return await workday_calendars.get_year(req.database, _ctx(req).workdays, _year(year))
+
+
+@api.route("PUT", "/api/workdays/{year}", response=WorkdaysOut, raw_body="application/json")
+async def put_workdays(req: Req, year: int) -> WorkdaysOut:
+    """Add a year's notice (staff): xieshang's JSON format, or text/calendar all-day events."""
+    media = req.request.content_type
+    data = await read_raw(
+        req.request,
+        media if media in (ICS, "application/json") else "application/json",
+        MAX_ICS_BYTES,
+    )
+    calendar = workday_calendars.parse_notice(data, media, _year(year))
+    source = f"uploaded as {'ICS' if media == ICS else 'JSON'} by {req.actor.name}"
+    return await workday_calendars.put_year(
+        req.database, _ctx(req).workdays, req.actor, year, calendar, source
+    )
+
+
+def _year(year: int) -> int:
+    if not 2000 <= year <= 2100:
+        raise NotFound(f"No working-day calendar for {year}: years 2000 to 2100 only.")
+    return year
 
 
 @api.get("/api/me/calendar", response=FeedOut)

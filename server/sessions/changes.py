@@ -25,6 +25,7 @@ from server.sessions.schemas import (
     RescheduleIn,
     SessionOut,
 )
+from server.sessions.split import split_series
 
 
 class DeliveryOut(OutShape):
@@ -79,6 +80,11 @@ async def reschedule(
         overrides = (await store.overrides_of(db, [session_id]))[session_id]
         series = series_of(session, overrides)
         only = None
+        if body.following:
+            following = await split_series(db, ctx, actor, session, series, body)
+            out = (await records.outs(db, [following]))[0]
+            ctx.wake()
+            return out
         if body.occurrence is None:
             session.starts_at, session.ends_at = body.starts_at, body.ends_at
             try:

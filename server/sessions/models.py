@@ -153,6 +153,19 @@ class BusyBlock(Base):
     uploaded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
+class WorkdayCalendar(Base):
+    """One year's working-day notice added by staff (days off and 调休 working days)."""
+
+    __tablename__ = "workday_calendars"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    days_off: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    extra_workdays: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    source: Mapped[str] = mapped_column(String(300))
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    uploaded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
 session_proposals = Table(
     "session_proposals",
     Base.metadata,

@@ -19,7 +19,7 @@ from server.auth import Principal, require_staff
 from server.db import Database, utcnow
 from server.directory import store as directory_store
 from server.errors import Conflict, Forbidden, Invalid, NotFound, field_error
-from server.sessions import store
+from server.sessions import store, workday_calendars
 from server.sessions.calendar import bookings_of, series_of
 from server.sessions.invites import Calendaring
 from server.sessions.models import BusyBlock
@@ -176,6 +176,7 @@ async def slots(
     everyone = frozenset(body.required_ids) | frozenset(body.optional_ids)
     async with database.read() as db:
         index = await _index(db, window, everyone, None)
+        calendar = await workday_calendars.effective(db, ctx.workdays)
         venue_busy = tuple(
             b.interval
             for b in index.bookings
@@ -189,7 +190,7 @@ async def slots(
         required=frozenset(body.required_ids),
         optional=frozenset(body.optional_ids),
         venue_busy=venue_busy,
-        calendar=ctx.workdays,
+        calendar=calendar,
         hours=tuple((h.start, h.end) for h in body.hours) if body.hours else SlotQuery.hours,
         step=dt.timedelta(minutes=body.step_minutes),
         buffer=ctx.buffer,

@@ -80,6 +80,7 @@ async def outs(db: AsyncSession, sessions: Sequence[Session]) -> list[SessionOut
             )
             if s.rrule
             else None,
+            series_parent_id=s.series_parent_id,
             cancel_reason=s.cancel_reason,
             created_by_id=s.created_by_id,
             created_at=s.created_at,

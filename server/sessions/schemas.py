@@ -271,6 +271,7 @@ class SessionOut(OutShape):
     participants: list[ParticipantOut]
     agenda: list[AgendaItemOut]
     recurrence: RecurrenceOut | None
+    series_parent_id: int | None
     cancel_reason: str | None
     created_by_id: int
     created_at: dt.datetime
@@ -319,11 +320,14 @@ class RescheduleIn(Shape):
     starts_at: Instant
     ends_at: Instant
     occurrence: Instant | None = None
+    following: bool = False  # move this occurrence and every later one (a new series)
     allow_conflicts: bool = False
 
     @model_validator(mode="after")
     def _order(self) -> RescheduleIn:
         _times(self)  # type: ignore[arg-type]
+        if self.following and self.occurrence is None:
+            raise FieldProblem("occurrence", "required with following: true")
         return self
 
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
-from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,7 +12,7 @@ from server.auth import Principal, require_staff
 from server.db import Database, utcnow
 from server.errors import Conflict, NotFound
 from server.sessions import invites, planning, records, store
-from server.sessions.calendar import last_end, series_of
+from server.sessions.calendar import last_end, new_uid, series_of
 from server.sessions.invites import Calendaring
 from server.sessions.models import Session, SessionStatus
 from server.sessions.schemas import (
@@ -40,11 +38,6 @@ _SCALARS = {
     "stage",
     "visibility",
 }
-
-
-def new_uid(public_url: str) -> str:
-    """A globally unique, never-reused iCalendar UID."""
-    return f"{uuid.uuid4()}@{urlsplit(public_url).hostname or 'xieshang'}"
 
 
 def _recurrence_fields(spec: SessionSpec) -> dict[str, Any]:

@@ -193,3 +193,50 @@ async def test_templates_cover_every_kind(cast: Cast) -> None:
     assert kinds["livelihood_hall"]["visibility"] == "public"
     assert kinds["livelihood_hall"]["lobby"] == "host_admits"
     assert kinds["quarterly_talk"]["rrule"].startswith("FREQ=MONTHLY;INTERVAL=3")
+
+
+NOTICE_2027 = {
+    "format": "xieshang-workdays/1",
+    "year": 2027,
+    "days_off": [{"date": "2027-01-01", "name": "元旦"}, {"date": "2027-01-04", "name": "元旦"}],
+    "extra_workdays": [{"date": "2027-01-09", "name": "调休上班"}],
+}
+
+
+async def test_staff_add_next_years_notice_and_the_slot_finder_uses_it(cast: Cast) -> None:
+    shipped = await cast.member.get("/api/workdays/2026")
+    assert shipped.status == 200
+    assert "2026-10-01" in [d["date"] for d in shipped.body["days_off"]]
+    assert shipped.body["source"] == "shipped with xieshang"
+    assert (await cast.member.request("PUT", "/api/workdays/2027", json=NOTICE_2027)).status == 403
+    added = await cast.staff.request("PUT", "/api/workdays/2027", json=NOTICE_2027)
+    assert added.status == 200, added.text
+    assert [d["date"] for d in added.body["extra_workdays"]] == ["2027-01-09"]
+    reply = await cast.staff.post(
+        "/api/schedule/find-slots",
+        {
+            "required_ids": [cast.ids["member"]],
+            "duration_minutes": 60,
+            "limit": 100,
+            "window_start": "2027-01-01T00:00:00+08:00",
+            "window_end": "2027-01-11T00:00:00+08:00",
+        },
+    )
+    days = {s["starts_at"][:10] for s in reply.body["items"]}
+    assert "2027-01-04" not in days  # a Monday off
+    assert "2027-01-09" in days  # a Saturday made a working day
+    assert "2027-01-05" in days
+
+
+async def test_a_notice_for_the_wrong_year_or_garbage_is_refused(cast: Cast) -> None:
+    wrong = await cast.staff.request("PUT", "/api/workdays/2028", json=NOTICE_2027)
+    assert wrong.status == 400
+    garbage = await cast.staff.request(
+        "PUT",
+        "/api/workdays/2027",
+        data=b"BEGIN:VCALENDAR\r\nx",
+        headers={"Content-Type": "text/calendar"},
+    )
+    assert garbage.status == 400
+    assert (await cast.staff.get("/api/workdays/1999")).status == 404
+    assert (await cast.staff.get("/api/workdays/2027")).body["source"] == "none: weekends only"

@@ -372,3 +372,56 @@ async def test_unbounded_rules_are_refused(cast: Cast) -> None:
     assert reply.status == 400
     assert reply.body["errors"][0]["field"] == "recurrence.rrule"
     assert "COUNT or UNTIL" in reply.body["errors"][0]["message"]
+
+
+async def test_this_and_following_becomes_a_new_series_and_the_first_part_ends(
+    cast: Cast, inbox: Inbox
+) -> None:
+    series = await create(cast, **QUARTERLY)
+    url = f"/api/sessions/{series['id']}"
+    reply = await cast.staff.post(
+        f"{url}/reschedule",
+        {
+            "occurrence": "2026-07-15T14:30:00+08:00",
+            "following": True,
+            "allow_conflicts": True,
+            "starts_at": "2026-07-16T09:00:00+08:00",
+            "ends_at": "2026-07-16T11:00:00+08:00",
+        },
+    )
+    assert reply.status == 200, reply.text
+    following = reply.body
+    assert following["series_parent_id"] == series["id"]
+    assert following["uid"] != series["uid"]
+    assert following["sequence"] == 0
+    assert [p["person_id"] for p in following["participants"]] == [
+        p["person_id"] for p in series["participants"]
+    ]
+    first = (await cast.member.get(f"{url}/occurrences")).body["items"]
+    assert [o["start"] for o in first] == ["2026-01-15T06:30:00Z", "2026-04-15T06:30:00Z"]
+    rest = (await cast.member.get(f"/api/sessions/{following['id']}/occurrences")).body["items"]
+    assert [o["start"] for o in rest] == ["2026-07-16T01:00:00Z", "2026-10-16T01:00:00Z"]
+    head = await cast.member.get(f"{url}")
+    assert head.body["sequence"] == 1
+    assert "UNTIL=20260715T062959Z" in head.body["recurrence"]["rrule"]
+    ics = (await cast.member.get(f"/api/sessions/{following['id']}/invite.ics")).text.encode()
+    assert {s for _u, s, _e in icaljs_occurrences(ics)} == {
+        "2026-07-16T01:00:00Z",
+        "2026-10-16T01:00:00Z",
+    }
+    first_ics = (await cast.member.get(f"{url}/invite.ics")).text.encode()
+    assert {s for _u, s, _e in vobject_occurrences(first_ics)} == {
+        "2026-01-15T06:30:00Z",
+        "2026-04-15T06:30:00Z",
+    }
+    refused = await cast.staff.post(
+        f"{url}/reschedule",
+        {
+            "occurrence": "2026-01-15T14:30:00+08:00",
+            "following": True,
+            "starts_at": "2026-01-16T09:00:00+08:00",
+            "ends_at": "2026-01-16T11:00:00+08:00",
+        },
+    )
+    assert refused.status == 400
+    assert "first occurrence" in refused.body["detail"]
