@@ -25,12 +25,20 @@ from server.proposals.routes import api as proposals_api
 from server.realtime import close_socketio, make_socketio
 from server.sessions.calendar_routes import CALENDARING, add_link_routes
 from server.sessions.calendar_routes import api as calendar_api
+from server.sessions.counter_routes import api as counter_api
 from server.sessions.invites import Calendaring
 from server.sessions.routes import api as sessions_api
 from server.signing import Signer, load_or_create_secret
 from server.system_routes import api as system_api
 
-APIS: tuple[Api, ...] = (system_api, directory_api, proposals_api, sessions_api, calendar_api)
+APIS: tuple[Api, ...] = (
+    system_api,
+    directory_api,
+    proposals_api,
+    sessions_api,
+    calendar_api,
+    counter_api,
+)
 OUTBOX = web.AppKey("outbox", OutboxWorker)
 SIO = web.AppKey("sio", socketio.AsyncServer)
 

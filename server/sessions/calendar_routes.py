@@ -81,10 +81,14 @@ class RsvpOut(OutShape):
     rsvp: Rsvp
 
 
-class ItipOut(RsvpOut):
-    """The answer, and whether it was newer than what was stored."""
+class ItipOut(OutShape):
+    """What the message did: a REPLY's answer (and whether it was newer), or a COUNTER's id."""
 
+    method: Literal["REPLY", "COUNTER"]
+    session_id: int
+    rsvp: Rsvp | None
     applied: bool
+    counter_id: int | None
 
 
 class FeedOut(OutShape):
@@ -167,10 +171,16 @@ async def answer(req: Req, session_id: int, body: RsvpIn) -> RsvpOut:
 
 @api.post("/api/itip", response=ItipOut, raw_body=ICS)
 async def itip(req: Req) -> ItipOut:
-    """Take an attendee's iTIP REPLY (text/calendar): staff for anyone, people for themselves."""
+    """Take an attendee's iTIP REPLY or COUNTER (text/calendar); people send only their own."""
     data = await read_raw(req.request, ICS, MAX_ICS_BYTES)
-    session_id, value, applied = await rsvp.apply_reply(req.database, req.actor, data)
-    return ItipOut(session_id=session_id, rsvp=value, applied=applied)
+    result = await rsvp.apply_itip(req.database, req.actor, data)
+    return ItipOut(
+        method=result.method,
+        session_id=result.session_id,
+        rsvp=result.rsvp,
+        applied=result.applied,
+        counter_id=result.counter_id,
+    )
 
 
 @api.get("/api/workdays/{year}", response=WorkdaysOut)

@@ -76,51 +76,57 @@ async def reschedule(
     """Move a session, or one occurrence of a series; invites go out with a higher SEQUENCE."""
     require_staff(actor)
     async with database.transaction() as db:
-        session = await _open(db, session_id)
-        overrides = (await store.overrides_of(db, [session_id]))[session_id]
-        series = series_of(session, overrides)
-        only = None
-        if body.following:
-            following = await split_series(db, ctx, actor, session, series, body)
-            out = (await records.outs(db, [following]))[0]
-            ctx.wake()
-            return out
-        if body.occurrence is None:
-            session.starts_at, session.ends_at = body.starts_at, body.ends_at
-            try:
-                await records.drop_stale_exceptions(db, session)
-            except RecurrenceError as exc:
-                raise Invalid(str(exc), errors=[field_error("starts_at", str(exc))]) from None
-            series = series_of(session, (await store.overrides_of(db, [session_id]))[session_id])
-        else:
-            only = as_utc(body.occurrence)
-            try:
-                series = move_occurrence(series, only, body.starts_at, body.ends_at)
-            except RecurrenceError as exc:
-                raise _bad_occurrence(exc) from None
-            await _write_override(db, session_id, overrides, only, body)
-        found = await planning.conflicts(
-            db,
-            ctx,
-            session_id=session_id,
-            series=series,
-            people=await _people(db, session_id),
-            venue_id=session.venue_id,
-            only=only,
-        )
-        if found and not body.allow_conflicts:
-            planning.refuse(found)
-        if found:
-            session.conflicts_accepted_by_id, session.conflicts_accepted_at = actor.id, utcnow()
-        now = utcnow()
-        session.sequence += 1
-        session.until_at, session.updated_at = last_end(series), now
-        if only is None:
-            await store.reset_rsvps(db, session_id)
-        await invites.queue(db, ctx, session, kind="update", now=now)
+        session = await reschedule_in(db, ctx, actor, session_id, body)
         out = (await records.outs(db, [session]))[0]
     ctx.wake()
     return out
+
+
+async def reschedule_in(
+    db: AsyncSession, ctx: Calendaring, actor: Principal, session_id: int, body: RescheduleIn
+) -> Session:
+    """:func:`reschedule` in the caller's transaction; returns the session now holding the time."""
+    session = await _open(db, session_id)
+    overrides = (await store.overrides_of(db, [session_id]))[session_id]
+    series = series_of(session, overrides)
+    if body.following:
+        return await split_series(db, ctx, actor, session, series, body)
+    only = None
+    if body.occurrence is None:
+        session.starts_at, session.ends_at = body.starts_at, body.ends_at
+        try:
+            await records.drop_stale_exceptions(db, session)
+        except RecurrenceError as exc:
+            raise Invalid(str(exc), errors=[field_error("starts_at", str(exc))]) from None
+        series = series_of(session, (await store.overrides_of(db, [session_id]))[session_id])
+    else:
+        only = as_utc(body.occurrence)
+        try:
+            series = move_occurrence(series, only, body.starts_at, body.ends_at)
+        except RecurrenceError as exc:
+            raise _bad_occurrence(exc) from None
+        await _write_override(db, session_id, overrides, only, body)
+    people = await _people(db, session_id)
+    found = await planning.conflicts(
+        db,
+        ctx,
+        session_id=session_id,
+        series=series,
+        people=people,
+        venue_id=session.venue_id,
+        only=only,
+    )
+    if found and not body.allow_conflicts:
+        planning.refuse(found)
+    now = utcnow()
+    if found:
+        session.conflicts_accepted_by_id, session.conflicts_accepted_at = actor.id, now
+    session.sequence += 1
+    session.until_at, session.updated_at = last_end(series), now
+    if only is None:
+        await store.reset_rsvps(db, session_id)
+    await invites.queue(db, ctx, session, kind="update", now=now)
+    return session
 
 
 async def _write_override(

@@ -153,6 +153,35 @@ class BusyBlock(Base):
     uploaded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
+class CounterState(StrEnum):
+    """Where an attendee's proposal of another time is."""
+
+    OPEN = "open"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+
+
+class CounterProposal(Base):
+    """An attendee proposes another time (iTIP COUNTER, or from the web)."""
+
+    __tablename__ = "counter_proposals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), index=True
+    )
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    occurrence: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    comment: Mapped[str | None] = mapped_column(String(1000))
+    sequence: Mapped[int] = mapped_column(Integer)
+    state: Mapped[CounterState] = mapped_column(enum_column(CounterState, "counter_state"))
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
 class WorkdayCalendar(Base):
     """One year's working-day notice added by staff (days off and 调休 working days)."""
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
+from dataclasses import dataclass
 
+import icalendar
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scheduling.ical_parse import parse_reply
+from scheduling.ical_parse import Counter, parse_counter, parse_reply
 from scheduling.intervals import as_utc
 from scheduling.itip import ItipError, feed
 from scheduling.recurrence import occurrences
@@ -15,7 +16,7 @@ from server.auth import Principal
 from server.db import Database, utcnow
 from server.directory import store as directory_store
 from server.errors import Conflict, Forbidden, Invalid, NotFound, field_error
-from server.sessions import invites, store
+from server.sessions import counters, invites, store
 from server.sessions.calendar import series_of
 from server.sessions.invites import Calendaring
 from server.sessions.models import OccurrenceRsvp, Participant, Rsvp, Session, SessionStatus
@@ -99,53 +100,92 @@ async def answer_by_link(
         return session, person.name if person else "", ANSWERS[reply]
 
 
-async def apply_reply(database: Database, actor: Principal, data: bytes) -> tuple[int, Rsvp, bool]:
-    """An attendee's iTIP REPLY; returns (session id, answer, applied?).
+@dataclass(frozen=True)
+class ItipResult:
+    """What an incoming iTIP message did."""
 
-    Applied only when newer (SEQUENCE, then DTSTAMP) than what is stored; refused when the
-    replier is not an attendee, or when a non-staff caller replies for someone else.
-    """
+    method: str
+    session_id: int
+    rsvp: Rsvp | None = None
+    applied: bool = False
+    counter_id: int | None = None
+
+
+def _method(data: bytes) -> str:
     try:
-        reply = parse_reply(data, ZoneInfo("UTC"))
+        calendar = icalendar.Calendar.from_ical(data)
+    except (ValueError, IndexError, KeyError) as exc:
+        raise _unusable(ItipError(f"this is not a readable iCalendar file ({exc})")) from None
+    return str(calendar.get("METHOD", "")).upper()
+
+
+def _unusable(exc: ItipError) -> Invalid:
+    return Invalid(
+        f"This iTIP message cannot be used: {exc}.",
+        errors=[field_error("(body)", str(exc), "itip")],
+    )
+
+
+async def _sender(
+    db: AsyncSession, actor: Principal, uid: str, email: str
+) -> tuple[Session, Participant]:
+    """The session a message is about and the attendee who sent it, or 403/404."""
+    session = await store.by_uid(db, uid)
+    if session is None:
+        raise NotFound("No session has the UID this message refers to.")
+    people = await directory_store.people_by_ids(
+        db, [p.person_id for p, _n in (await store.participants_of(db, [session.id]))[session.id]]
+    )
+    who = next((p for p in people.values() if (p.email or "").lower() == email), None)
+    if who is None:
+        raise Forbidden(f"{email} is not an attendee of this session.")
+    if not actor.is_staff and actor.id != who.id:
+        raise Forbidden("You can send only your own answers.")
+    return await _participant(db, session.id, who.id)
+
+
+async def apply_itip(database: Database, actor: Principal, data: bytes) -> ItipResult:
+    """An attendee's REPLY (answer) or COUNTER (another time), by mail forwarding or upload.
+
+    A REPLY applies only when newer (SEQUENCE, then DTSTAMP) than what is stored; a message
+    from someone who is not an attendee, or a person speaking for someone else, is refused.
+    """
+    method = _method(data)
+    if method not in ("REPLY", "COUNTER"):
+        raise _unusable(
+            ItipError(f"only REPLY and COUNTER are accepted here, not {method or 'no METHOD'}")
+        )
+    try:
+        message = parse_reply(data) if method == "REPLY" else parse_counter(data)
     except ItipError as exc:
-        raise Invalid(
-            f"This REPLY cannot be used: {exc}.", errors=[field_error("(body)", str(exc), "itip")]
-        ) from None
+        raise _unusable(exc) from None
     async with database.transaction() as db:
-        session = await store.by_uid(db, reply.uid)
-        if session is None:
-            raise NotFound("No session has the UID this REPLY answers.")
-        people = await directory_store.people_by_ids(
-            db,
-            [p.person_id for p, _n in (await store.participants_of(db, [session.id]))[session.id]],
-        )
-        who = next((p for p in people.values() if (p.email or "").lower() == reply.email), None)
-        if who is None:
-            raise Forbidden(f"{reply.email} is not an attendee of this session.")
-        if not actor.is_staff and actor.id != who.id:
-            raise Forbidden("You can send only your own REPLY.")
-        _s, participant = await _participant(db, session.id, who.id)
-        newer = participant.rsvp_sequence is None or (reply.sequence, reply.dtstamp) > (
-            participant.rsvp_sequence,
-            participant.rsvp_at or reply.dtstamp,
-        )
-        if reply.sequence > session.sequence:
+        session, participant = await _sender(db, actor, message.uid, message.email)
+        if message.sequence > session.sequence:
             raise Invalid(
-                "This REPLY refers to a newer invitation than exists.",
+                "This message refers to a newer invitation than exists.",
                 errors=[field_error("SEQUENCE", "higher than the session's")],
             )
-        if reply.recurrence_id is None and not newer:
-            return session.id, participant.rsvp, False
+        if isinstance(message, Counter):
+            row = await counters.from_itip(db, session, participant.person_id, message)
+            return ItipResult(method, session.id, counter_id=row.id)
+        newer = participant.rsvp_sequence is None or (message.sequence, message.dtstamp) > (
+            participant.rsvp_sequence,
+            participant.rsvp_at or message.dtstamp,
+        )
+        if message.recurrence_id is None and not newer:
+            return ItipResult(method, session.id, participant.rsvp, False)
+        answer = FROM_PARTSTAT[message.partstat]
         await _record(
             db,
             session,
             participant,
-            FROM_PARTSTAT[reply.partstat],
-            reply.recurrence_id,
-            reply.sequence,
-            reply.dtstamp,
+            answer,
+            message.recurrence_id,
+            message.sequence,
+            message.dtstamp,
         )
-        return session.id, FROM_PARTSTAT[reply.partstat], True
+        return ItipResult(method, session.id, answer, True)
 
 
 def feed_token(ctx: Calendaring, person_id: int, version: int) -> str:

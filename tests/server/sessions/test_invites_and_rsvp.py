@@ -425,3 +425,94 @@ async def test_this_and_following_becomes_a_new_series_and_the_first_part_ends(
     )
     assert refused.status == 400
     assert "first occurrence" in refused.body["detail"]
+
+
+def counter_ics(uid: str, who: str, start: str, end: str, sequence: int = 0) -> bytes:
+    return (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Mail//EN\r\nMETHOD:COUNTER\r\nBEGIN:VEVENT\r\n"
+        f"UID:{uid}\r\nDTSTAMP:20261126T010000Z\r\nSEQUENCE:{sequence}\r\n"
+        f"DTSTART:{start}\r\nDTEND:{end}\r\nCOMMENT:上午要开会\r\n"
+        f"ATTENDEE;PARTSTAT=TENTATIVE:mailto:{who}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    ).encode()
+
+
+async def test_a_counter_accepted_moves_the_session_with_a_new_request(
+    cast: Cast, inbox: Inbox
+) -> None:
+    session = await create(cast)
+    got = await post_ics(
+        cast.member,
+        "/api/itip",
+        counter_ics(session["uid"], "member@example.org", "20261201T060000Z", "20261201T073000Z"),
+    )
+    assert got.status == 200, got.text
+    assert got.body["method"] == "COUNTER"
+    counters = (await cast.staff.get(f"/api/sessions/{session['id']}/counters")).body["items"]
+    assert [(c["person_id"], c["state"], c["comment"]) for c in counters] == [
+        (cast.ids["member"], "open", "上午要开会")
+    ]
+    assert (await cast.member.get(f"/api/sessions/{session['id']}/counters")).status == 403
+    accepted = await cast.staff.post(
+        f"/api/sessions/{session['id']}/counters/{got.body['counter_id']}/accept", {}
+    )
+    assert accepted.status == 200, accepted.text
+    assert (accepted.body["starts_at"], accepted.body["sequence"]) == ("2026-12-01T06:00:00Z", 1)
+    again = await cast.staff.post(
+        f"/api/sessions/{session['id']}/counters/{got.body['counter_id']}/accept", {}
+    )
+    assert again.status == 409
+    await sent(cast, session["id"], 6)
+    update = next(m for m in inbox.to("unit@example.org") if m["Subject"].startswith("更新"))
+    method, ics = calendar_part(update)
+    assert method == "REQUEST"
+    assert b"SEQUENCE:1" in ics and b"DTSTART;TZID=Asia/Shanghai:20261201T140000" in ics
+
+
+async def test_a_counter_declined_keeps_the_time_and_tells_the_attendee(
+    cast: Cast, inbox: Inbox
+) -> None:
+    session = await create(cast)
+    proposed = await cast.member.post(
+        f"/api/sessions/{session['id']}/counters",
+        {
+            "starts_at": "2026-12-02T09:00:00+08:00",
+            "ends_at": "2026-12-02T10:30:00+08:00",
+            "comment": "换个时间",
+        },
+    )
+    assert proposed.status == 201
+    assert (
+        await cast.member2.post(
+            f"/api/sessions/{session['id']}/counters",
+            {"starts_at": "2026-12-02T09:00:00+08:00", "ends_at": "2026-12-02T10:30:00+08:00"},
+        )
+    ).status == 404
+    declined = await cast.staff.post(
+        f"/api/sessions/{session['id']}/counters/{proposed.body['id']}/decline",
+        {"reason": "领导时间已定"},
+    )
+    assert declined.body["state"] == "declined"
+    assert (await cast.staff.get(f"/api/sessions/{session['id']}")).body["starts_at"] == session[
+        "starts_at"
+    ]
+    await sent(cast, session["id"], 4)
+    note = next(
+        m for m in inbox.to("member@example.org") if m["Subject"].startswith("时间保持不变")
+    )
+    method, ics = calendar_part(note)
+    assert method == "DECLINECOUNTER"
+    assert f"UID:{session['uid']}".encode() in ics
+
+
+async def test_other_itip_methods_and_counters_from_strangers_are_refused(cast: Cast) -> None:
+    session = await create(cast)
+    stranger = counter_ics(
+        session["uid"], "nobody@example.org", "20261201T060000Z", "20261201T073000Z"
+    )
+    assert (await post_ics(cast.staff, "/api/itip", stranger)).status == 403
+    request = reply_ics(session["uid"], "member@example.org", "ACCEPTED", 0).replace(
+        b"METHOD:REPLY", b"METHOD:REQUEST"
+    )
+    refused = await post_ics(cast.staff, "/api/itip", request)
+    assert refused.status == 400
+    assert "REPLY and COUNTER" in refused.body["detail"]
