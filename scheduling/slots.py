@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from scheduling.intervals import Interval, busy_of, merge, subtract
+from scheduling.intervals import ZERO, Interval, busy_of, merge, subtract
 from scheduling.workdays import WorkCalendar
 
 # Government office hours with the long midday break.
@@ -74,10 +75,29 @@ def _candidates(free: Sequence[Interval], query: SlotQuery, zone: ZoneInfo) -> l
     return found
 
 
-def _score(slot: Interval, missing: int, hard_busy: Sequence[Interval], query: SlotQuery) -> float:
+class _Sorted:
+    """Merged intervals with their starts, for overlap counts by bisection."""
+
+    def __init__(self, blocks: Sequence[Interval]) -> None:
+        self.blocks = merge(blocks)
+        self.starts = [b.start for b in self.blocks]
+
+    def near(self, slot: Interval, margin: dt.timedelta) -> list[Interval]:
+        """Blocks that overlap ``slot`` or come within ``margin`` of it (merged: disjoint)."""
+        high = bisect.bisect_left(self.starts, slot.end + margin)
+        low = high
+        while low > 0 and self.blocks[low - 1].end + margin > slot.start:
+            low -= 1
+        return self.blocks[low:high]
+
+
+SQUEEZE = dt.timedelta(minutes=15)
+
+
+def _score(slot: Interval, missing: int, hard: _Sorted, query: SlotQuery) -> float:
     """Lower is better: days from the window start, absent optional people, tight squeezes."""
     days = (slot.start - query.window.start) / dt.timedelta(days=1)
-    tight = sum(1 for b in hard_busy if b.overlaps(slot, dt.timedelta(minutes=15)))
+    tight = len(hard.near(slot, SQUEEZE))
     return days + 2.0 * missing + 0.1 * tight
 
 
@@ -86,19 +106,18 @@ def find_slots(query: SlotQuery, busy: Mapping[int, Sequence[Interval]]) -> list
     if query.duration <= dt.timedelta(0) or query.step <= dt.timedelta(0):
         raise ValueError("duration and step must be positive")
     zone = ZoneInfo(query.timezone)
-    hard = merge(
+    hard = _Sorted(
         [
             *busy_of(busy, query.required, query.buffer),
             *(b.widened(query.buffer) for b in query.venue_busy),
         ]
     )
+    optional = {p: _Sorted(busy.get(p, ())) for p in query.optional}
     slots = []
     for period in _periods(query):
-        for candidate in _candidates(subtract(period, hard), query, zone):
+        for candidate in _candidates(subtract(period, hard.near(period, ZERO)), query, zone):
             missing = frozenset(
-                p
-                for p in query.optional
-                if any(b.overlaps(candidate, query.buffer) for b in busy.get(p, ()))
+                p for p, blocks in optional.items() if blocks.near(candidate, query.buffer)
             )
             slots.append(Slot(candidate, missing, _score(candidate, len(missing), hard, query)))
     slots.sort(key=lambda s: (s.score, s.interval.start))

@@ -8,6 +8,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scheduling.intervals import Interval
 from scheduling.slots import SlotQuery, find_slots
@@ -149,3 +151,48 @@ def test_a_new_york_window_on_a_dst_day_uses_local_hours() -> None:
     assert [s.interval.start for s in slots] == [
         dt.datetime(2026, 11, 2, 14, tzinfo=dt.UTC)
     ]  # 09:00 EST
+
+
+busy_block = st.tuples(st.integers(0, 14 * 48), st.integers(1, 12)).map(
+    lambda t: Interval(
+        local("2026-11-30", "00:00") + dt.timedelta(minutes=30 * t[0]),
+        local("2026-11-30", "00:00") + dt.timedelta(minutes=30 * (t[0] + t[1])),
+    )
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.dictionaries(st.integers(1, 4), st.lists(busy_block, max_size=12), max_size=4),
+    st.integers(1, 8),
+    st.integers(0, 4),
+)
+def test_every_slot_found_is_free_in_hours_and_sorted_by_rank(
+    busy: dict[int, list[Interval]], half_hours: int, buffer_quarters: int
+) -> None:
+    window = Interval(local("2026-11-30", "00:00"), local("2026-12-14", "00:00"))
+    buffer = dt.timedelta(minutes=15 * buffer_quarters)
+    query = SlotQuery(
+        duration=dt.timedelta(minutes=30 * half_hours),
+        window=window,
+        timezone="Asia/Shanghai",
+        required=frozenset({1, 2}),
+        optional=frozenset({3, 4}),
+        buffer=buffer,
+        calendar=shipped([2026]),
+        limit=500,
+    )
+    slots = find_slots(query, busy)
+    for slot in slots:
+        start, end = slot.interval.start.astimezone(SH), slot.interval.end.astimezone(SH)
+        assert any(
+            a <= start.time() and end.time() <= b and start.date() == end.date()
+            for a, b in query.hours
+        )
+        assert query.calendar.is_workday(start.date())
+        for person in (1, 2):
+            assert not any(b.overlaps(slot.interval, buffer) for b in busy.get(person, []))
+        assert slot.missing == {
+            p for p in (3, 4) if any(b.overlaps(slot.interval, buffer) for b in busy.get(p, []))
+        }
+    assert [s.score for s in slots] == sorted(s.score for s in slots)
