@@ -516,3 +516,33 @@ async def test_other_itip_methods_and_counters_from_strangers_are_refused(cast: 
     refused = await post_ics(cast.staff, "/api/itip", request)
     assert refused.status == 400
     assert "REPLY and COUNTER" in refused.body["detail"]
+
+
+async def test_bad_calendar_input_changes_nothing(cast: Cast, database: Database) -> None:
+    from tests.server.test_bad_input import snapshot
+
+    session = await create(cast)
+    await sent(cast, session["id"], 0)
+    before = await snapshot(database)
+    bad_upload = await cast.member.post(
+        f"/api/people/{cast.ids['member']}/busy",
+        params={"from": "2026-11-30T00:00:00Z", "to": "2026-12-07T00:00:00Z"},
+        data=b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDTSTART:garbage",
+        headers={"Content-Type": "text/calendar"},
+    )
+    unbounded = await cast.staff.post(
+        "/api/sessions", {**session_body(cast), **QUARTERLY, "recurrence": {"rrule": "FREQ=DAILY"}}
+    )
+    unknown_uid = await post_ics(
+        cast.staff, "/api/itip", reply_ics("missing@x", "member@example.org", "ACCEPTED", 0)
+    )
+    stranger = await post_ics(
+        cast.staff, "/api/itip", reply_ics(session["uid"], "x@example.org", "ACCEPTED", 0)
+    )
+    forged = await cast.anon.get("/rsvp/eyJwIjozLCJzIjoxfQ.AAAA?answer=accepted")
+    future = await post_ics(
+        cast.member, "/api/itip", reply_ics(session["uid"], "member@example.org", "ACCEPTED", 9)
+    )
+    statuses = [r.status for r in (bad_upload, unbounded, unknown_uid, stranger, forged, future)]
+    assert statuses == [400, 400, 404, 403, 403, 400]
+    assert await snapshot(database) == before
