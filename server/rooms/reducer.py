@@ -227,7 +227,7 @@ def _decide_poll(
     _in_room(state, actor)
     require(not actor.is_guest or poll["guests"], "forbidden", "Guests do not vote in this poll.")
     require(actor.key not in poll["votes"], "conflict", "You have already voted.")
-    choices = data.get("choices")
+    choices: Any = data.get("choices")
     valid = (
         isinstance(choices, list)
         and len(choices) > 0

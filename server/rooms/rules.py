@@ -109,7 +109,7 @@ def check_minutes_edit(
     different entries never collide, and two edits of the same entry cannot silently
     overwrite each other: the later one is refused with the current text to merge.
     """
-    item_id = data.get("item_id")
+    item_id: Any = data.get("item_id")
     require(
         item_id in [i["id"] for i in state["agenda"]], "invalid", "There is no such agenda item."
     )
