@@ -312,7 +312,11 @@ async def timed(
         samples.append(ms)
         bodies.append(body)
     note = check(bodies)
-    return Result(key, label, len(samples), statistics.median(samples), _p95(samples), note)
+    result = Result(key, label, len(samples), statistics.median(samples), _p95(samples), note)
+    print(
+        f"  {label}: median {result.median_ms:.1f} ms, {sum(samples) / 1e3:.1f} s", file=sys.stderr
+    )
+    return result
 
 
 def _iso(moment: dt.datetime) -> str:
@@ -419,7 +423,8 @@ async def measure(client: Client, world: World, rng: random.Random) -> list[Resu
     def list_note(bodies: list[Any]) -> str:
         totals = [b["total"] for b in bodies]
         items = [len(b["items"]) for b in bodies]
-        assert min(totals) > 0, "an empty week: the query string was not understood"
+        empty = sum(1 for t in totals if t == 0)  # weeks of public holidays have none
+        assert empty < len(totals) // 10, f"{empty} empty weeks: was the query understood?"
         return f"{min(totals)}-{max(totals)} in the week, {max(items)} returned"
 
     results["e"] = await timed(

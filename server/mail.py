@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 FIRST_RETRY = dt.timedelta(seconds=30)
 LEASE = dt.timedelta(minutes=2)
+STOP_GRACE = 5.0  # seconds a stopping worker may take to finish the message in hand
 
 
 class DeliveryState(StrEnum):
@@ -145,6 +146,7 @@ class OutboxWorker:
         self.poll_seconds = poll_seconds
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     def wake(self) -> None:
         self._wake.set()
@@ -153,15 +155,23 @@ class OutboxWorker:
         self._task = asyncio.create_task(self._run(), name="outbox-worker")
 
     async def stop(self) -> None:
-        if self._task is not None:
+        """Finish the message in hand, then stop (a flag, because Python 3.11's ``wait_for``
+        can swallow a cancellation that arrives as its wait ends)."""
+        if self._task is None:
+            return
+        self._stopping = True
+        self._wake.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), STOP_GRACE)
+        except TimeoutError:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             try:
-                while await self.send_due() > 0:
+                while not self._stopping and await self.send_due() > 0:
                     pass
             except Exception:
                 log.exception("outbox worker: a round failed; retrying later")
