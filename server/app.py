@@ -23,6 +23,15 @@ from server.migrate import check_schema
 from server.openapi import build_openapi
 from server.proposals.routes import api as proposals_api
 from server.realtime import close_socketio, make_socketio
+from server.rooms.events import RateLimiter, RoomNamespace, make_emitter
+from server.rooms.routes import (
+    GUEST_JOINS_PER_WINDOW,
+    GUEST_WINDOW_SECONDS,
+    JOIN_LIMITER,
+    JoinLimiter,
+)
+from server.rooms.routes import api as rooms_api
+from server.rooms.service import RoomHub
 from server.sessions.calendar_routes import CALENDARING, add_link_routes
 from server.sessions.calendar_routes import api as calendar_api
 from server.sessions.counter_routes import api as counter_api
@@ -38,8 +47,10 @@ APIS: tuple[Api, ...] = (
     sessions_api,
     calendar_api,
     counter_api,
+    rooms_api,
 )
 OUTBOX = web.AppKey("outbox", OutboxWorker)
+HUB = web.AppKey("hub", RoomHub)
 SIO = web.AppKey("sio", socketio.AsyncServer)
 
 
@@ -61,6 +72,16 @@ def _database_ctx(config: Config) -> Any:
             )
             app[OUTBOX] = worker
             worker.start()
+            hub = RoomHub(database=database, emit=make_emitter(app[SIO]))
+            app[HUB] = hub
+            app[SIO].register_namespace(
+                RoomNamespace(
+                    hub=hub,
+                    database=database,
+                    limiter=RateLimiter(rate=10.0, burst=20),
+                    resolve=lambda token: directory_service.principal_for_token(database, token),
+                )
+            )
             yield
             await worker.stop()
         finally:
@@ -133,6 +154,7 @@ def create_app(config: Config) -> web.Application:
     )
     app[CONFIG] = config
     app[PASSWORDS] = config.passwords()
+    app[JOIN_LIMITER] = JoinLimiter(GUEST_JOINS_PER_WINDOW, GUEST_WINDOW_SECONDS)
     app.cleanup_ctx.append(_database_ctx(config))
     sio = make_socketio(config, resolve)
     sio.attach(app)

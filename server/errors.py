@@ -7,6 +7,7 @@ Anything else is a bug: it is logged with its traceback and answered as a plain 
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -168,3 +169,28 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return problem_response(
             500, "internal", "Something went wrong on the server; it has been logged."
         )
+
+
+SocketHandler = Callable[..., Awaitable[Any]]
+
+
+def socket_handler(handler: SocketHandler) -> SocketHandler:
+    """Every Socket.IO event handler gets an answer: ``{"ok": false, "error": {...}}`` on errors.
+
+    (python-socketio sends no acknowledgement at all when a handler raises.)
+    """
+
+    @functools.wraps(handler)
+    async def wrapper(*args: Any) -> Any:
+        try:
+            return await handler(*args)
+        except AppError as err:
+            return {"ok": False, "error": {"code": err.code, "message": err.message, **err.details}}
+        except Exception:
+            log.exception("unhandled error in Socket.IO handler %s", handler.__name__)
+            return {
+                "ok": False,
+                "error": {"code": "internal", "message": "Something went wrong on the server."},
+            }
+
+    return wrapper

@@ -4,8 +4,16 @@ from server import mail as mail_models
 from server.db import Base
 from server.directory import models as directory_models
 from server.proposals import models as proposal_models
+from server.rooms import models as room_models
 from server.sessions import models as session_models
 
 metadata = Base.metadata
 
-__all__ = ["directory_models", "mail_models", "metadata", "proposal_models", "session_models"]
+__all__ = [
+    "directory_models",
+    "mail_models",
+    "metadata",
+    "proposal_models",
+    "room_models",
+    "session_models",
+]

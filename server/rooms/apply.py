@@ -158,6 +158,7 @@ def _poll(state: State, event: Event) -> None:
         poll["votes"][data["who"]] = data["choices"]
     else:
         poll["open"], poll["closed_at"] = False, event["at"]
+        poll["results"] = data.get("results")
 
 
 def _presence(state: State, event: Event) -> None:

@@ -223,7 +223,11 @@ def _decide_poll(
     require(poll["open"], "conflict", "The poll is closed.")
     if kind == "poll.close":
         require(actor.drives, "forbidden", "Only hosts and staff close polls.")
-        return {"poll_id": data["poll_id"]}
+        results = [0] * len(poll["options"])
+        for ballot in poll["votes"].values():
+            for choice in ballot:
+                results[choice] += 1
+        return {"poll_id": data["poll_id"], "results": results, "voters": len(poll["votes"])}
     _in_room(state, actor)
     require(not actor.is_guest or poll["guests"], "forbidden", "Guests do not vote in this poll.")
     require(actor.key not in poll["votes"], "conflict", "You have already voted.")

@@ -5,15 +5,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from server.errors import AppError
+
 MAX_CHAT = 500  # messages kept in the state; older ones stay in the event log
 
 
-class RoomError(Exception):
+class RoomError(AppError):
     """A command the room refuses; ``code`` is stable, ``message`` is for people."""
 
+    status = 409
+
     def __init__(self, code: str, message: str, **details: Any) -> None:
-        super().__init__(message)
-        self.code, self.message, self.details = code, message, details
+        super().__init__(message, **details)
+        self.code = code
 
 
 def require(condition: bool, code: str, message: str, **details: Any) -> None:

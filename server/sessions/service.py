@@ -215,3 +215,40 @@ async def update_session(
         out = (await records.outs(db, [session]))[0]
     ctx.wake()
     return out
+
+
+async def room_seed(db: AsyncSession, session_id: int) -> dict[str, Any] | None:
+    """What a live room starts from: title, agenda and status (None: no such session)."""
+    session = await store.by_id(db, session_id)
+    if session is None:
+        return None
+    agenda = (await store.agenda_of(db, [session_id]))[session_id]
+    return {
+        "session_id": session_id,
+        "title": session.title,
+        "status": session.status.value,
+        "visibility": session.visibility.value,
+        "agenda": [
+            {
+                "id": i + 1,
+                "title": a.title,
+                "proposal_id": a.proposal_id,
+                "presenter_id": a.presenter_id,
+                "planned_minutes": a.planned_minutes,
+            }
+            for i, a in enumerate(agenda)
+        ],
+    }
+
+
+async def room_role(db: AsyncSession, session_id: int, person_id: int) -> str | None:
+    """A person's role in a session, or None when they are not a participant."""
+    participant = await store.participant_of(db, session_id, person_id)
+    return participant.role.value if participant else None
+
+
+async def set_room_status(db: AsyncSession, session_id: int, status: SessionStatus) -> None:
+    """The room started or ended the session (inside the room's transaction)."""
+    session = await store.by_id(db, session_id, lock=True)
+    if session is not None and session.status is not SessionStatus.CANCELLED:
+        session.status, session.updated_at = status, utcnow()

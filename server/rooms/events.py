@@ -1,0 +1,231 @@
+"""Socket.IO namespace ``/room``: connect, ``command``, ``sync`` and ``join`` for guests.
+
+Clients connect with ``auth: {"token", "session_id"}`` (a signed-in participant or staff) or
+``auth: {"guest_token", "session_id"}`` (a guest of a public session). Participants get a
+``snapshot`` at once; guests wait in the lobby and receive only their own lobby events until a
+host admits them, then ``join``. Accepted commands reach everyone as ``event``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict
+from typing import Any
+
+import socketio
+
+from server.auth import Principal, TokenResolver, token_digest
+from server.db import Database
+from server.errors import AppError, socket_handler
+from server.rooms import store
+from server.rooms.reducer import Actor, RoomError
+from server.rooms.service import Event, RoomHub
+from server.rooms.views import event_view, lobby_event, state_view
+from server.sessions import service as sessions
+
+log = logging.getLogger(__name__)
+NAMESPACE = "/room"
+OPEN_STATES = ("scheduled", "live")
+
+
+def room_name(session_id: int) -> str:
+    return f"room:{session_id}"
+
+
+def guest_room(session_id: int, key: str) -> str:
+    return f"guest:{session_id}:{key}"
+
+
+class Refused(socketio.exceptions.ConnectionRefusedError):  # type: ignore[misc]
+    """Refuse a connection with a reason the client sees in ``connect_error``."""
+
+
+class RateLimiter:
+    """A token bucket per connection: ``rate`` commands a second, bursts up to ``burst``."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate, self.burst = rate, burst
+        self.buckets: dict[str, tuple[float, float]] = {}
+
+    def allow(self, sid: str) -> bool:
+        now = time.monotonic()
+        tokens, last = self.buckets.get(sid, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - last) * self.rate)
+        if tokens < 1:
+            self.buckets[sid] = (tokens, now)
+            return False
+        self.buckets[sid] = (tokens - 1, now)
+        return True
+
+    def forget(self, sid: str) -> None:
+        self.buckets.pop(sid, None)
+
+
+class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
+    """The live-room protocol."""
+
+    def __init__(
+        self, *, hub: RoomHub, database: Database, resolve: TokenResolver, limiter: RateLimiter
+    ) -> None:
+        super().__init__(NAMESPACE)
+        self.hub, self.database, self.resolve, self.limiter = hub, database, resolve, limiter
+
+    # ---- who is connecting
+
+    async def _person(self, session_id: int, token: str) -> Actor:
+        principal: Principal | None = await self.resolve(token)
+        if principal is None:
+            raise Refused("Your login token is invalid, expired or revoked; sign in again.")
+        async with self.database.read() as db:
+            seed = await sessions.room_seed(db, session_id)
+            role = await sessions.room_role(db, session_id, principal.id)
+        if seed is None or (role is None and not principal.is_staff):
+            raise Refused("You are not a participant of this session.")
+        if seed["status"] not in OPEN_STATES:
+            raise Refused(f"This session is {seed['status']}; its room is closed.")
+        return Actor(
+            f"p:{principal.id}",
+            principal.name,
+            role or "host",
+            principal.is_staff,
+            principal.unit_id,
+        )
+
+    async def _guest(self, session_id: int, token: str) -> Actor:
+        async with self.database.read() as db:
+            guest = await store.guest_by_digest(db, token_digest(token))
+            seed = await sessions.room_seed(db, session_id)
+        if guest is None or guest.session_id != session_id or seed is None:
+            raise Refused("This guest pass is not valid for this session; join again by its link.")
+        if seed["visibility"] != "public" or seed["status"] not in OPEN_STATES:
+            raise Refused("This session is not open to guests now.")
+        return Actor(f"g:{guest.id}", guest.name, "guest")
+
+    async def _actor(self, auth: Any) -> tuple[int, Actor]:
+        if not isinstance(auth, dict) or not isinstance(auth.get("session_id"), int):
+            raise Refused("Connect with auth {token, session_id} or {guest_token, session_id}.")
+        session_id = auth["session_id"]
+        if isinstance(auth.get("token"), str):
+            return session_id, await self._person(session_id, auth["token"])
+        if isinstance(auth.get("guest_token"), str):
+            return session_id, await self._guest(session_id, auth["guest_token"])
+        raise Refused("Connect with auth {token, session_id} or {guest_token, session_id}.")
+
+    # ---- connection lifecycle
+
+    async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        try:
+            session_id, actor = await self._actor(auth)
+        except AppError as err:
+            raise Refused(err.message) from None
+        await self.save_session(
+            sid, {"session_id": session_id, "actor": asdict(actor), "joined": False}
+        )
+        if actor.is_guest:
+            await self.enter_room(sid, guest_room(session_id, actor.key))
+            _seq, state = await self.hub.snapshot(session_id)
+            if actor.key in state["admitted"]:
+                await self._join(sid, session_id, actor)
+            else:
+                if actor.key not in state["lobby"]:
+                    await self.hub.command(session_id, actor, "lobby.enter", {})
+                await self.emit("lobby", {"status": "waiting", "session_id": session_id}, to=sid)
+            return
+        await self._join(sid, session_id, actor)
+
+    async def _join(self, sid: str, session_id: int, actor: Actor) -> dict[str, Any]:
+        await self.enter_room(sid, room_name(session_id))
+        await self.hub.record(
+            session_id,
+            "presence.join",
+            {
+                "who": actor.key,
+                "name": actor.name,
+                "role": actor.role,
+                # Connected through a device; staff mark in-person attendance (presence.checkin).
+                "attendance": "remote",
+            },
+            actor.key,
+        )
+        session = await self.get_session(sid)
+        session["joined"] = True
+        await self.save_session(sid, session)
+        seq, state = await self.hub.snapshot(session_id)
+        snapshot = {"seq": seq, "state": state_view(state, actor.key)}
+        await self.emit("snapshot", snapshot, to=sid)
+        return snapshot
+
+    async def on_disconnect(self, sid: str, *_reason: Any) -> None:
+        self.limiter.forget(sid)
+        try:
+            session = await self.get_session(sid)
+        except KeyError:
+            return
+        if session.get("joined"):
+            actor = Actor(**session["actor"])
+            try:
+                await self.hub.record(
+                    session["session_id"], "presence.leave", {"who": actor.key}, actor.key
+                )
+            except Exception:
+                log.exception(
+                    "could not record that %s left room %s", actor.key, session["session_id"]
+                )
+
+    # ---- messages
+
+    async def _who(self, sid: str) -> tuple[int, Actor, dict[str, Any]]:
+        session = await self.get_session(sid)
+        return session["session_id"], Actor(**session["actor"]), session
+
+    @socket_handler
+    async def on_command(self, sid: str, payload: Any = None) -> dict[str, Any]:
+        if not self.limiter.allow(sid):
+            raise RoomError("rate_limited", "Too many commands; slow down a little.")
+        if not isinstance(payload, dict) or not isinstance(payload.get("type"), str):
+            raise RoomError("invalid", "Send {type, data}.")
+        session_id, actor, session = await self._who(sid)
+        if actor.is_guest and not session["joined"] and payload["type"] != "lobby.enter":
+            raise RoomError("in_lobby", "Wait until a host admits you.")
+        data = payload.get("data", {})
+        event = await self.hub.command(
+            session_id, actor, payload["type"], data if isinstance(data, dict) else {}
+        )
+        return {"ok": True, "seq": event["seq"]}
+
+    @socket_handler
+    async def on_sync(self, sid: str, payload: Any = None) -> dict[str, Any]:
+        session_id, actor, session = await self._who(sid)
+        if not session["joined"]:
+            raise RoomError("in_lobby", "Wait until a host admits you.")
+        since = payload.get("since") if isinstance(payload, dict) else None
+        events = await self.hub.events_since(session_id, since) if isinstance(since, int) else None
+        if events is None:
+            seq, state = await self.hub.snapshot(session_id)
+            return {"ok": True, "snapshot": {"seq": seq, "state": state_view(state, actor.key)}}
+        return {"ok": True, "events": [event_view(e) for e in events]}
+
+    @socket_handler
+    async def on_join(self, sid: str, _payload: Any = None) -> dict[str, Any]:
+        """A guest asks to enter the room after a host admitted them."""
+        session_id, actor, session = await self._who(sid)
+        if session["joined"]:
+            return {"ok": True}
+        _seq, state = await self.hub.snapshot(session_id)
+        if actor.key not in state["admitted"]:
+            raise RoomError("in_lobby", "A host has not admitted you yet.")
+        return {"ok": True, "snapshot": await self._join(sid, session_id, actor)}
+
+
+def make_emitter(sio: socketio.AsyncServer) -> Any:
+    """The hub's broadcast: every event to the room, lobby events also to the guest concerned."""
+
+    async def emit(session_id: int, event: Event) -> None:
+        view = event_view(event)
+        await sio.emit("event", view, room=room_name(session_id), namespace=NAMESPACE)
+        guest = lobby_event(event)
+        if guest is not None:
+            await sio.emit("event", view, room=guest_room(session_id, guest), namespace=NAMESPACE)
+
+    return emit

@@ -1,0 +1,158 @@
+"""Live rooms: command → check → append to the durable log → only then broadcast.
+
+Each process keeps every active room's state in memory, rebuilt from the log on first use and
+brought up to date from the database before each command (another process may have appended).
+The log's unique ``(session_id, seq)`` is the concurrency control: when two processes race for
+the same next seq, one insert fails and that process catches up and decides again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from server.db import Database, utcnow
+from server.rooms import store
+from server.rooms.models import RoomEvent
+from server.rooms.reducer import Actor, RoomError, State, apply, decide
+from server.sessions import service as sessions
+from server.sessions.models import SessionStatus
+
+Event = dict[str, Any]
+Emit = Callable[[int, Event], Awaitable[None]]
+MAX_SYNC = 1000  # a client further behind than this gets a fresh snapshot
+RETRIES = 5
+
+
+def as_event(row: RoomEvent) -> Event:
+    """The wire form of a logged event."""
+    return {
+        "seq": row.seq,
+        "type": row.type,
+        "data": row.data,
+        "at": row.at.isoformat(),
+        "by": row.by,
+    }
+
+
+@dataclass
+class Room:
+    """One room's state as this process knows it."""
+
+    session_id: int
+    state: State
+    seq: int
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+class RoomHub:
+    """Every room this process serves."""
+
+    def __init__(self, *, database: Database, emit: Emit) -> None:
+        self.database, self.emit = database, emit
+        self.rooms: dict[int, Room] = {}
+        self._loading = asyncio.Lock()
+
+    async def room(self, session_id: int) -> Room:
+        """The room of a session, loaded (or opened) on first use."""
+        room = self.rooms.get(session_id)
+        if room is not None:
+            return room
+        async with self._loading:
+            if session_id not in self.rooms:
+                self.rooms[session_id] = Room(session_id, {}, 0)
+                await self._catch_up(self.rooms[session_id])
+                if self.rooms[session_id].seq == 0:
+                    await self._open(self.rooms[session_id])
+            return self.rooms[session_id]
+
+    async def _catch_up(self, room: Room) -> None:
+        async with self.database.read() as db:
+            rows = await store.events_after(db, room.session_id, room.seq)
+        for row in rows:
+            room.state = apply(room.state, as_event(row))
+            room.seq = row.seq
+
+    async def _open(self, room: Room) -> None:
+        async with self.database.read() as db:
+            seed = await sessions.room_seed(db, room.session_id)
+        if seed is None:
+            raise RoomError("not_found", "There is no such session.")
+
+        def build(_state: State, _seq: int, _now: dt.datetime) -> dict[str, Any]:
+            return seed
+
+        await self._append(room, "room.open", None, build)
+
+    async def _append(
+        self,
+        room: Room,
+        kind: str,
+        by: str | None,
+        build: Callable[[State, int, dt.datetime], dict[str, Any]],
+    ) -> Event:
+        for _attempt in range(RETRIES):
+            await self._catch_up(room)
+            seq, now = room.seq + 1, utcnow()
+            data = build(room.state, seq, now)
+            row = RoomEvent(
+                session_id=room.session_id, seq=seq, type=kind, data=data, by=by, at=now
+            )
+            try:
+                async with self.database.transaction() as db:
+                    await store.append(db, row)
+                    await self._side_effects(db, room.session_id, kind)
+            except IntegrityError:
+                continue  # another process took this seq: catch up and decide again
+            event = as_event(row)
+            room.state = apply(room.state, event)
+            room.seq = seq
+            await self.emit(room.session_id, event)
+            return event
+        raise RoomError("busy", "The room is very busy right now; try again.")
+
+    async def _side_effects(self, db: Any, session_id: int, kind: str) -> None:
+        if kind == "session.start":
+            await sessions.set_room_status(db, session_id, SessionStatus.LIVE)
+        elif kind == "session.end":
+            await sessions.set_room_status(db, session_id, SessionStatus.ENDED)
+
+    async def command(
+        self, session_id: int, actor: Actor, kind: str, data: dict[str, Any]
+    ) -> Event:
+        """Check a client's command and, if accepted, log and broadcast its event."""
+        room = await self.room(session_id)
+
+        def build(state: State, seq: int, now: dt.datetime) -> dict[str, Any]:
+            return decide(state, kind, data, actor, now, seq)
+
+        async with room.lock:
+            return await self._append(room, kind, actor.key, build)
+
+    async def record(self, session_id: int, kind: str, data: dict[str, Any], by: str) -> Event:
+        """Log a fact the server observed (someone joined or left)."""
+        room = await self.room(session_id)
+        async with room.lock:
+            return await self._append(room, kind, by, lambda _s, _q, _n: data)
+
+    async def snapshot(self, session_id: int) -> tuple[int, State]:
+        """The current seq and state (after catching up with other processes)."""
+        room = await self.room(session_id)
+        async with room.lock:
+            await self._catch_up(room)
+            return room.seq, room.state
+
+    async def events_since(self, session_id: int, seq: int) -> list[Event] | None:
+        """Events after ``seq`` in order, or None when a snapshot is the better answer."""
+        if seq < 0:
+            return None
+        async with self.database.read() as db:
+            rows = await store.events_after(db, session_id, seq, MAX_SYNC + 1)
+        if len(rows) > MAX_SYNC:
+            return None
+        return [as_event(r) for r in rows]

@@ -1,0 +1,40 @@
+"""SQL for rooms. Takes a ``db`` session; never commits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.rooms.models import Guest, RoomEvent
+
+
+async def events_after(
+    db: AsyncSession, session_id: int, seq: int, limit: int | None = None
+) -> Sequence[RoomEvent]:
+    stmt = (
+        select(RoomEvent)
+        .where(RoomEvent.session_id == session_id, RoomEvent.seq > seq)
+        .order_by(RoomEvent.seq)
+    )
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return (await db.execute(stmt)).scalars().all()
+
+
+async def append(db: AsyncSession, event: RoomEvent) -> None:
+    """Insert the event; a concurrent append of the same seq raises IntegrityError."""
+    db.add(event)
+    await db.flush()
+
+
+async def guest_by_digest(db: AsyncSession, digest: str) -> Guest | None:
+    return (
+        await db.execute(select(Guest).where(Guest.token_digest == digest))
+    ).scalar_one_or_none()
+
+
+async def add_guest(db: AsyncSession, guest: Guest) -> None:
+    db.add(guest)
+    await db.flush()

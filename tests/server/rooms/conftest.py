@@ -1,0 +1,77 @@
+"""Room fixtures: real Socket.IO clients on the test server's ``/room`` namespace."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+import socketio
+from aiohttp.test_utils import TestServer
+
+from tests.conftest import Cast
+from tests.server.sessions.test_sessions_api import create
+
+
+class RoomClient:
+    """A participant's connection: applies events in seq order, as a browser would."""
+
+    def __init__(self, url: str, auth: dict[str, Any]) -> None:
+        self.url, self.auth = url, auth
+        self.sio = socketio.AsyncClient(reconnection=False)
+        self.events: list[dict[str, Any]] = []
+        self.snapshots: list[dict[str, Any]] = []
+        self.lobby: list[dict[str, Any]] = []
+        self.refused: list[Any] = []
+        self.sio.on("event", self.events.append, namespace="/room")
+        self.sio.on("snapshot", self.snapshots.append, namespace="/room")
+        self.sio.on("lobby", self.lobby.append, namespace="/room")
+        self.sio.on("connect_error", self.refused.append, namespace="/room")
+
+    async def connect(self) -> RoomClient:
+        await self.sio.connect(
+            self.url, auth=self.auth, namespaces=["/room"], transports=["websocket"], wait_timeout=5
+        )
+        return self
+
+    async def command(self, command: str, /, **data: Any) -> dict[str, Any]:
+        payload = {"type": command, "data": data}
+        return await self.sio.call("command", payload, namespace="/room", timeout=5)  # type: ignore[no-any-return]
+
+    async def call(self, event: str, payload: Any = None) -> dict[str, Any]:
+        return await self.sio.call(event, payload, namespace="/room", timeout=5)  # type: ignore[no-any-return]
+
+    def types(self) -> list[str]:
+        return [e["type"] for e in self.events]
+
+    async def wait_for(self, check: Callable[[], Any], seconds: float = 5.0) -> Any:
+        for _ in range(int(seconds / 0.02)):
+            if result := check():
+                return result
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"timed out; events so far: {self.types()}")
+
+    async def close(self) -> None:
+        if self.sio.connected:
+            await self.sio.disconnect()
+
+
+@pytest.fixture
+async def room_session(cast: Cast) -> dict[str, Any]:
+    """A handling session with a host (staff), a proposer (member) and the lead unit."""
+    return await create(cast)
+
+
+@pytest.fixture
+async def clients(server: TestServer) -> AsyncIterator[Callable[..., Any]]:
+    made: list[RoomClient] = []
+
+    async def connect(**auth: Any) -> RoomClient:
+        client = RoomClient(str(server.make_url("")), auth)
+        made.append(client)
+        return await client.connect()
+
+    yield connect
+    for client in made:
+        await client.close()
