@@ -97,18 +97,27 @@ class RoomHub:
         build: Callable[[State, int, dt.datetime], dict[str, Any]],
     ) -> Event:
         for _attempt in range(RETRIES):
-            await self._catch_up(room)
-            seq, now = room.seq + 1, utcnow()
-            data = build(room.state, seq, now)
-            row = RoomEvent(
-                session_id=room.session_id, seq=seq, type=kind, data=data, by=by, at=now
-            )
             try:
                 async with self.database.transaction() as db:
+                    # One appender per room at a time, across processes: the session row's lock
+                    # (PostgreSQL) or the write lock taken at BEGIN (SQLite). The unique seq
+                    # stays as the last line of defence.
+                    await sessions.lock_for_room(db, room.session_id)
+                    for row in await store.events_after(db, room.session_id, room.seq):
+                        room.state, room.seq = apply(room.state, as_event(row)), row.seq
+                    seq, now = room.seq + 1, utcnow()
+                    row = RoomEvent(
+                        session_id=room.session_id,
+                        seq=seq,
+                        type=kind,
+                        data=build(room.state, seq, now),
+                        by=by,
+                        at=now,
+                    )
                     await store.append(db, row)
                     await self._side_effects(db, room.session_id, kind)
             except IntegrityError:
-                continue  # another process took this seq: catch up and decide again
+                continue  # another process took this seq after all: catch up and decide again
             event = as_event(row)
             room.state = apply(room.state, event)
             room.seq = seq

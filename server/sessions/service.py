@@ -252,3 +252,8 @@ async def set_room_status(db: AsyncSession, session_id: int, status: SessionStat
     session = await store.by_id(db, session_id, lock=True)
     if session is not None and session.status is not SessionStatus.CANCELLED:
         session.status, session.updated_at = status, utcnow()
+
+
+async def lock_for_room(db: AsyncSession, session_id: int) -> None:
+    """Hold the session row until the caller's transaction ends (rooms append one at a time)."""
+    await store.by_id(db, session_id, lock=True)
