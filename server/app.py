@@ -31,7 +31,7 @@ from server.rooms.routes import (
     JoinLimiter,
 )
 from server.rooms.routes import api as rooms_api
-from server.rooms.service import RoomHub
+from server.rooms.service import HUB, RoomHub
 from server.sessions.calendar_routes import CALENDARING, add_link_routes
 from server.sessions.calendar_routes import api as calendar_api
 from server.sessions.counter_routes import api as counter_api
@@ -50,7 +50,6 @@ APIS: tuple[Api, ...] = (
     rooms_api,
 )
 OUTBOX = web.AppKey("outbox", OutboxWorker)
-HUB = web.AppKey("hub", RoomHub)
 SIO = web.AppKey("sio", socketio.AsyncServer)
 
 

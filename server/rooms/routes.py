@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections import deque
 from typing import Annotated
@@ -15,7 +16,9 @@ from server.db import utcnow
 from server.errors import AppError, Conflict, NotFound
 from server.rooms import store
 from server.rooms.models import Guest
+from server.rooms.service import HUB
 from server.sessions import service as sessions
+from server.sessions.calendar_routes import CALENDARING
 
 api = Api(tag="rooms")
 GUEST_JOINS_PER_WINDOW = 10
@@ -89,3 +92,63 @@ async def guest_join(req: Req, session_id: int, body: GuestJoinIn) -> GuestJoinO
         )
         await store.add_guest(db, guest)
         return GuestJoinOut(guest_token=token, guest_id=guest.id, session_id=session_id)
+
+
+CHECKIN_MINUTES = 10
+
+
+class CheckinLinkOut(OutShape):
+    """A short-lived link for the hall's QR code: participants scan it to check in."""
+
+    url: str
+    token: str
+    expires_at: dt.datetime
+
+
+class CheckinIn(Shape):
+    """The token from the hall's QR code."""
+
+    token: Annotated[str, StringConstraints(min_length=10, max_length=400)]
+
+
+class CheckinOut(OutShape):
+    """The check-in was recorded in the room."""
+
+    seq: int
+
+
+@api.get("/api/sessions/{session_id}/checkin-link", response=CheckinLinkOut)
+async def checkin_link(req: Req, session_id: int) -> CheckinLinkOut:
+    """A QR link for in-person check-in, valid for ten minutes (staff and hosts)."""
+    actor = req.actor
+    async with req.database.read() as db:
+        role = await sessions.room_role(db, session_id, actor.id)
+        seed = await sessions.room_seed(db, session_id)
+    if seed is None or (role != "host" and not actor.is_staff):
+        raise NotFound(f"There is no session {session_id} that you host.")
+    ctx = req.request.app[CALENDARING]
+    expires = utcnow() + dt.timedelta(minutes=CHECKIN_MINUTES)
+    token = ctx.signer.sign("checkin", {"s": session_id}, expires_at=expires)
+    return CheckinLinkOut(
+        url=f"{ctx.public_url}/checkin/{session_id}?token={token}", token=token, expires_at=expires
+    )
+
+
+@api.post("/api/sessions/{session_id}/checkin", body=CheckinIn, response=CheckinOut)
+async def checkin(req: Req, session_id: int, body: CheckinIn) -> CheckinOut:
+    """Check in at the hall: the signed-in participant scanned the session's QR code."""
+    actor = req.actor
+    payload = req.request.app[CALENDARING].signer.verify("checkin", body.token, utcnow())
+    if payload.get("s") != session_id:
+        raise NotFound("This QR code belongs to another session.")
+    async with req.database.read() as db:
+        role = await sessions.room_role(db, session_id, actor.id)
+    if role is None:
+        raise NotFound("You are not a participant of this session.")
+    event = await req.request.app[HUB].record(
+        session_id,
+        "presence.checkin",
+        {"who": f"p:{actor.id}", "name": actor.name},
+        f"p:{actor.id}",
+    )
+    return CheckinOut(seq=event["seq"])

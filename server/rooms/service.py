@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from aiohttp import web
 from sqlalchemy.exc import IntegrityError
 
 from server.db import Database, utcnow
@@ -165,3 +166,6 @@ class RoomHub:
         if len(rows) > MAX_SYNC:
             return None
         return [as_event(r) for r in rows]
+
+
+HUB = web.AppKey("hub", RoomHub)

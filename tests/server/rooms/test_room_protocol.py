@@ -164,3 +164,68 @@ async def test_too_many_commands_are_refused_not_queued(
     assert (await host.command("chat.send", text="again"))["ok"] is True
     snapshot = (await host.call("sync", {"since": -1}))["snapshot"]["state"]
     assert len(snapshot["chat"]) == 41 - len(refused)
+
+
+async def test_in_person_check_in_by_the_halls_qr_code(
+    cast: Cast, room_session: dict[str, Any], clients: Any
+) -> None:
+    sid = room_session["id"]
+    host = await clients(token=cast.staff.token, session_id=sid)
+    link = await cast.staff.get(f"/api/sessions/{sid}/checkin-link")
+    assert link.status == 200
+    assert link.body["url"].endswith(link.body["token"])
+    assert (await cast.member.get(f"/api/sessions/{sid}/checkin-link")).status == 404
+    done = await cast.member.post(f"/api/sessions/{sid}/checkin", {"token": link.body["token"]})
+    assert done.status == 200, done.text
+    event = await host.wait_for(
+        lambda: next((e for e in host.events if e["type"] == "presence.checkin"), None)
+    )
+    assert event["data"]["who"] == f"p:{cast.ids['member']}"
+    state = (await host.call("sync", {"since": -1}))["snapshot"]["state"]
+    assert state["attendance"][f"p:{cast.ids['member']}"]["attendance"] == "in_person"
+    assert (
+        await cast.member2.post(f"/api/sessions/{sid}/checkin", {"token": link.body["token"]})
+    ).status == 404
+    forged = await cast.member.post(
+        f"/api/sessions/{sid}/checkin", {"token": link.body["token"][:-4] + "AAAA"}
+    )
+    assert forged.status == 403
+
+
+async def test_a_unit_cannot_edit_another_units_action_items(
+    cast: Cast, room_session: dict[str, Any], clients: Any
+) -> None:
+    sid = room_session["id"]
+    await cast.staff.patch(
+        f"/api/sessions/{sid}",
+        {
+            "participants": [
+                {"person_id": cast.ids["staff"], "role": "host"},
+                {"person_id": cast.ids["unit"], "role": "unit"},
+                {"person_id": cast.ids["unit2"], "role": "unit"},
+            ],
+            "agenda": [{"title": "办理进展"}],
+            "allow_conflicts": True,
+        },
+    )
+    host = await clients(token=cast.staff.token, session_id=sid)
+    unit = await clients(token=cast.unit.token, session_id=sid)
+    other = await clients(token=cast.unit2.token, session_id=sid)
+    await host.command("session.start")
+    added = await host.command(
+        "minutes.edit",
+        item_id=1,
+        op="action.add",
+        text="出台细则",
+        owner_unit_id=cast.unit_ids["a"],
+        due="2027-03-31",
+    )
+    entry = str(added["seq"])
+    mine = await unit.command(
+        "minutes.edit", item_id=1, op="action.update", entry_id=entry, text="已起草", base_version=1
+    )
+    assert mine["ok"], mine
+    theirs = await other.command(
+        "minutes.edit", item_id=1, op="action.update", entry_id=entry, text="x", base_version=2
+    )
+    assert theirs["error"]["code"] == "forbidden"
