@@ -9,6 +9,7 @@ occurrences, attendees with CN/ROLE/PARTSTAT/RSVP, and no METHOD or attendees in
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -79,12 +80,24 @@ def _calendar(method: str | None) -> icalendar.Calendar:
     return calendar
 
 
+@functools.lru_cache(maxsize=256)
+def _vtimezone(tzid: str, first_year: int, last_year: int) -> bytes:
+    """A VTIMEZONE for the years around an event (built once per zone and span: it is slow)."""
+    zone = icalendar.Timezone.from_tzid(
+        tzid, first_date=dt.date(first_year, 1, 1), last_date=dt.date(last_year, 12, 31)
+    )
+    return bytes(zone.to_ical())
+
+
 def _finish(calendar: icalendar.Calendar, series: Iterable[Series]) -> bytes:
+    """Serialise with one VTIMEZONE per TZID, covering the year before to three years after."""
     starts = [s.start for s in series]
     if starts:
-        first = min(starts).date() - dt.timedelta(days=366)
-        last = max(starts).date() + dt.timedelta(days=3 * 366)
-        calendar.add_missing_timezones(first_date=first, last_date=last)
+        first, last = min(starts).year - 1, max(starts).year + 3
+        for tzid in sorted(calendar.get_used_tzids() - {"UTC"}):
+            calendar.subcomponents.insert(
+                0, icalendar.Timezone.from_ical(_vtimezone(tzid, first, last))
+            )
     return bytes(calendar.to_ical())
 
 

@@ -124,6 +124,8 @@ def _check_size(series: Series) -> None:
 
 
 def _original_starts(series: Series) -> list[dt.datetime]:
+    if not series.rrule and not series.rdates:
+        return [as_utc(series.start)]  # most sessions happen once: no expansion needed
     _check_size(series)
     calendar = icalendar.Calendar()
     event = master_event(series)

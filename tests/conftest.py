@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,16 +51,19 @@ def _worker() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
-async def _recreate_pg_database(url: str) -> str:
-    base, _, _dbname = url.rpartition("/")
-    name = f"xieshang_test_{_worker()}"
+def _pg_name() -> str:
+    # One database per test run and xdist worker, so concurrent runs never touch each other's.
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID", str(os.getpid()))[:10]
+    return f"xieshang_test_{run}_{_worker()}"
+
+
+async def _pg_admin(url: str, *statements: str) -> None:
     conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
     try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{name}"')
+        for statement in statements:
+            await conn.execute(statement)
     finally:
         await conn.close()
-    return f"{base}/{name}"
 
 
 async def _migrate(url: str) -> None:
@@ -72,14 +75,20 @@ async def _migrate(url: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def database_template(tmp_path_factory: pytest.TempPathFactory) -> str:
+def database_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A migrated database: an SQLite file to copy, or a PostgreSQL database to truncate."""
-    if PG_URL:
-        url = asyncio.run(_recreate_pg_database(PG_URL))
-    else:
+    if not PG_URL:
         url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('template') / 'template.db'}"
+        asyncio.run(_migrate(url))
+        yield url
+        return
+    name = _pg_name()
+    drop = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+    asyncio.run(_pg_admin(PG_URL, drop, f'CREATE DATABASE "{name}"'))
+    url = f"{PG_URL.rpartition('/')[0]}/{name}"
     asyncio.run(_migrate(url))
-    return url
+    yield url
+    asyncio.run(_pg_admin(PG_URL, drop))
 
 
 @pytest.fixture

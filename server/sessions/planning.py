@@ -56,10 +56,15 @@ class SlotList(OutShape):
 
 
 async def _index(
-    db: AsyncSession, span: Interval, people: frozenset[int], skip_session: int | None
+    db: AsyncSession,
+    span: Interval,
+    people: frozenset[int],
+    skip_session: int | None,
+    venue_id: int | None = None,
 ) -> BookingIndex:
     bookings: list[Booking] = []
-    for session, who, overrides in await store.live_sessions_between(db, span.start, span.end):
+    found = await store.live_sessions_between(db, span.start, span.end, sorted(people), venue_id)
+    for session, who, overrides in found:
         if session.id != skip_session:
             bookings += bookings_of(session, series_of(session, overrides), who, span)
     for block in await store.busy_blocks_between(db, sorted(people), span.start, span.end):
@@ -93,7 +98,7 @@ async def conflicts(
         return []
     margin = ctx.buffer + dt.timedelta(days=1)
     span = Interval(min(o.start for o in live) - margin, max(o.end for o in live) + margin)
-    index = await _index(db, span, people, session_id)
+    index = await _index(db, span, people, session_id, venue_id)
     found = []
     for occ in live:
         candidate = Booking((session_id, occ.original_start), occ.interval, people, venue_id)
@@ -175,7 +180,7 @@ async def slots(
     window = Interval(body.window_start, body.window_end)
     everyone = frozenset(body.required_ids) | frozenset(body.optional_ids)
     async with database.read() as db:
-        index = await _index(db, window, everyone, None)
+        index = await _index(db, window, everyone, None, body.venue_id)
         calendar = await workday_calendars.effective(db, ctx.workdays)
         venue_busy = tuple(
             b.interval

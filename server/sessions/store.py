@@ -196,15 +196,34 @@ async def overrides_of(db: AsyncSession, ids: Sequence[int]) -> dict[int, list[O
 
 
 async def live_sessions_between(
-    db: AsyncSession, start: dt.datetime, end: dt.datetime
+    db: AsyncSession,
+    start: dt.datetime,
+    end: dt.datetime,
+    people: Sequence[int] = (),
+    venue_id: int | None = None,
 ) -> list[tuple[Session, frozenset[int], list[OccurrenceOverride]]]:
-    """Sessions (not cancelled) with an occurrence that may touch ``[start, end)``."""
+    """Sessions (not cancelled) of these people or this venue that may touch ``[start, end)``.
+
+    One-off sessions last at most a day, so their start bounds the index range; series are
+    found by the end of their last occurrence.
+    """
+    # (Extra dates come only with a rule: RecurrenceIn requires the RRULE.)
+    touches = or_(Session.rrule.is_not(None), Session.starts_at > start - dt.timedelta(days=1))
+    concerns = [
+        exists().where(Participant.session_id == Session.id, Participant.person_id.in_(set(people)))
+    ]
+    if venue_id is not None:
+        concerns.append(Session.venue_id == venue_id)
     stmt = select(Session).where(
-        Session.status != SessionStatus.CANCELLED, Session.starts_at < end, Session.until_at > start
+        Session.status != SessionStatus.CANCELLED,
+        Session.starts_at < end,
+        Session.until_at > start,
+        touches,
+        or_(*concerns),
     )
     sessions = (await db.execute(stmt)).scalars().all()
     ids = [s.id for s in sessions]
-    people: dict[int, set[int]] = {i: set() for i in ids}
+    who: dict[int, set[int]] = {i: set() for i in ids}
     if ids:
         rows = await db.execute(
             select(Participant.session_id, Participant.person_id).where(
@@ -212,9 +231,9 @@ async def live_sessions_between(
             )
         )
         for session_id, person_id in rows:
-            people[session_id].add(person_id)
+            who[session_id].add(person_id)
     overrides = await overrides_of(db, ids)
-    return [(s, frozenset(people[s.id]), overrides[s.id]) for s in sessions]
+    return [(s, frozenset(who[s.id]), overrides[s.id]) for s in sessions]
 
 
 async def busy_blocks_between(
