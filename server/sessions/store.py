@@ -209,7 +209,7 @@ async def live_sessions_between(
     """
     # (Extra dates come only with a rule: RecurrenceIn requires the RRULE.)
     touches = or_(Session.rrule.is_not(None), Session.starts_at > start - dt.timedelta(days=1))
-    concerns = [
+    concerns: list[ColumnElement[bool]] = [
         exists().where(Participant.session_id == Session.id, Participant.person_id.in_(set(people)))
     ]
     if venue_id is not None:
