@@ -21,6 +21,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import ForeignKey, Integer, LargeBinary, String, or_, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 FIRST_RETRY = dt.timedelta(seconds=30)
 LEASE = dt.timedelta(minutes=2)
+RECORD_ATTEMPTS = 4
 STOP_GRACE = 5.0  # seconds a stopping worker may take to finish the message in hand
 
 
@@ -214,8 +216,20 @@ class OutboxWorker:
             except (OSError, smtplib.SMTPException) as exc:
                 error = f"{type(exc).__name__}: {exc}"[:1000]
                 log.warning("outbox: message %s to %s failed: %s", row.id, row.recipient, error)
-            await self._record(row.id, error)
+            await self._record_with_retries(row.id, error)
         return len(rows)
+
+    async def _record_with_retries(self, row_id: int, error: str | None) -> None:
+        """Record a result even when SQLite is briefly locked by a burst of writes: a sent
+        message that stays unrecorded would be sent again when its lease ends."""
+        for attempt in range(RECORD_ATTEMPTS):
+            try:
+                await self._record(row_id, error)
+                return
+            except OperationalError:
+                if attempt == RECORD_ATTEMPTS - 1:
+                    raise
+                await asyncio.sleep(0.5 * (attempt + 1))
 
     async def _record(self, row_id: int, error: str | None) -> None:
         now = utcnow()
