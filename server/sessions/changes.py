@@ -116,11 +116,8 @@ async def reschedule_in(
         venue_id=session.venue_id,
         only=only,
     )
-    if found and not body.allow_conflicts:
-        planning.refuse(found)
+    planning.settle(found, body.allow_conflicts, session, actor.id)
     now = utcnow()
-    if found:
-        session.conflicts_accepted_by_id, session.conflicts_accepted_at = actor.id, now
     session.sequence += 1
     session.until_at, session.updated_at = last_end(series), now
     if only is None:

@@ -22,7 +22,7 @@ from server.errors import Conflict, Forbidden, Invalid, NotFound, field_error
 from server.sessions import store, workday_calendars
 from server.sessions.calendar import bookings_of, series_of
 from server.sessions.invites import Calendaring
-from server.sessions.models import BusyBlock
+from server.sessions.models import BusyBlock, Session
 from server.sessions.schemas import SlotRequest
 
 MAX_BUSY_WINDOW = dt.timedelta(days=400)
@@ -137,6 +137,14 @@ async def _describe(
             )
         )
     return result
+
+
+def settle(found: list[ConflictOut], allow: bool, session: Session, actor_id: int) -> None:
+    """Refuse a double booking (409), or, when staff allow it, record who accepted it."""
+    if found and not allow:
+        refuse(found)
+    if found:
+        session.conflicts_accepted_by_id, session.conflicts_accepted_at = actor_id, utcnow()
 
 
 def refuse(found: list[ConflictOut]) -> None:

@@ -59,10 +59,7 @@ async def _check_conflicts(
     found = await planning.conflicts(
         db, ctx, session_id=session.id, series=series, people=people, venue_id=session.venue_id
     )
-    if found and not allow:
-        planning.refuse(found)
-    if found:
-        session.conflicts_accepted_by_id, session.conflicts_accepted_at = actor.id, utcnow()
+    planning.settle(found, allow, session, actor.id)
 
 
 async def add_session(

@@ -136,10 +136,7 @@ async def split_series(
         people=people,
         venue_id=following.venue_id,
     )
-    if found and not body.allow_conflicts:
-        planning.refuse(found)
-    if found:
-        following.conflicts_accepted_by_id, following.conflicts_accepted_at = actor.id, now
+    planning.settle(found, body.allow_conflicts, following, actor.id)
     _store_series(session, head)
     session.sequence += 1
     session.until_at, session.updated_at = last_end(head), now
