@@ -140,7 +140,12 @@ def parse_busy(data: bytes | str, window: Interval, zone: ZoneInfo) -> list[Inte
     Recurrences are expanded; TRANSPARENT and CANCELLED events are free; floating and all-day
     times are read in ``zone``; Google's X-WR-TIMEZONE is honoured.
     """
-    calendar = x_wr_timezone.to_standard(_calendar(data))
+    try:
+        calendar = x_wr_timezone.to_standard(_calendar(data))
+    except ItipError:
+        raise
+    except Exception as exc:  # e.g. an X-WR-TIMEZONE that names no zone
+        raise ItipError(f"the calendar's time zone cannot be used ({exc})") from None
     try:
         found = list(
             islice(

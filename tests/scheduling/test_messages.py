@@ -170,9 +170,22 @@ DTEND:20261203T020000Z""",
     ]
 
 
-def test_an_unparseable_upload_is_refused() -> None:
+@pytest.mark.parametrize(
+    "text",
+    [
+        "BEGIN:VCALENDAR\r\nthis is not ical",
+        vcal(None, "UID:1\nDTSTART:20261203T010000Z\nDTEND:20261203T020000Z").replace(
+            "PRODID:-//Client//EN\r\n", "PRODID:x\r\nX-WR-TIMEZONE:Mars/Base\r\n"
+        ),
+        vcal(None, "UID:1\nDTSTART:garbage"),
+        vcal(
+            None, "UID:1\nDTSTAMP:20261101T000000Z\nDTSTART:20261203T010000Z\nRRULE:FREQ=SECONDLY"
+        ),
+    ],
+)
+def test_an_unusable_upload_is_refused_with_a_reason(text: str) -> None:
     with pytest.raises(ItipError):
-        parse_busy("BEGIN:VCALENDAR\r\nthis is not ical", WINDOW, SH)
+        parse_busy(text, WINDOW, SH)
 
 
 def test_the_email_puts_the_invite_where_outlook_looks_and_encodes_chinese() -> None:
