@@ -146,6 +146,12 @@ def parse_busy(data: bytes | str, window: Interval, zone: ZoneInfo) -> list[Inte
         raise
     except Exception as exc:  # e.g. an X-WR-TIMEZONE that names no zone
         raise ItipError(f"the calendar's time zone cannot be used ({exc})") from None
+    for event in calendar.walk("VEVENT"):
+        rule = event.get("RRULE")
+        frequency = str((rule or {}).get("FREQ", [""])[0]).upper() if hasattr(rule, "get") else ""
+        if frequency in ("SECONDLY", "MINUTELY", "HOURLY"):
+            # Expanding these from an old start is unbounded work; people do not meet hourly.
+            raise ItipError(f"an event repeats {frequency.lower()}; export the calendar without it")
     try:
         found = list(
             islice(
