@@ -16,6 +16,7 @@ from scheduling.intervals import Interval, as_utc, merge
 from scheduling.itip import ANSWERS, ItipError
 
 MAX_BUSY_EVENTS = 5000
+MAX_REPEATING = 200  # each repeating event is expanded from its first start: bound the work
 UTC_ZONE = ZoneInfo("UTC")
 
 
@@ -146,7 +147,14 @@ def parse_busy(data: bytes | str, window: Interval, zone: ZoneInfo) -> list[Inte
         raise
     except Exception as exc:  # e.g. an X-WR-TIMEZONE that names no zone
         raise ItipError(f"the calendar's time zone cannot be used ({exc})") from None
-    for event in calendar.walk("VEVENT"):
+    events = calendar.walk("VEVENT")
+    repeating = [e for e in events if "RRULE" in e]
+    if len(events) > MAX_BUSY_EVENTS or len(repeating) > MAX_REPEATING:
+        raise ItipError(
+            f"the file has {len(events)} events, {len(repeating)} repeating; the limits are "
+            f"{MAX_BUSY_EVENTS} and {MAX_REPEATING}: export a shorter range"
+        )
+    for event in repeating:
         rule = event.get("RRULE")
         frequency = str((rule or {}).get("FREQ", [""])[0]).upper() if hasattr(rule, "get") else ""
         if frequency in ("SECONDLY", "MINUTELY", "HOURLY"):
