@@ -71,7 +71,11 @@ def _database_ctx(config: Config) -> Any:
             )
             app[OUTBOX] = worker
             worker.start()
-            hub = RoomHub(database=database, emit=make_emitter(app[SIO]))
+            hub = RoomHub(
+                database=database,
+                emit=make_emitter(app[SIO]),
+                single_process=config.redis_url is None,
+            )
             app[HUB] = hub
             app[SIO].register_namespace(
                 RoomNamespace(

@@ -207,6 +207,12 @@ def _presence(state: State, event: Event) -> None:
             record["left"].append(at)
 
 
+def _reset(state: State, event: Event) -> None:
+    for who in event["data"]["who"]:
+        if state["presence"].pop(who, None) is not None and who in state["attendance"]:
+            state["attendance"][who]["left"].append(event["at"])
+
+
 def _minutes(state: State, event: Event) -> None:
     data, by, at = event["data"], event["by"], event["at"]
     item = state["minutes"].setdefault(
@@ -261,6 +267,7 @@ HANDLERS: dict[str, Callable[[State, Event], None]] = {
     "presence.leave": _presence,
     "presence.checkin": _presence,
     "participant.remove": _presence,
+    "presence.reset": _reset,
     "minutes.edit": _minutes,
 }
 

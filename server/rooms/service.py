@@ -54,8 +54,8 @@ class Room:
 class RoomHub:
     """Every room this process serves."""
 
-    def __init__(self, *, database: Database, emit: Emit) -> None:
-        self.database, self.emit = database, emit
+    def __init__(self, *, database: Database, emit: Emit, single_process: bool = True) -> None:
+        self.database, self.emit, self.single_process = database, emit, single_process
         self.rooms: dict[int, Room] = {}
         self._loading = asyncio.Lock()
 
@@ -70,7 +70,16 @@ class RoomHub:
                 await self._catch_up(self.rooms[session_id])
                 if self.rooms[session_id].seq == 0:
                     await self._open(self.rooms[session_id])
+                await self._forget_the_dead(self.rooms[session_id])
             return self.rooms[session_id]
+
+    async def _forget_the_dead(self, room: Room) -> None:
+        """A room loaded by the only server process has no connections yet: anyone still
+        shown as present was connected to a process that died (e.g. SIGKILL)."""
+        stale = sorted(room.state.get("presence", {}))
+        if self.single_process and stale:
+            async with room.lock:
+                await self._append(room, "presence.reset", None, lambda _s, _q, _n: {"who": stale})
 
     async def _catch_up(self, room: Room) -> None:
         async with self.database.read() as db:

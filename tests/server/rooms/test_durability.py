@@ -173,6 +173,12 @@ async def test_sigkill_loses_no_acknowledged_event_and_clients_resync(
     assert state["current"] == 2
     assert state["minutes"]["2"]["notes"]["text"] == "提案人：满意"
     assert state["chat"][-1]["text"] == "纪要已记录"
+    fresh = await host.sio.call("sync", {"since": -1}, namespace="/room", timeout=5)
+    present = fresh["snapshot"]["state"]["presence"]
+    assert set(present) == {f"p:{cast.ids['staff']}", f"p:{cast.ids['member']}"}
+    assert all(p["devices"] == 1 for p in present.values()), (
+        "connections of the killed process linger"
+    )
     after = await host.command("agenda.prev")
     assert after["ok"] and after["seq"] > acked[-1], after
     await host.sio.disconnect()
