@@ -129,7 +129,10 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                 await self._join(sid, session_id, actor)
             else:
                 if actor.key not in state["lobby"]:
-                    await self.hub.command(session_id, actor, "lobby.enter", {})
+                    try:
+                        await self.hub.command(session_id, actor, "lobby.enter", {})
+                    except AppError as err:  # e.g. a guest who was turned away
+                        raise Refused(err.message) from None
                 await self.emit("lobby", {"status": "waiting", "session_id": session_id}, to=sid)
             return
         await self._join(sid, session_id, actor)

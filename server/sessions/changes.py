@@ -215,9 +215,12 @@ async def list_occurrences(database: Database, actor: Principal, session_id: int
 async def invite_ics(
     database: Database, ctx: Calendaring, actor: Principal, session_id: int
 ) -> bytes:
-    """The current REQUEST, or the CANCEL of a cancelled session."""
+    """The current REQUEST, or the CANCEL of a cancelled session (staff and participants:
+    it lists every attendee's email address)."""
     async with database.read() as db:
         session = await _visible(db, actor, session_id)
+        if not actor.is_staff and await store.participant_of(db, session_id, actor.id) is None:
+            raise NotFound("Only the session's participants have an invitation to download.")
         invite, _emails = await invites.build_invite(db, ctx, session)
     if session.status is SessionStatus.CANCELLED:
         return cancel(invite, utcnow())

@@ -229,3 +229,27 @@ async def test_a_unit_cannot_edit_another_units_action_items(
         "minutes.edit", item_id=1, op="action.update", entry_id=entry, text="x", base_version=2
     )
     assert theirs["error"]["code"] == "forbidden"
+
+
+async def test_a_turned_away_guest_is_refused_at_connect_with_a_reason(
+    cast: Cast, clients: Any, server: Any
+) -> None:
+    public = await create(cast, kind="livelihood_hall", stage=None, visibility="public", agenda=[])
+    host = await clients(token=cast.staff.token, session_id=public["id"])
+    joined = await cast.anon.post(f"/api/sessions/{public['id']}/guest-join", {"name": "捣乱者"})
+    guest = await clients(guest_token=joined.body["guest_token"], session_id=public["id"])
+    await guest.wait_for(lambda: guest.lobby)
+    await host.command("lobby.deny", who=f"g:{joined.body['guest_id']}")
+    await guest.close()
+    again = socketio.AsyncClient(reconnection=False)
+    reasons: list[Any] = []
+    again.on("connect_error", reasons.append, namespace="/room")
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await again.connect(
+            str(server.make_url("")),
+            auth={"guest_token": joined.body["guest_token"], "session_id": public["id"]},
+            namespaces=["/room"],
+            transports=["websocket"],
+            wait_timeout=5,
+        )
+    assert "turned away" in reasons[0]["message"]

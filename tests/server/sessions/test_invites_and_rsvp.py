@@ -546,3 +546,17 @@ async def test_bad_calendar_input_changes_nothing(cast: Cast, database: Database
     statuses = [r.status for r in (bad_upload, unbounded, unknown_uid, stranger, forged, future)]
     assert statuses == [400, 400, 404, 403, 403, 400]
     assert await snapshot(database) == before
+
+
+async def test_only_participants_download_the_invitation_with_everyones_addresses(
+    cast: Cast,
+) -> None:
+    public = await create(cast, kind="livelihood_hall", stage=None, visibility="public")
+    url = f"/api/sessions/{public['id']}/invite.ics"
+    assert (await cast.member.get(url)).status == 200  # a participant
+    assert (await cast.staff.get(url)).status == 200
+    for outsider in (cast.member2, cast.guest, cast.leader):
+        assert (
+            await outsider.get(f"/api/sessions/{public['id']}")
+        ).status == 200  # may see the session
+        assert (await outsider.get(url)).status == 404  # but not the attendee list
