@@ -16,6 +16,7 @@ import socketio
 
 from server.auth import TokenResolver
 from server.config import Config
+from server.fanout import FastManager, FastRedisManager, install
 
 log = logging.getLogger(__name__)
 
@@ -25,8 +26,9 @@ def person_room(person_id: int) -> str:
     return f"person:{person_id}"
 
 
-class RedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
-    """python-socketio's Redis manager, plus the clean shutdown it lacks.
+class RedisManager(FastRedisManager):
+    """python-socketio's Redis manager with the fast local fan-out, plus the clean shutdown
+    it lacks.
 
     Stock, its listener task and Redis connections outlive the server (a pending task and
     unclosed sockets at exit). ``close`` uses three attributes of python-socketio 5.x
@@ -56,7 +58,9 @@ async def close_socketio(sio: socketio.AsyncServer) -> None:
 def make_socketio(config: Config, resolve: TokenResolver) -> socketio.AsyncServer:
     """A Socket.IO server on aiohttp; with Redis when several processes serve together."""
     manager = (
-        RedisManager(config.redis_url, channel=config.redis_channel) if config.redis_url else None
+        RedisManager(config.redis_url, channel=config.redis_channel)
+        if config.redis_url
+        else FastManager()
     )
     sio = socketio.AsyncServer(
         async_mode="aiohttp",
@@ -64,6 +68,7 @@ def make_socketio(config: Config, resolve: TokenResolver) -> socketio.AsyncServe
         cors_allowed_origins=[config.public_url],
         max_http_buffer_size=64 * 1024,
     )
+    install(sio)
 
     @sio.event  # type: ignore[untyped-decorator]
     async def connect(sid: str, _environ: dict[str, Any], auth: Any) -> None:
