@@ -25,8 +25,6 @@ from server.proposals.routes import api as proposals_api
 from server.realtime import close_socketio, make_socketio
 from server.rooms.events import RateLimiter, RoomNamespace, make_emitter
 from server.rooms.routes import (
-    GUEST_JOINS_PER_WINDOW,
-    GUEST_WINDOW_SECONDS,
     JOIN_LIMITER,
     JoinLimiter,
 )
@@ -75,17 +73,22 @@ def _database_ctx(config: Config) -> Any:
                 database=database,
                 emit=make_emitter(app[SIO]),
                 single_process=config.redis_url is None,
+                idle_seconds=float(config.room_idle_seconds),
             )
             app[HUB] = hub
             app[SIO].register_namespace(
                 RoomNamespace(
                     hub=hub,
                     database=database,
-                    limiter=RateLimiter(rate=10.0, burst=20),
+                    limiter=RateLimiter(
+                        rate=float(config.room_command_rate), burst=config.room_command_burst
+                    ),
                     resolve=lambda token: directory_service.principal_for_token(database, token),
+                    signer=app[CALENDARING].signer,
                 )
             )
             yield
+            await hub.close()
             await worker.stop()
         finally:
             await database.close()
@@ -157,7 +160,9 @@ def create_app(config: Config) -> web.Application:
     )
     app[CONFIG] = config
     app[PASSWORDS] = config.passwords()
-    app[JOIN_LIMITER] = JoinLimiter(GUEST_JOINS_PER_WINDOW, GUEST_WINDOW_SECONDS)
+    app[JOIN_LIMITER] = JoinLimiter(
+        config.guest_joins_per_window, float(config.guest_join_window_seconds)
+    )
     app.cleanup_ctx.append(_database_ctx(config))
     sio = make_socketio(config, resolve)
     sio.attach(app)

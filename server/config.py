@@ -152,6 +152,41 @@ _ENV: dict[str, tuple[str, Callable[[str, str], Any], str]] = {
         lambda n, v: _int(n, v, 0, 240),
         "minutes that must separate one person's sessions",
     ),
+    "room_command_rate": (
+        "XIESHANG_ROOM_COMMAND_RATE",
+        lambda n, v: _int(n, v, 1, 1000),
+        "room commands per second one connection may send (more are refused)",
+    ),
+    "room_command_burst": (
+        "XIESHANG_ROOM_COMMAND_BURST",
+        lambda n, v: _int(n, v, 1, 10000),
+        "room commands one connection may send at once before the rate applies",
+    ),
+    "guest_joins_per_window": (
+        "XIESHANG_GUEST_JOINS",
+        lambda n, v: _int(n, v, 1, 100000),
+        "guest joins one client address may make per XIESHANG_GUEST_JOIN_WINDOW",
+    ),
+    "guest_join_window_seconds": (
+        "XIESHANG_GUEST_JOIN_WINDOW",
+        lambda n, v: _int(n, v, 1, 86400),
+        "seconds over which guest joins per address are counted",
+    ),
+    "room_idle_seconds": (
+        "XIESHANG_ROOM_IDLE_SECONDS",
+        lambda n, v: _int(n, v, 1, 7 * 86400),
+        "seconds a room without connections stays in a process's memory",
+    ),
+    "ws_max_message_bytes": (
+        "XIESHANG_WS_MAX_MESSAGE_BYTES",
+        lambda n, v: _int(n, v, 1024, 16 * 2**20),
+        "largest Socket.IO message a client may send",
+    ),
+    "ws_slow_client_bytes": (
+        "XIESHANG_WS_SLOW_CLIENT_BYTES",
+        lambda n, v: _int(n, v, 4096, 2**30),
+        "unsent bytes after which a client that does not read is disconnected (it resyncs)",
+    ),
     "web_dir": ("XIESHANG_WEB_DIR", lambda _n, v: Path(v), "folder of the static web front end"),
 }
 
@@ -188,6 +223,13 @@ class Config:
     conflict_buffer_minutes: int = 0
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
+    room_command_rate: int = 10
+    room_command_burst: int = 20
+    guest_joins_per_window: int = 10
+    guest_join_window_seconds: int = 600
+    room_idle_seconds: int = 600
+    ws_max_message_bytes: int = 64 * 1024
+    ws_slow_client_bytes: int = 4 * 2**20
     web_dir: Path = dataclasses.field(default_factory=_default_web_dir)
 
     @classmethod

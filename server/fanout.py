@@ -19,9 +19,9 @@ how a broadcast reaches the sockets of this process:
   ``transport.write``. A recipient takes the stock path instead whenever writing directly could
   reorder its messages: it is not on websocket, is upgrading or closing, or engine.io still has
   packets queued for it or is writing them.
-* A recipient that has more than ``SLOW_CONSUMER_BYTES`` unsent is disconnected (logged): its
-  client reconnects and resyncs from the room log, instead of the server buffering for it
-  without bound (the stock path would queue without bound too).
+* A recipient with more than ``slow_client_bytes`` (``XIESHANG_WS_SLOW_CLIENT_BYTES``) unsent
+  is disconnected (logged): its client reconnects and resyncs from the room log, instead of the
+  server buffering for it without bound (the stock path would queue without bound too).
 
 What this relies on inside python-engineio 4.x (python-socketio is pinned to 5.18.*, which pins
 engine.io 4.x): the server's driver table ``_async`` (copied per server, never mutated in
@@ -83,11 +83,12 @@ class DirectWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
             self.sending -= 1
 
 
-def install(sio: socketio.AsyncServer) -> None:
+def install(sio: socketio.AsyncServer, *, slow_client_bytes: int = SLOW_CONSUMER_BYTES) -> None:
     """Serve this Socket.IO server's websockets through :class:`DirectWebSocket`."""
     eio = sio.eio
     eio._async = {**eio._async, "websocket": DirectWebSocket}  # a copy: other servers unchanged
     eio.xieshang_direct = {}
+    sio.manager.slow_client_bytes = slow_client_bytes
 
 
 def text_frame(text: str) -> bytes:
@@ -106,6 +107,7 @@ def text_frame(text: str) -> bytes:
 class FastEmit(socketio.AsyncManager):  # type: ignore[misc]
     """A client manager whose broadcasts write one shared frame to every local recipient."""
 
+    slow_client_bytes = SLOW_CONSUMER_BYTES
     direct_deliveries = 0  # counters for tests and the benchmark
     queued_deliveries = 0
     dropped_slow = 0
@@ -125,15 +127,25 @@ class FastEmit(socketio.AsyncManager):  # type: ignore[misc]
         direct: dict[str, DirectWebSocket] | None = getattr(eio, "xieshang_direct", None)
         if callback is not None or direct is None or namespace not in self.rooms:
             await super().emit(
-                event, data, namespace, room=room, skip_sid=skip_sid, callback=callback, to=to,
+                event,
+                data,
+                namespace,
+                room=room,
+                skip_sid=skip_sid,
+                callback=callback,
+                to=to,
                 **kwargs,
             )
             return
         args = list(data) if isinstance(data, tuple) else [] if data is None else [data]
-        encoded = self.server.packet_class(
-            sio_packet.EVENT, namespace=namespace, data=[event, *args]
-        ).encode()
-        if not isinstance(encoded, str):  # binary attachments: several engine.io packets
+        try:
+            # binary=False spares python-socketio's walk of the whole payload looking for
+            # bytes (a room snapshot is large); JSON refuses bytes, and then the stock path,
+            # which knows how to send binary attachments, takes over.
+            encoded = self.server.packet_class(
+                sio_packet.EVENT, namespace=namespace, data=[event, *args], binary=False
+            ).encode()
+        except TypeError:
             await super().emit(event, data, namespace, room=room, skip_sid=skip_sid, to=to)
             return
         text = eio_packet.Packet(eio_packet.MESSAGE, encoded).encode()
@@ -159,19 +171,19 @@ class FastEmit(socketio.AsyncManager):  # type: ignore[misc]
             ):
                 queued.append(eio_sid)
                 continue
-            if transport.get_write_buffer_size() > SLOW_CONSUMER_BYTES:
+            if transport.get_write_buffer_size() > self.slow_client_bytes:
                 log.warning("disconnecting %s: it is not reading its messages", sid)
-                FastEmit.dropped_slow += 1
+                self.dropped_slow += 1
                 transport.abort()
                 continue
             if frame is None:
                 frame = text_frame(text)
             transport.write(frame)
-            FastEmit.direct_deliveries += 1
+            self.direct_deliveries += 1
         if queued:
             pkt = eio_packet.Packet(eio_packet.MESSAGE, encoded)
             for eio_sid in queued:
-                FastEmit.queued_deliveries += 1
+                self.queued_deliveries += 1
                 await eio.send_packet(eio_sid, pkt)
 
 

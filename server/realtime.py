@@ -66,9 +66,9 @@ def make_socketio(config: Config, resolve: TokenResolver) -> socketio.AsyncServe
         async_mode="aiohttp",
         client_manager=manager,
         cors_allowed_origins=[config.public_url],
-        max_http_buffer_size=64 * 1024,
+        max_http_buffer_size=config.ws_max_message_bytes,
     )
-    install(sio)
+    install(sio, slow_client_bytes=config.ws_slow_client_bytes)
 
     @sio.event  # type: ignore[untyped-decorator]
     async def connect(sid: str, _environ: dict[str, Any], auth: Any) -> None:

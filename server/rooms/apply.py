@@ -101,10 +101,24 @@ def _floor(state: State, event: Event) -> None:
     elif kind == "hand.lower":
         state["queue"].remove(data["who"])
     elif kind == "floor.grant":
-        state["floor"] = {"holder": data["who"], "since": event["at"], "seconds": data["seconds"]}
+        since = dt.datetime.fromisoformat(event["at"])
+        state["floor"] = {
+            "holder": data["who"],
+            "since": event["at"],
+            "seconds": data["seconds"],
+            # The turn ends at ``until`` (everyone shows the time left); the server takes the
+            # floor back then with ``floor.expire``. ``grant`` names this turn.
+            "until": (since + dt.timedelta(seconds=data["seconds"])).isoformat(),
+            "grant": event["seq"],
+        }
         if data["who"] in state["queue"]:
             state["queue"].remove(data["who"])
-    else:
+    elif kind == "floor.extend":
+        floor = state["floor"]
+        floor["seconds"] += data["seconds"]
+        until = dt.datetime.fromisoformat(floor["until"]) + dt.timedelta(seconds=data["seconds"])
+        floor["until"] = until.isoformat()
+    else:  # floor.revoke, floor.expire
         state["floor"] = None
 
 
@@ -254,6 +268,8 @@ HANDLERS: dict[str, Callable[[State, Event], None]] = {
     "hand.lower": _floor,
     "floor.grant": _floor,
     "floor.revoke": _floor,
+    "floor.extend": _floor,
+    "floor.expire": _floor,
     "chat.send": _chat,
     "chat.hide": _chat,
     "question.answer": _chat,

@@ -16,16 +16,21 @@ from typing import Any
 import socketio
 
 from server.auth import Principal, TokenResolver, token_digest
-from server.db import Database
+from server.db import Database, utcnow
 from server.errors import AppError, socket_handler
 from server.rooms import store
 from server.rooms.reducer import Actor, RoomError
 from server.rooms.service import Event, RoomHub
 from server.rooms.views import event_view, lobby_event, state_view
 from server.sessions import service as sessions
+from server.signing import Signer
 
 log = logging.getLogger(__name__)
 NAMESPACE = "/room"
+HOW_TO_CONNECT = (
+    "Connect with auth {token, session_id}, {guest_token, session_id} "
+    "or, for a hall device, {device_token, session_id}."
+)
 OPEN_STATES = ("scheduled", "live")
 
 
@@ -66,10 +71,17 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     """The live-room protocol."""
 
     def __init__(
-        self, *, hub: RoomHub, database: Database, resolve: TokenResolver, limiter: RateLimiter
+        self,
+        *,
+        hub: RoomHub,
+        database: Database,
+        resolve: TokenResolver,
+        limiter: RateLimiter,
+        signer: Signer,
     ) -> None:
         super().__init__(NAMESPACE)
         self.hub, self.database, self.resolve, self.limiter = hub, database, resolve, limiter
+        self.signer = signer
 
     # ---- who is connecting
 
@@ -102,15 +114,30 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             raise Refused("This session is not open to guests now.")
         return Actor(f"g:{guest.id}", guest.name, "guest")
 
+    async def _hall(self, session_id: int, token: str) -> Actor:
+        payload = self.signer.verify("hall", token, utcnow())  # BadSignature says why not
+        if payload.get("s") != session_id:
+            raise Refused("This hall pass belongs to another session.")
+        async with self.database.read() as db:
+            seed = await sessions.room_seed(db, session_id)
+            hall = await sessions.hall_of(db, session_id)
+        if seed is None or hall is None or hall["venue_id"] != payload.get("v"):
+            raise Refused("This hall pass no longer matches the session's venue; make a new one.")
+        if seed["status"] not in OPEN_STATES:
+            raise Refused(f"This session is {seed['status']}; its room is closed.")
+        return Actor(f"h:{hall['venue_id']}", hall["venue_name"], "hall")
+
     async def _actor(self, auth: Any) -> tuple[int, Actor]:
         if not isinstance(auth, dict) or not isinstance(auth.get("session_id"), int):
-            raise Refused("Connect with auth {token, session_id} or {guest_token, session_id}.")
+            raise Refused(HOW_TO_CONNECT)
         session_id = auth["session_id"]
         if isinstance(auth.get("token"), str):
             return session_id, await self._person(session_id, auth["token"])
         if isinstance(auth.get("guest_token"), str):
             return session_id, await self._guest(session_id, auth["guest_token"])
-        raise Refused("Connect with auth {token, session_id} or {guest_token, session_id}.")
+        if isinstance(auth.get("device_token"), str):
+            return session_id, await self._hall(session_id, auth["device_token"])
+        raise Refused(HOW_TO_CONNECT)
 
     # ---- connection lifecycle
 
@@ -133,7 +160,12 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                         await self.hub.command(session_id, actor, "lobby.enter", {})
                     except AppError as err:  # e.g. a guest who was turned away
                         raise Refused(err.message) from None
-                await self.emit("lobby", {"status": "waiting", "session_id": session_id}, to=sid)
+                await self.emit(
+                    "lobby",
+                    {"status": "waiting", "session_id": session_id},
+                    to=sid,
+                    ignore_queue=True,
+                )
             return
         await self._join(sid, session_id, actor)
 
@@ -146,17 +178,20 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                 "who": actor.key,
                 "name": actor.name,
                 "role": actor.role,
-                # Connected through a device; staff mark in-person attendance (presence.checkin).
-                "attendance": "remote",
+                # A person connects through their own device: remote until they check in at the
+                # hall (presence.checkin). The hall's device is the room itself.
+                "attendance": "in_person" if actor.is_hall else "remote",
             },
             actor.key,
         )
+        self.hub.attach(session_id)
         session = await self.get_session(sid)
         session["joined"] = True
         await self.save_session(sid, session)
         seq, state = await self.hub.snapshot(session_id)
         snapshot = {"seq": seq, "state": state_view(state, actor.key)}
-        await self.emit("snapshot", snapshot, to=sid)
+        # This connection is on this process: no need to pass its snapshot through Redis.
+        await self.emit("snapshot", snapshot, to=sid, ignore_queue=True)
         return snapshot
 
     async def on_disconnect(self, sid: str, *_reason: Any) -> None:
@@ -166,6 +201,7 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         except KeyError:
             return
         if session.get("joined"):
+            self.hub.detach(session["session_id"])
             actor = Actor(**session["actor"])
             try:
                 await self.hub.record(

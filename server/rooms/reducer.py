@@ -26,11 +26,13 @@ from server.rooms.rules import (
 )
 
 HOST_ROLES = frozenset({"host"})
+HALL_COMMANDS = frozenset({"hand.raise", "hand.lower"})
 
 
 @dataclass(frozen=True)
 class Actor:
-    """Who sends a command: a person (``p:<id>``) or a guest (``g:<id>``)."""
+    """Who sends a command: a person (``p:<id>``), a guest (``g:<id>``) or a hall device
+    (``h:<venue id>``, role ``hall``)."""
 
     key: str
     name: str
@@ -46,6 +48,11 @@ class Actor:
     @property
     def is_guest(self) -> bool:
         return self.key.startswith("g:")
+
+    @property
+    def is_hall(self) -> bool:
+        """The venue's own device (``h:<venue id>``): camera and microphone of the hall."""
+        return self.role == "hall"
 
 
 # ---------------------------------------------------------------- deciding
@@ -171,7 +178,24 @@ def _decide_floor(state: State, kind: str, actor: Actor, data: dict[str, Any]) -
         )
         return {"who": who, "seconds": seconds(data.get("seconds", 180), 3600)}
     require(state["floor"] is not None, "conflict", "Nobody has the floor.")
+    if kind == "floor.extend":
+        extra = seconds(data.get("seconds"), 3600)
+        require(
+            state["floor"]["seconds"] + extra <= 4 * 3600,
+            "invalid",
+            "A turn cannot last more than four hours.",
+        )
+        return {"who": state["floor"]["holder"], "seconds": extra}
     return {"who": state["floor"]["holder"]}
+
+
+def floor_expiry(state: State, grant: int, now: dt.datetime) -> dict[str, Any]:
+    """The data of ``floor.expire`` (logged by the server, never sent by a client): the turn
+    ``grant`` is over. Refused if that turn already ended or was extended past ``now``."""
+    floor: dict[str, Any] = state.get("floor") or {}
+    require(floor.get("grant") == grant, "conflict", "That turn already ended.")
+    require(dt.datetime.fromisoformat(floor["until"]) <= now, "conflict", "That turn was extended.")
+    return {"who": floor["holder"], "grant": grant}
 
 
 def _decide_chat(state: State, kind: str, actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
@@ -269,6 +293,11 @@ def decide(
         "removed",
         "You were removed from this session.",
     )
+    require(
+        not actor.is_hall or kind in HALL_COMMANDS,
+        "forbidden",
+        "The hall device can only raise or lower its hand; people use their own accounts.",
+    )
     noun = kind.split(".", 1)[0]
     if kind in ("session.start", "session.end"):
         return _decide_session(state, kind, actor, data)
@@ -276,7 +305,7 @@ def decide(
         return _decide_agenda(state, kind, actor, data)
     if kind in ("timer.start", "timer.pause", "timer.extend"):
         return _decide_timer(state, kind, actor, data, now)
-    if kind in ("hand.raise", "hand.lower", "floor.grant", "floor.revoke"):
+    if kind in ("hand.raise", "hand.lower", "floor.grant", "floor.revoke", "floor.extend"):
         return _decide_floor(state, kind, actor, data)
     if kind in ("chat.send", "chat.hide", "question.answer"):
         return _decide_chat(state, kind, actor, data)
@@ -300,4 +329,4 @@ def reduce(events: list[dict[str, Any]]) -> State:
     return state
 
 
-__all__ = ["Actor", "RoomError", "State", "apply", "decide", "initial", "reduce"]
+__all__ = ["Actor", "RoomError", "State", "apply", "decide", "floor_expiry", "initial", "reduce"]

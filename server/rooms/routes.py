@@ -21,8 +21,6 @@ from server.sessions import service as sessions
 from server.sessions.calendar_routes import CALENDARING
 
 api = Api(tag="rooms")
-GUEST_JOINS_PER_WINDOW = 10
-GUEST_WINDOW_SECONDS = 600.0
 
 
 class TooManyRequests(AppError):
@@ -131,6 +129,48 @@ async def checkin_link(req: Req, session_id: int) -> CheckinLinkOut:
     token = ctx.signer.sign("checkin", {"s": session_id}, expires_at=expires)
     return CheckinLinkOut(
         url=f"{ctx.public_url}/checkin/{session_id}?token={token}", token=token, expires_at=expires
+    )
+
+
+HALL_GRACE = dt.timedelta(hours=12)
+
+
+class HallDeviceOut(OutShape):
+    """A pass for the hall's own device (its camera and microphone serve everyone there)."""
+
+    device_token: str
+    session_id: int
+    venue_id: int
+    venue_name: str
+    expires_at: dt.datetime
+
+
+@api.post("/api/sessions/{session_id}/hall-device", response=HallDeviceOut)
+async def hall_device(req: Req, session_id: int) -> HallDeviceOut:
+    """A pass for the venue's room device (staff and hosts): it connects to the room with
+    ``auth: {device_token, session_id}``, is shown as the hall, in person, and can be given the
+    floor for whoever speaks there. It is valid until twelve hours after the session ends."""
+    actor = req.actor
+    async with req.database.read() as db:
+        role = await sessions.room_role(db, session_id, actor.id)
+        seed = await sessions.room_seed(db, session_id)
+        hall = await sessions.hall_of(db, session_id)
+    if seed is None or (role != "host" and not actor.is_staff):
+        raise NotFound(f"There is no session {session_id} that you host.")
+    if hall is None:
+        raise Conflict("This session has no venue; give it one before connecting a hall device.")
+    if seed["status"] not in ("scheduled", "live"):
+        raise Conflict(f"This session is {seed['status']}; its room is closed.")
+    expires = max(hall["ends_at"], utcnow()) + HALL_GRACE
+    token = req.request.app[CALENDARING].signer.sign(
+        "hall", {"s": session_id, "v": hall["venue_id"]}, expires_at=expires
+    )
+    return HallDeviceOut(
+        device_token=token,
+        session_id=session_id,
+        venue_id=hall["venue_id"],
+        venue_name=hall["venue_name"],
+        expires_at=expires,
     )
 
 

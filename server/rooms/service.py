@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from server.db import Database, utcnow
 from server.rooms import store
 from server.rooms.models import RoomEvent
-from server.rooms.reducer import Actor, RoomError, State, apply, decide
+from server.rooms.reducer import Actor, RoomError, State, apply, decide, floor_expiry
 from server.sessions import service as sessions
 from server.sessions.models import SessionStatus
 
@@ -28,6 +29,8 @@ Event = dict[str, Any]
 Emit = Callable[[int, Event], Awaitable[None]]
 MAX_SYNC = 1000  # a client further behind than this gets a fresh snapshot
 RETRIES = 5
+IDLE_SECONDS = 600.0  # a room without connections here is dropped from memory after this
+log = logging.getLogger(__name__)
 
 
 def as_event(row: RoomEvent) -> Event:
@@ -49,15 +52,117 @@ class Room:
     state: State
     seq: int
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    connections: int = 0  # this process's connections in the room
+    floor_turn: tuple[int, str] | None = None  # (grant, until) the floor timer is set for
+    floor_timer: asyncio.TimerHandle | None = None
+    evict_timer: asyncio.TimerHandle | None = None
 
 
 class RoomHub:
-    """Every room this process serves."""
+    """Every room this process serves.
 
-    def __init__(self, *, database: Database, emit: Emit, single_process: bool = True) -> None:
+    Besides commands, the hub keeps time: when a speaking turn's ``until`` passes, it logs
+    ``floor.expire`` (every process that holds the room sets the timer; the first to append
+    wins, the others find the turn over and stop). A room nobody on this process has been
+    connected to for ``idle_seconds`` is dropped from memory; the log reloads it on next use.
+    """
+
+    def __init__(
+        self,
+        *,
+        database: Database,
+        emit: Emit,
+        single_process: bool = True,
+        idle_seconds: float = IDLE_SECONDS,
+    ) -> None:
         self.database, self.emit, self.single_process = database, emit, single_process
+        self.idle_seconds = idle_seconds
         self.rooms: dict[int, Room] = {}
         self._loading = asyncio.Lock()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.closed = False
+
+    # ---- keeping time
+
+    def _spawn(self, coro: Any) -> None:
+        if self.closed:
+            coro.close()
+            return
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _watch_floor(self, room: Room) -> None:
+        floor = room.state.get("floor")
+        turn = (floor["grant"], floor["until"]) if floor else None
+        if turn == room.floor_turn:
+            return
+        if room.floor_timer is not None:
+            room.floor_timer.cancel()
+        room.floor_turn, room.floor_timer = turn, None
+        if turn is not None and not self.closed:
+            delay = (dt.datetime.fromisoformat(turn[1]) - utcnow()).total_seconds()
+            room.floor_timer = asyncio.get_running_loop().call_later(
+                max(0.0, delay) + 0.01,
+                lambda: self._spawn(self.expire_floor(room.session_id, turn[0])),
+            )
+
+    async def expire_floor(self, session_id: int, grant: int) -> Event | None:
+        """End speaking turn ``grant`` if it is still on and its time is up."""
+        room = await self.room(session_id)
+        async with room.lock:
+            try:
+                return await self._append(
+                    room, "floor.expire", None, lambda s, _q, now: floor_expiry(s, grant, now)
+                )
+            except RoomError:
+                return None  # revoked, extended or expired already (maybe by another process)
+            except Exception:
+                log.exception("could not end the speaking turn %s in room %s", grant, session_id)
+                return None
+
+    def attach(self, session_id: int) -> None:
+        """A connection of this process entered the room (it stays in memory meanwhile)."""
+        room = self.rooms.get(session_id)
+        if room is not None:
+            room.connections += 1
+            if room.evict_timer is not None:
+                room.evict_timer.cancel()
+                room.evict_timer = None
+
+    def detach(self, session_id: int) -> None:
+        """A connection left; the last one starts the idle clock."""
+        room = self.rooms.get(session_id)
+        if room is None:
+            return
+        room.connections = max(0, room.connections - 1)
+        self._start_idle_clock(room)
+
+    def _start_idle_clock(self, room: Room) -> None:
+        if room.connections == 0 and room.evict_timer is None and not self.closed:
+            room.evict_timer = asyncio.get_running_loop().call_later(
+                self.idle_seconds, self._evict, room
+            )
+
+    def _evict(self, room: Room) -> None:
+        room.evict_timer = None
+        if room.connections == 0 and self.rooms.get(room.session_id) is room:
+            if room.floor_timer is not None:
+                room.floor_timer.cancel()
+            del self.rooms[room.session_id]
+
+    async def close(self) -> None:
+        """Stop every timer and background task (application shutdown)."""
+        self.closed = True
+        for room in self.rooms.values():
+            for timer in (room.floor_timer, room.evict_timer):
+                if timer is not None:
+                    timer.cancel()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    # ---- loading and appending
 
     async def room(self, session_id: int) -> Room:
         """The room of a session, loaded (or opened) on first use."""
@@ -71,6 +176,7 @@ class RoomHub:
                 if self.rooms[session_id].seq == 0:
                     await self._open(self.rooms[session_id])
                 await self._forget_the_dead(self.rooms[session_id])
+                self._start_idle_clock(self.rooms[session_id])
             return self.rooms[session_id]
 
     async def _forget_the_dead(self, room: Room) -> None:
@@ -87,6 +193,8 @@ class RoomHub:
         for row in rows:
             room.state = apply(room.state, as_event(row))
             room.seq = row.seq
+        if rows:
+            self._watch_floor(room)
 
     async def _open(self, room: Room) -> None:
         async with self.database.read() as db:
@@ -131,6 +239,7 @@ class RoomHub:
             event = as_event(row)
             room.state = apply(room.state, event)
             room.seq = seq
+            self._watch_floor(room)
             await self.emit(room.session_id, event)
             return event
         raise RoomError("busy", "The room is very busy right now; try again.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.rooms.models import Guest, RoomEvent
@@ -24,9 +24,21 @@ async def events_after(
 
 
 async def append(db: AsyncSession, event: RoomEvent) -> None:
-    """Insert the event; a concurrent append of the same seq raises IntegrityError."""
-    db.add(event)
-    await db.flush()
+    """Insert the event; a concurrent append of the same seq raises IntegrityError.
+
+    A plain INSERT, not the ORM's unit of work: rooms append many small rows, and the event
+    object is never read back through the session.
+    """
+    await db.execute(
+        insert(RoomEvent).values(
+            session_id=event.session_id,
+            seq=event.seq,
+            type=event.type,
+            data=event.data,
+            by=event.by,
+            at=event.at,
+        )
+    )
 
 
 async def guest_by_digest(db: AsyncSession, digest: str) -> Guest | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from server.rooms.reducer import State
@@ -11,13 +10,18 @@ Event = dict[str, Any]
 
 
 def state_view(state: State, viewer: str) -> State:
-    """The state for one viewer: open polls show how many voted and whether the viewer did."""
-    view = copy.deepcopy(state)
-    for poll in view.get("polls", {}).values():
-        votes = poll.pop("votes", {})
-        poll["voters"] = len(votes)
-        poll["my_choices"] = votes.get(viewer)
-    return view
+    """The state for one viewer: open polls show how many voted and whether the viewer did.
+
+    Only the polls are copied: the rest of the view shares the live state (copying a room of a
+    thousand people for each of them made connecting quadratic), so send it at once, before the
+    room applies another event (``RoomNamespace`` encodes it in the same step).
+    """
+    polls = {}
+    for key, poll in state.get("polls", {}).items():
+        votes = poll.get("votes", {})
+        shown = {k: v for k, v in poll.items() if k != "votes"}
+        polls[key] = {**shown, "voters": len(votes), "my_choices": votes.get(viewer)}
+    return {**state, "polls": polls}
 
 
 def event_view(event: Event) -> Event:

@@ -238,6 +238,18 @@ async def room_seed(db: AsyncSession, session_id: int) -> dict[str, Any] | None:
     }
 
 
+async def hall_of(db: AsyncSession, session_id: int) -> dict[str, Any] | None:
+    """The venue a session meets in, for its hall device (None: no such session or venue)."""
+    session = await store.by_id(db, session_id)
+    if session is None or session.venue_id is None:
+        return None
+    return {
+        "venue_id": session.venue_id,
+        "venue_name": await store.venue_name(db, session.venue_id) or "",
+        "ends_at": session.until_at or session.ends_at,
+    }
+
+
 async def room_role(db: AsyncSession, session_id: int, person_id: int) -> str | None:
     """A person's role in a session, or None when they are not a participant."""
     participant = await store.participant_of(db, session_id, person_id)
@@ -252,5 +264,10 @@ async def set_room_status(db: AsyncSession, session_id: int, status: SessionStat
 
 
 async def lock_for_room(db: AsyncSession, session_id: int) -> None:
-    """Hold the session row until the caller's transaction ends (rooms append one at a time)."""
-    await store.by_id(db, session_id, lock=True)
+    """Hold the session row until the caller's transaction ends (rooms append one at a time).
+
+    On SQLite the write transaction already holds the database's only write lock (``BEGIN
+    IMMEDIATE``), so there is nothing more to take.
+    """
+    if db.get_bind().dialect.name != "sqlite":
+        await store.lock_row(db, session_id)

@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, delete, exists, func, or_, select, true, u
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.auth import Principal, Role
-from server.directory.models import Person
+from server.directory.models import Person, Venue
 from server.proposals.models import Proposal, proposal_co_units
 from server.sessions.models import (
     AgendaItem,
@@ -61,6 +61,15 @@ async def by_id(db: AsyncSession, session_id: int, *, lock: bool = False) -> Ses
     if lock:
         stmt = stmt.with_for_update()
     return (await db.execute(stmt)).scalar_one_or_none()
+
+
+async def venue_name(db: AsyncSession, venue_id: int) -> str | None:
+    return (await db.execute(select(Venue.name).where(Venue.id == venue_id))).scalar_one_or_none()
+
+
+async def lock_row(db: AsyncSession, session_id: int) -> None:
+    """``SELECT … FOR UPDATE`` of one session row, loading nothing."""
+    await db.execute(select(Session.id).where(Session.id == session_id).with_for_update())
 
 
 async def is_visible(db: AsyncSession, session_id: int, actor: Principal) -> bool:

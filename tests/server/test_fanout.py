@@ -1,0 +1,196 @@
+"""The fast broadcast path (server/fanout.py): direct frames, order, no deflate, slow clients.
+
+These tests also pin the python-engineio internals the fast path reads: if an upgrade moves
+them, the first test names what moved, and the others fail because broadcasts stop taking the
+direct path (the counters stay at zero) rather than silently getting slow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import dataclasses
+import json
+import os
+import struct
+from importlib.metadata import version
+
+import aiohttp
+import pytest
+import socketio
+from aiohttp.test_utils import TestServer
+from engineio import packet as eio_packet
+from engineio.async_socket import AsyncSocket
+
+from server.app import SIO
+from server.config import Config
+from server.fanout import DirectWebSocket, FastEmit, text_frame
+from tests.conftest import Cast
+
+
+async def connect(server: TestServer, token: str) -> socketio.AsyncClient:
+    client = socketio.AsyncClient(reconnection=False)
+    await client.connect(
+        str(server.make_url("")), auth={"token": token}, transports=["websocket"], wait_timeout=5
+    )
+    return client
+
+
+def manager(server: TestServer) -> FastEmit:
+    sio: socketio.AsyncServer = server.app[SIO]
+    assert isinstance(sio.manager, FastEmit)
+    return sio.manager
+
+
+async def test_the_engineio_internals_the_fast_path_reads_are_where_it_expects(
+    server: TestServer, cast: Cast
+) -> None:
+    assert version("python-socketio").startswith("5.18."), "re-check server/fanout.py first"
+    assert version("python-engineio").startswith("4."), "re-check server/fanout.py first"
+    sio: socketio.AsyncServer = server.app[SIO]
+    assert sio.eio._async["websocket"] is DirectWebSocket
+    client = await connect(server, cast.member.token)
+    try:
+        (eio_sid,) = list(sio.eio.sockets)
+        socket = sio.eio.sockets[eio_sid]
+        assert isinstance(socket, AsyncSocket)
+        assert socket.sid == eio_sid
+        assert isinstance(socket.queue, asyncio.Queue)
+        assert (socket.upgraded, socket.upgrading, socket.closed) == (True, False, False)
+        direct = sio.eio.xieshang_direct[eio_sid]
+        assert direct.handler.__self__ is socket
+        assert direct.transport is not None and not direct.transport.is_closing()
+    finally:
+        await client.disconnect()
+    for _ in range(50):
+        if not sio.eio.xieshang_direct:
+            break
+        await asyncio.sleep(0.02)
+    assert sio.eio.xieshang_direct == {}, "a closed websocket stayed registered"
+
+
+def test_a_frame_is_an_unmasked_final_text_frame_of_the_right_length() -> None:
+    for size, header in ((5, b"\x81\x05"), (200, b"\x81\x7e\x00\xc8"), (70000, None)):
+        frame = text_frame("x" * size)
+        if header is not None:
+            assert frame.startswith(header)
+        else:
+            assert frame[:2] == b"\x81\x7f" and struct.unpack("!Q", frame[2:10])[0] == 70000
+        assert frame.endswith(b"x" * size)
+    assert text_frame("协商") == b"\x81\x06" + "协商".encode()
+
+
+async def test_a_broadcast_reaches_everyone_in_order_through_direct_writes(
+    server: TestServer, cast: Cast
+) -> None:
+    sio: socketio.AsyncServer = server.app[SIO]
+    clients = [await connect(server, p.token) for p in (cast.member, cast.member2, cast.unit)]
+    got: list[list[int]] = [[] for _ in clients]
+    for client, inbox in zip(clients, got, strict=True):
+        client.on("tick", lambda data, inbox=inbox: inbox.append(data["n"]))
+    before = manager(server).direct_deliveries
+    try:
+        for n in range(50):
+            await sio.emit("tick", {"n": n, "text": "进度汇报"})
+        for _ in range(100):
+            if all(len(inbox) == 50 for inbox in got):
+                break
+            await asyncio.sleep(0.02)
+        assert got == [list(range(50))] * 3
+        assert manager(server).direct_deliveries - before == 150
+    finally:
+        for client in clients:
+            await client.disconnect()
+
+
+async def test_a_client_with_packets_still_queued_gets_the_broadcast_after_them(
+    server: TestServer, cast: Cast
+) -> None:
+    sio: socketio.AsyncServer = server.app[SIO]
+    client = await connect(server, cast.member.token)
+    seen: list[str] = []
+    client.on("first", lambda _data: seen.append("first"))
+    client.on("tick", lambda _data: seen.append("tick"))
+    queued_before = manager(server).queued_deliveries
+    try:
+        (eio_sid,) = list(sio.eio.sockets)
+        first = sio.packet_class(socketio.packet.EVENT, namespace="/", data=["first", {}])
+        # Queued for engine.io's writer task, which has not run yet when the broadcast comes.
+        await sio.eio.send_packet(eio_sid, eio_packet.Packet(eio_packet.MESSAGE, first.encode()))
+        await sio.emit("tick", {})
+        for _ in range(100):
+            if len(seen) == 2:
+                break
+            await asyncio.sleep(0.02)
+        assert seen == ["first", "tick"]
+        assert manager(server).queued_deliveries == queued_before + 1
+    finally:
+        await client.disconnect()
+
+
+async def test_the_server_declines_permessage_deflate(server: TestServer) -> None:
+    url = server.make_url("/socket.io/?EIO=4&transport=websocket")
+    async with aiohttp.ClientSession() as http, http.ws_connect(url, compress=15) as ws:
+        opening = await ws.receive_str()
+        assert opening.startswith("0{")
+        assert ws.compress == 0  # the client offered deflate; the server did not accept it
+
+
+@pytest.fixture
+def config(config: Config) -> Config:
+    return dataclasses.replace(config, ws_slow_client_bytes=64 * 1024)
+
+
+async def silent_client(server: TestServer, token: str) -> asyncio.StreamWriter:
+    """A websocket Socket.IO client that connects, then never reads again."""
+    assert server.port is not None
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port, limit=4096)
+    key = base64.b64encode(os.urandom(16)).decode()
+    writer.write(
+        (
+            "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\n"
+            f"Host: 127.0.0.1:{server.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        ).encode()
+    )
+    assert b" 101 " in await reader.readuntil(b"\r\n\r\n")
+    payload = ("40" + json.dumps({"token": token})).encode()
+    mask = os.urandom(4)
+    masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    writer.write(struct.pack("!BB", 0x81, 0x80 | len(payload)) + mask + masked)
+    await writer.drain()
+    seen = b""
+    while b'40{"sid"' not in seen:  # the namespace accepted us; from now on, read nothing
+        seen += await asyncio.wait_for(reader.read(1024), 5)
+    return writer
+
+
+async def test_a_client_that_stops_reading_is_disconnected_and_others_are_not_held_up(
+    server: TestServer, cast: Cast
+) -> None:
+    sio: socketio.AsyncServer = server.app[SIO]
+    silent = await silent_client(server, cast.member2.token)
+    reader = await connect(server, cast.member.token)
+    received: list[int] = []
+    reader.on("bulk", lambda data: received.append(data["n"]))
+    filler = "会" * 8000  # 24 KB a message
+    sent = 0
+    try:
+        while manager(server).dropped_slow == 0 and sent < 2000:
+            await sio.emit("bulk", {"n": sent, "filler": filler})
+            sent += 1
+            await asyncio.sleep(0)
+        assert manager(server).dropped_slow == 1, f"still connected after {sent} messages"
+        for _ in range(250):
+            if len(received) == sent:
+                break
+            await asyncio.sleep(0.02)
+        assert received == list(range(sent))
+        for _ in range(100):
+            if len(sio.eio.sockets) == 1:
+                break
+            await asyncio.sleep(0.02)
+        assert len(sio.eio.sockets) == 1  # only the reading client is left
+    finally:
+        silent.close()
+        await reader.disconnect()
