@@ -10,7 +10,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from server.rooms.reducer import Actor, RoomError, State, apply, decide, reduce
+from server.rooms.reducer import (
+    Actor,
+    RoomError,
+    State,
+    apply,
+    decide,
+    floor_expiry,
+    reduce,
+)
 
 T0 = dt.datetime(2026, 12, 1, 1, 30, tzinfo=dt.UTC)
 HOST = Actor("p:1", "王秘书", "host", staff=True)
@@ -18,6 +26,7 @@ MEMBER = Actor("p:3", "张委员", "proposer")
 UNIT = Actor("p:5", "赵处长", "unit", unit_id=1)
 OTHER_UNIT = Actor("p:6", "孙科长", "unit", unit_id=2)
 GUEST = Actor("g:1", "刘先生", "guest")
+HALL = Actor("h:1", "政协大楼第一会议室", "hall")
 AGENDA = [
     {"id": 1, "title": "进展介绍"},
     {"id": 2, "title": "发表意见"},
@@ -49,6 +58,10 @@ class Room:
     def do(self, actor: Actor, command: str, /, **data: Any) -> dict[str, Any]:
         accepted = decide(self.state, command, data, actor, self.now, len(self.events) + 1)
         return self._append(command, accepted, actor.key)
+
+    def expire(self, grant: int) -> dict[str, Any]:
+        """What the server's timer does when a turn's time is up."""
+        return self._append("floor.expire", floor_expiry(self.state, grant, self.now), None)
 
     def join(self, actor: Actor) -> None:
         self._append(
@@ -247,7 +260,7 @@ def test_removed_participants_lose_floor_queue_and_voice() -> None:
 
 # ---- property: any sequence of commands keeps the state valid
 
-ACTORS = [HOST, MEMBER, UNIT, OTHER_UNIT, GUEST]
+ACTORS = [HOST, MEMBER, UNIT, OTHER_UNIT, GUEST, HALL]
 COMMANDS = st.one_of(
     st.tuples(st.just("session.start"), st.just({})),
     st.tuples(st.just("session.end"), st.just({})),
@@ -267,6 +280,9 @@ COMMANDS = st.one_of(
         ),
     ),
     st.tuples(st.just("floor.revoke"), st.just({})),
+    st.tuples(st.just("floor.extend"), st.fixed_dictionaries({"seconds": st.integers(-1, 5000)})),
+    st.tuples(st.just("wait"), st.fixed_dictionaries({"seconds": st.integers(0, 400)})),
+    st.tuples(st.just("expire"), st.fixed_dictionaries({"grant": st.integers(0, 60)})),
     st.tuples(st.just("lobby.enter"), st.just({})),
     st.tuples(
         st.sampled_from(["lobby.admit", "lobby.deny"]),
@@ -286,12 +302,26 @@ def test_any_sequence_of_commands_keeps_the_room_valid(
     script: list[tuple[Actor, tuple[str, dict[str, Any]]]],
 ) -> None:
     room = Room()
-    for actor in (HOST, MEMBER, UNIT, OTHER_UNIT):
+    for actor in (HOST, MEMBER, UNIT, OTHER_UNIT, HALL):
         room.join(actor)
     for actor, (kind, data) in script:
         with contextlib.suppress(RoomError):
-            room.do(actor, kind, **data)
+            if kind == "wait":
+                room.tick(data["seconds"])
+            elif kind == "expire":
+                ended = room.state["floor"]
+                room.expire(data["grant"])
+                assert ended is not None and ended["grant"] == data["grant"]
+                assert dt.datetime.fromisoformat(ended["until"]) <= room.now
+            else:
+                room.do(actor, kind, **data)
+                assert not actor.is_hall or kind in ("hand.raise", "hand.lower")
         state = room.state
+        floor = state["floor"]
+        if floor is not None:
+            since = dt.datetime.fromisoformat(floor["since"])
+            until = dt.datetime.fromisoformat(floor["until"])
+            assert until - since == dt.timedelta(seconds=floor["seconds"])
         ids = [i["id"] for i in state["agenda"]]
         assert state["current"] is None or state["current"] in ids
         assert len(state["queue"]) == len(set(state["queue"]))
@@ -383,3 +413,38 @@ def test_junk_commands_are_refused_cleanly_never_crash(
         with contextlib.suppress(RoomError):
             room.do(actor, kind, **data)
     assert reduce(room.events) == room.state
+
+
+def test_a_turn_expires_only_when_its_time_is_up_and_only_once() -> None:
+    room = live_room()
+    grant = room.do(HOST, "floor.grant", who="p:3", seconds=60)["seq"]
+    with pytest.raises(RoomError):
+        room.expire(grant)  # not yet
+    room.tick(30)
+    room.do(HOST, "floor.extend", seconds=60)
+    room.tick(40)
+    with pytest.raises(RoomError):
+        room.expire(grant)  # 70 of 120 seconds
+    with pytest.raises(RoomError):
+        room.do(MEMBER, "floor.extend", seconds=60)  # only hosts extend
+    room.tick(50)
+    assert room.expire(grant)["data"] == {"who": "p:3", "grant": grant}
+    assert room.state["floor"] is None
+    with pytest.raises(RoomError):
+        room.expire(grant)
+
+
+def test_the_hall_device_raises_its_hand_and_nothing_else() -> None:
+    room = live_room()
+    room.join(HALL)
+    room.do(HALL, "hand.raise")
+    assert room.state["queue"] == [HALL.key]
+    room.do(HOST, "floor.grant", who=HALL.key, seconds=120)
+    assert room.state["floor"]["holder"] == HALL.key
+    for command, data in (
+        ("agenda.next", {}),
+        ("chat.send", {"text": "会场"}),
+        ("floor.revoke", {}),
+    ):
+        with pytest.raises(RoomError, match="hall device"):
+            room.do(HALL, command, **data)
