@@ -34,6 +34,7 @@ from server.sessions.calendar_routes import CALENDARING, add_link_routes
 from server.sessions.calendar_routes import api as calendar_api
 from server.sessions.counter_routes import api as counter_api
 from server.sessions.invites import Calendaring
+from server.sessions.minutes_routes import api as minutes_api
 from server.sessions.routes import api as sessions_api
 from server.signing import Signer, load_or_create_secret
 from server.system_routes import api as system_api
@@ -45,6 +46,7 @@ APIS: tuple[Api, ...] = (
     sessions_api,
     calendar_api,
     counter_api,
+    minutes_api,
     rooms_api,
 )
 OUTBOX = web.AppKey("outbox", OutboxWorker)

@@ -171,6 +171,15 @@ class ApiClient:
     async def patch(self, path: str, json: Any = None, **kw: Any) -> Reply:
         return await self.request("PATCH", path, json=json, **kw)
 
+    async def put(self, path: str, json: Any = None, **kw: Any) -> Reply:
+        return await self.request("PUT", path, json=json, **kw)
+
+    async def download(self, path: str) -> tuple[int, bytes, dict[str, str]]:
+        """A binary answer: status, body bytes, headers."""
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        async with self.http.get(self.base + path, headers=headers) as resp:
+            return resp.status, await resp.read(), dict(resp.headers)
+
 
 @pytest.fixture
 async def server(config: Config) -> AsyncIterator[TestServer]:

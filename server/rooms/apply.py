@@ -24,6 +24,7 @@ def initial(session: dict[str, Any]) -> State:
         "timer": None,
         "queue": [],
         "floor": None,
+        "spoken": [],
         "presence": {},
         "attendance": {},
         "lobby": {},
@@ -113,6 +114,8 @@ def _floor(state: State, event: Event) -> None:
         }
         if data["who"] in state["queue"]:
             state["queue"].remove(data["who"])
+        spoken = {"who": data["who"], "item_id": state["current"], "at": event["at"]}
+        state.setdefault("spoken", []).append(spoken)  # who spoke on which item, for minutes
     elif kind == "floor.extend":
         floor = state["floor"]
         floor["seconds"] += data["seconds"]

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from server.db import Database, utcnow
 from server.rooms import store
 from server.rooms.models import RoomEvent
+from server.rooms.record import room_record
 from server.rooms.reducer import Actor, RoomError, State, apply, decide, floor_expiry
 from server.sessions import service as sessions
 from server.sessions.models import SessionStatus
@@ -233,7 +234,7 @@ class RoomHub:
                         at=now,
                     )
                     await store.append(db, row)
-                    await self._side_effects(db, room.session_id, kind)
+                    await self._side_effects(db, room, kind, now)
             except IntegrityError:
                 continue  # another process took this seq after all: catch up and decide again
             event = as_event(row)
@@ -244,11 +245,15 @@ class RoomHub:
             return event
         raise RoomError("busy", "The room is very busy right now; try again.")
 
-    async def _side_effects(self, db: Any, session_id: int, kind: str) -> None:
+    async def _side_effects(self, db: Any, room: Room, kind: str, now: dt.datetime) -> None:
+        """Changes outside the log, in the same transaction as the event."""
         if kind == "session.start":
-            await sessions.set_room_status(db, session_id, SessionStatus.LIVE)
+            await sessions.set_room_status(db, room.session_id, SessionStatus.LIVE)
         elif kind == "session.end":
-            await sessions.set_room_status(db, session_id, SessionStatus.ENDED)
+            await sessions.set_room_status(db, room.session_id, SessionStatus.ENDED)
+            # The minutes draft is written with the end, so an ended session always has one.
+            record = room_record(room.state, now.isoformat())
+            await sessions.draft_minutes(db, room.session_id, record, now)
 
     async def command(
         self, session_id: int, actor: Actor, kind: str, data: dict[str, Any]

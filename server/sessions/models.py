@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import JSON, Column, ForeignKey, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -234,3 +235,33 @@ class AgendaItem(Base):
     proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposals.id"))
     presenter_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     planned_minutes: Mapped[int | None] = mapped_column(Integer)
+
+
+class MinutesStatus(StrEnum):
+    """Where a session's minutes are: 草稿 → 审核中 → 已批准."""
+
+    DRAFT = "draft"
+    IN_REVIEW = "in_review"
+    APPROVED = "approved"
+
+
+class MinutesVersion(Base):
+    """One version of a session's minutes (会议纪要). Rows are only ever added: each keeps who
+    wrote it and when, and the hash of the version before it, so any later change to a stored
+    version breaks the chain (``GET /api/sessions/{id}/minutes/verify``)."""
+
+    __tablename__ = "minutes_versions"
+    __table_args__ = (UniqueConstraint("session_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), index=True
+    )
+    number: Mapped[int] = mapped_column(Integer)
+    status: Mapped[MinutesStatus] = mapped_column(enum_column(MinutesStatus, "minutes_status"))
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    note: Mapped[str | None] = mapped_column(String(500))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))

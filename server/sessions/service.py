@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from pydantic import ValidationError
@@ -11,7 +12,7 @@ from server.api import validation_problem
 from server.auth import Principal, require_staff
 from server.db import Database, utcnow
 from server.errors import Conflict, NotFound
-from server.sessions import invites, planning, records, store
+from server.sessions import invites, minutes, planning, records, store
 from server.sessions.calendar import last_end, new_uid, series_of
 from server.sessions.invites import Calendaring
 from server.sessions.models import Session, SessionStatus
@@ -254,6 +255,13 @@ async def room_role(db: AsyncSession, session_id: int, person_id: int) -> str | 
     """A person's role in a session, or None when they are not a participant."""
     participant = await store.participant_of(db, session_id, person_id)
     return participant.role.value if participant else None
+
+
+async def draft_minutes(
+    db: AsyncSession, session_id: int, record: dict[str, Any], now: dt.datetime
+) -> None:
+    """The room ended: write the minutes' first draft from its record (same transaction)."""
+    await minutes.draft_minutes(db, session_id, record, now)
 
 
 async def set_room_status(db: AsyncSession, session_id: int, status: SessionStatus) -> None:

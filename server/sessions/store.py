@@ -10,11 +10,12 @@ from sqlalchemy import ColumnElement, delete, exists, func, or_, select, true, u
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.auth import Principal, Role
-from server.directory.models import Person, Venue
+from server.directory.models import Person, Unit, Venue
 from server.proposals.models import Proposal, proposal_co_units
 from server.sessions.models import (
     AgendaItem,
     BusyBlock,
+    MinutesVersion,
     OccurrenceOverride,
     OccurrenceRsvp,
     Participant,
@@ -313,3 +314,51 @@ async def reset_rsvps(db: AsyncSession, session_id: int) -> None:
         .where(Participant.session_id == session_id)
         .values(rsvp=Rsvp.NEEDS_ACTION, rsvp_at=None, rsvp_sequence=None)
     )
+
+
+async def unit_names(db: AsyncSession, ids: Sequence[int]) -> dict[int, str]:
+    rows = await db.execute(select(Unit.id, Unit.name).where(Unit.id.in_(ids)))
+    return {unit_id: name for unit_id, name in rows}
+
+
+async def units_of_people(db: AsyncSession, person_ids: Sequence[int]) -> dict[int, str]:
+    """The unit name of each person who belongs to a unit."""
+    rows = await db.execute(
+        select(Person.id, Unit.name)
+        .join(Unit, Unit.id == Person.unit_id)
+        .where(Person.id.in_(person_ids))
+    )
+    return {person_id: name for person_id, name in rows}
+
+
+async def person_names(db: AsyncSession, ids: Sequence[int]) -> dict[int, str]:
+    rows = await db.execute(select(Person.id, Person.name).where(Person.id.in_(ids)))
+    return {person_id: name for person_id, name in rows}
+
+
+async def minutes_versions(db: AsyncSession, session_id: int) -> Sequence[MinutesVersion]:
+    """Every stored version of a session's minutes, oldest first."""
+    stmt = (
+        select(MinutesVersion)
+        .where(MinutesVersion.session_id == session_id)
+        .order_by(MinutesVersion.number)
+    )
+    return (await db.execute(stmt)).scalars().all()
+
+
+async def latest_minutes(db: AsyncSession, session_id: int) -> MinutesVersion | None:
+    stmt = (
+        select(MinutesVersion)
+        .where(MinutesVersion.session_id == session_id)
+        .order_by(MinutesVersion.number.desc())
+        .limit(1)
+    )
+    return (await db.execute(stmt)).scalar_one_or_none()
+
+
+async def proposal_titles(db: AsyncSession, ids: Sequence[int]) -> dict[int, str]:
+    """``number title`` of each proposal, e.g. ``第0012号 关于…``."""
+    rows = await db.execute(
+        select(Proposal.id, Proposal.number, Proposal.title).where(Proposal.id.in_(ids))
+    )
+    return {pid: f"{number} {title}" for pid, number, title in rows}

@@ -1,0 +1,385 @@
+"""Minutes (会议纪要) of a session: drafted from the room, edited by staff, reviewed, approved.
+
+A session's minutes are a chain of versions, only ever appended to (``MinutesVersion``): the
+room's draft is version 1; each edit, each status change (``draft → in_review → approved``, or
+back to draft from review) and each correction of approved minutes adds one, with its author,
+time and the hash of the version before. Approved minutes never change; a correction is a new
+version that needs approval again, and the approved one stays readable.
+
+Staff and leaders read every version; a session's hosts read drafts too; anyone else who may see
+the session reads only approved versions. Only staff write.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.auth import Principal, require_staff
+from server.db import Database, utcnow
+from server.errors import Conflict, NotFound
+from server.sessions import store
+from server.sessions.minutes_doc import GENESIS, assemble, chain_problems, version_hash
+from server.sessions.minutes_schemas import (
+    MinutesContent,
+    MinutesCorrection,
+    MinutesEdit,
+    MinutesOut,
+    MinutesTransition,
+    MinutesVerifyOut,
+    MinutesVersionList,
+    MinutesVersionOut,
+)
+from server.sessions.models import MinutesStatus, MinutesVersion, Session
+
+NEXT = {
+    MinutesStatus.DRAFT: {MinutesStatus.IN_REVIEW},
+    MinutesStatus.IN_REVIEW: {MinutesStatus.DRAFT, MinutesStatus.APPROVED},
+    MinutesStatus.APPROVED: set(),
+}
+
+
+def _checked(content: dict[str, Any]) -> dict[str, Any]:
+    """Content as the API shape stores it (validated, JSON types)."""
+    return MinutesContent.model_validate_json(json.dumps(content)).model_dump(mode="json")
+
+
+async def _append(
+    db: AsyncSession,
+    session_id: int,
+    *,
+    status: MinutesStatus,
+    content: dict[str, Any],
+    note: str | None,
+    author_id: int | None,
+    now: dt.datetime,
+    previous: MinutesVersion | None,
+) -> MinutesVersion:
+    number = previous.number + 1 if previous else 1
+    prev_hash = previous.hash if previous else GENESIS
+    row = MinutesVersion(
+        session_id=session_id,
+        number=number,
+        status=status,
+        content=content,
+        note=note,
+        author_id=author_id,
+        created_at=now,
+        prev_hash=prev_hash,
+        hash=version_hash(
+            session_id=session_id,
+            number=number,
+            status=status.value,
+            content=content,
+            note=note,
+            author_id=author_id,
+            created_at=now,
+            prev_hash=prev_hash,
+        ),
+    )
+    await store.add(db, row)
+    return row
+
+
+async def draft_minutes(
+    db: AsyncSession, session_id: int, record: dict[str, Any], now: dt.datetime
+) -> MinutesVersion | None:
+    """Write the first draft from a room's record (inside the caller's transaction); nothing
+    when the session already has minutes."""
+    session = await store.by_id(db, session_id)
+    if session is None or await store.latest_minutes(db, session_id) is not None:
+        return None
+    facts = await _facts(db, session)
+    units = await store.unit_names(db, _action_units(record))
+    content = _checked(assemble(facts["session"], facts["participants"], record, units))
+    return await _append(
+        db,
+        session_id,
+        status=MinutesStatus.DRAFT,
+        content=content,
+        note="assembled from the room",
+        author_id=None,
+        now=now,
+        previous=None,
+    )
+
+
+def _action_units(record: dict[str, Any]) -> list[int]:
+    return sorted(
+        {
+            a["owner_unit_id"]
+            for item in record.get("items") or []
+            for a in item.get("actions") or []
+            if isinstance(a.get("owner_unit_id"), int)
+        }
+    )
+
+
+async def _facts(db: AsyncSession, session: Session) -> dict[str, Any]:
+    participants = (await store.participants_of(db, [session.id]))[session.id]
+    units = await store.units_of_people(db, [p.person_id for p, _ in participants])
+    agenda = (await store.agenda_of(db, [session.id]))[session.id]
+    place = await store.venue_name(db, session.venue_id) if session.venue_id else None
+    return {
+        "session": {
+            "title": session.title,
+            "kind": session.kind.value,
+            "mode": session.mode.value,
+            "starts_at": session.starts_at.isoformat(),
+            "ends_at": session.ends_at.isoformat(),
+            "timezone": session.timezone,
+            "place": place,
+            "agenda": [{"title": a.title, "proposal_id": a.proposal_id} for a in agenda],
+        },
+        "participants": [
+            {
+                "person_id": p.person_id,
+                "name": name,
+                "role": p.role.value,
+                "unit": units.get(p.person_id),
+            }
+            for p, name in participants
+        ],
+    }
+
+
+# ---------------------------------------------------------------- reading
+
+
+async def _reads_drafts(db: AsyncSession, actor: Principal, session_id: int) -> bool:
+    if actor.reads_everything:
+        return True
+    participant = await store.participant_of(db, session_id, actor.id)
+    return participant is not None and participant.role.value == "host"
+
+
+async def _visible_versions(
+    db: AsyncSession, actor: Principal, session_id: int
+) -> tuple[list[MinutesVersion], bool]:
+    if not await store.is_visible(db, session_id, actor):
+        raise NotFound(f"There is no session {session_id}.")
+    versions = list(await store.minutes_versions(db, session_id))
+    drafts = await _reads_drafts(db, actor, session_id)
+    if not drafts:
+        versions = [v for v in versions if v.status is MinutesStatus.APPROVED]
+    if not versions:
+        raise NotFound(
+            f"Session {session_id} has no minutes yet."
+            if drafts
+            else f"The minutes of session {session_id} are not approved yet."
+        )
+    return versions, drafts
+
+
+def _out(row: MinutesVersion, versions: list[MinutesVersion], names: dict[int, str]) -> MinutesOut:
+    approved = [v.number for v in versions if v.status is MinutesStatus.APPROVED]
+    return MinutesOut(
+        session_id=row.session_id,
+        version=row.number,
+        status=row.status,
+        content=MinutesContent.model_validate_json(json.dumps(row.content)),
+        note=row.note,
+        author_id=row.author_id,
+        author=names.get(row.author_id) if row.author_id else None,
+        created_at=row.created_at,
+        approved_version=approved[-1] if approved else None,
+        latest_version=versions[-1].number,
+        hash=row.hash,
+    )
+
+
+async def _names(db: AsyncSession, versions: list[MinutesVersion]) -> dict[int, str]:
+    return await store.person_names(db, sorted({v.author_id for v in versions if v.author_id}))
+
+
+async def get_minutes(
+    database: Database, actor: Principal, session_id: int, version: int | None
+) -> MinutesOut:
+    """One version (by default the newest the actor may read)."""
+    async with database.read() as db:
+        versions, _ = await _visible_versions(db, actor, session_id)
+        row = (
+            versions[-1]
+            if version is None
+            else next((v for v in versions if v.number == version), None)
+        )
+        if row is None:
+            raise NotFound(f"Session {session_id}'s minutes have no version {version} for you.")
+        return _out(row, versions, await _names(db, versions))
+
+
+async def list_versions(
+    database: Database, actor: Principal, session_id: int
+) -> MinutesVersionList:
+    """The chain, oldest first."""
+    async with database.read() as db:
+        versions, _ = await _visible_versions(db, actor, session_id)
+        names = await _names(db, versions)
+    return MinutesVersionList(
+        items=[
+            MinutesVersionOut(
+                version=v.number,
+                status=v.status,
+                note=v.note,
+                author_id=v.author_id,
+                author=names.get(v.author_id) if v.author_id else None,
+                created_at=v.created_at,
+                prev_hash=v.prev_hash,
+                hash=v.hash,
+            )
+            for v in versions
+        ]
+    )
+
+
+async def verify(database: Database, actor: Principal, session_id: int) -> MinutesVerifyOut:
+    """Recompute every version's hash and link (staff and leaders)."""
+    if not actor.reads_everything:
+        raise NotFound(f"There is no session {session_id} whose minutes you may audit.")
+    async with database.read() as db:
+        if await store.by_id(db, session_id) is None:
+            raise NotFound(f"There is no session {session_id}.")
+        rows = await store.minutes_versions(db, session_id)
+    stored = [
+        {
+            "number": r.number,
+            "status": r.status.value,
+            "content": r.content,
+            "note": r.note,
+            "author_id": r.author_id,
+            "created_at": r.created_at,
+            "prev_hash": r.prev_hash,
+            "hash": r.hash,
+        }
+        for r in rows
+    ]
+    problems = chain_problems(session_id, stored)
+    return MinutesVerifyOut.model_validate(
+        {"ok": not problems, "versions": len(stored), "problems": problems}
+    )
+
+
+async def export_content(
+    database: Database, actor: Principal, session_id: int, version: int | None
+) -> tuple[MinutesOut, dict[int, str]]:
+    """A version to export (by default the newest approved one, else the newest readable),
+    with the proposal titles it mentions."""
+    async with database.read() as db:
+        versions, _ = await _visible_versions(db, actor, session_id)
+        if version is None:
+            approved = [v for v in versions if v.status is MinutesStatus.APPROVED]
+            row = (approved or versions)[-1]
+        else:
+            found = next((v for v in versions if v.number == version), None)
+            if found is None:
+                raise NotFound(f"Session {session_id}'s minutes have no version {version} for you.")
+            row = found
+        out = _out(row, versions, await _names(db, versions))
+        ids = sorted(
+            {i for item in out.content.items for i in item.proposal_ids}
+            | {a.proposal_id for item in out.content.items for a in item.actions if a.proposal_id}
+        )
+        titles = await store.proposal_titles(db, ids)
+    return out, titles
+
+
+# ---------------------------------------------------------------- writing
+
+
+async def _latest_for_write(db: AsyncSession, session_id: int, base: int) -> MinutesVersion:
+    await store.lock_row(db, session_id)
+    latest = await store.latest_minutes(db, session_id)
+    if latest is None:
+        if await store.by_id(db, session_id) is None:
+            raise NotFound(f"There is no session {session_id}.")
+        raise NotFound(f"Session {session_id} has no minutes yet; they are drafted when it ends.")
+    if latest.number != base:
+        raise Conflict(
+            f"These minutes changed since you loaded version {base}: the newest is version "
+            f"{latest.number}. Reload them and apply your change again.",
+            latest_version=latest.number,
+        )
+    return latest
+
+
+async def edit(
+    database: Database, actor: Principal, session_id: int, body: MinutesEdit
+) -> MinutesOut:
+    """Save new content of draft minutes as the next version (staff)."""
+    require_staff(actor)
+    async with database.transaction() as db:
+        latest = await _latest_for_write(db, session_id, body.base_version)
+        if latest.status is MinutesStatus.APPROVED:
+            raise Conflict("Approved minutes cannot change; send a correction instead.")
+        if latest.status is MinutesStatus.IN_REVIEW:
+            raise Conflict("These minutes are in review; send them back to draft to edit them.")
+        await _append(
+            db,
+            session_id,
+            status=MinutesStatus.DRAFT,
+            content=body.content.model_dump(mode="json"),
+            note=body.note,
+            author_id=actor.id,
+            now=utcnow(),
+            previous=latest,
+        )
+    return await get_minutes(database, actor, session_id, None)
+
+
+async def transition(
+    database: Database, actor: Principal, session_id: int, body: MinutesTransition
+) -> MinutesOut:
+    """Move the minutes to review, back to draft, or to approved (staff)."""
+    require_staff(actor)
+    async with database.transaction() as db:
+        latest = await _latest_for_write(db, session_id, body.base_version)
+        if body.to not in NEXT[latest.status]:
+            allowed = ", ".join(sorted(s.value for s in NEXT[latest.status])) or "nothing"
+            raise Conflict(
+                f"Minutes that are {latest.status.value} can go to {allowed}, not {body.to.value}."
+                + (
+                    " Send a correction to change approved minutes."
+                    if not NEXT[latest.status]
+                    else ""
+                )
+            )
+        await _append(
+            db,
+            session_id,
+            status=body.to,
+            content=latest.content,
+            note=body.note,
+            author_id=actor.id,
+            now=utcnow(),
+            previous=latest,
+        )
+    return await get_minutes(database, actor, session_id, None)
+
+
+async def correct(
+    database: Database, actor: Principal, session_id: int, body: MinutesCorrection
+) -> MinutesOut:
+    """Correct approved minutes: a new draft version, to be reviewed and approved again; the
+    approved version stays as it was (staff)."""
+    require_staff(actor)
+    async with database.transaction() as db:
+        latest = await _latest_for_write(db, session_id, body.base_version)
+        if latest.status is not MinutesStatus.APPROVED:
+            raise Conflict(
+                f"Only approved minutes take corrections; these are {latest.status.value}, "
+                "so edit them directly."
+            )
+        await _append(
+            db,
+            session_id,
+            status=MinutesStatus.DRAFT,
+            content=body.content.model_dump(mode="json"),
+            note=f"correction of version {latest.number}: {body.reason}",
+            author_id=actor.id,
+            now=utcnow(),
+            previous=latest,
+        )
+    return await get_minutes(database, actor, session_id, None)
