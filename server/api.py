@@ -339,6 +339,24 @@ async def read_raw(request: web.Request, media_type: str, limit: int) -> bytes:
     return data
 
 
+async def read_raw_any(request: web.Request, limit: int) -> tuple[str, bytes]:
+    """A file body of any declared media type (checked by the caller), at most ``limit`` bytes."""
+    media_type = request.content_type
+    if not media_type or media_type == "application/octet-stream":
+        raise Invalid(
+            "Send the file with its own Content-Type, e.g. application/pdf.",
+            errors=[field_error("(body)", "missing content type", "content_type")],
+        )
+    if request.content_length is not None and request.content_length > limit:
+        raise PayloadTooLarge(f"The file is larger than {limit // 1024} KiB; send a smaller one.")
+    data = await request.content.read(limit + 1)
+    if len(data) > limit:
+        raise PayloadTooLarge(f"The file is larger than {limit // 1024} KiB; send a smaller one.")
+    if not data:
+        raise Invalid("The file is empty.", errors=[field_error("(body)", "empty body", "missing")])
+    return media_type, data
+
+
 def _respond(endpoint: Endpoint, result: Any) -> web.StreamResponse:
     if isinstance(result, web.StreamResponse):
         return result

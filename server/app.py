@@ -21,6 +21,8 @@ from server.errors import error_middleware
 from server.mail import OutboxWorker, Transport
 from server.migrate import check_schema
 from server.openapi import build_openapi
+from server.proposals.followups import ReminderLoop, remind_overdue
+from server.proposals.handling_routes import api as handling_api
 from server.proposals.routes import api as proposals_api
 from server.realtime import close_socketio, make_socketio
 from server.rooms.events import RateLimiter, RoomNamespace, make_emitter
@@ -39,10 +41,12 @@ from server.sessions.routes import api as sessions_api
 from server.signing import Signer, load_or_create_secret
 from server.system_routes import api as system_api
 
+REMIND_SECONDS = 3600.0  # overdue follow-ups are checked hourly (each reminded once a day)
 APIS: tuple[Api, ...] = (
     system_api,
     directory_api,
     proposals_api,
+    handling_api,
     sessions_api,
     calendar_api,
     counter_api,
@@ -71,6 +75,16 @@ def _database_ctx(config: Config) -> Any:
             )
             app[OUTBOX] = worker
             worker.start()
+            sender = app[CALENDARING].sender
+
+            async def remind() -> None:
+                if (
+                    await remind_overdue(database, None, zone=config.timezone, sender=sender)
+                ).reminded:
+                    worker.wake()
+
+            reminders = ReminderLoop(remind, REMIND_SECONDS)
+            reminders.start()
             hub = RoomHub(
                 database=database,
                 emit=make_emitter(app[SIO]),
@@ -91,6 +105,7 @@ def _database_ctx(config: Config) -> Any:
             )
             yield
             await hub.close()
+            await reminders.stop()
             await worker.stop()
         finally:
             await database.close()

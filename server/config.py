@@ -110,6 +110,11 @@ _ENV: dict[str, tuple[str, Callable[[str, str], Any], str]] = {
         lambda n, v: _int(n, v, 1024, 100 * 2**20),
         "largest accepted request body",
     ),
+    "max_attachment_bytes": (
+        "XIESHANG_MAX_ATTACHMENT_BYTES",
+        lambda n, v: _int(n, v, 1024, 200 * 2**20),
+        "largest file attached to a proposal",
+    ),
     "timezone": ("XIESHANG_TIMEZONE", _timezone, "default time zone of new sessions"),
     "log_level": ("XIESHANG_LOG_LEVEL", _log_level, "DEBUG, INFO, WARNING or ERROR"),
     "argon2_time_cost": (
@@ -213,6 +218,7 @@ class Config:
     redis_channel: str = "xieshang"
     token_ttl_hours: int = 12
     max_body_bytes: int = 2**20
+    max_attachment_bytes: int = 20 * 2**20
     timezone: str = "Asia/Shanghai"
     log_level: str = "INFO"
     smtp_url: str | None = None

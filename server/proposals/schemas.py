@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
@@ -69,6 +69,7 @@ class ProposalPatch(_ProposalFields):
     proposer_ids: Annotated[list[Id], Field(max_length=50)] | None = None  # type: ignore[assignment]
     co_unit_ids: Annotated[list[Id], Field(max_length=20)] | None = None  # type: ignore[assignment]
     bundle_lead_id: Id | None = None
+    supervisor_id: Id | None = None  # a leader supervising a key proposal (督办)
 
     @model_validator(mode="before")
     @classmethod
@@ -108,6 +109,16 @@ class TransitionOut(OutShape):
     note: str | None
 
 
+class ComplianceOut(OutShape):
+    """Held sessions per consultation stage and the required stages still missing."""
+
+    before: int
+    during: int
+    after: int
+    required: list[Literal["before", "during", "after"]]
+    missing: list[Literal["before", "during", "after"]]
+
+
 class ProposalOut(OutShape):
     """A proposal with its proposers, units, bundle and history."""
 
@@ -124,6 +135,9 @@ class ProposalOut(OutShape):
     co_unit_ids: list[int]
     bundle_lead_id: int | None
     bundled_ids: list[int]
+    round: int
+    supervisor_id: int | None
+    compliance: ComplianceOut
     history: list[TransitionOut]
     created_at: dt.datetime
     updated_at: dt.datetime
@@ -136,6 +150,7 @@ class ProposalQuery(QueryShape):
     unit_id: Id | None = None
     q: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
     key: bool | None = None
+    compliance: Literal["missing", "ok"] | None = None
     limit: Annotated[int, Field(ge=1, le=500)] = 100
     offset: Annotated[int, Field(ge=0, le=10_000_000)] = 0
 

@@ -13,9 +13,11 @@ from server.directory import store as directory_store
 from server.directory.schemas import PersonBrief
 from server.errors import Conflict, Invalid, NotFound, field_error
 from server.proposals import store
+from server.proposals.compliance import compliance
 from server.proposals.lifecycle import Status, check_transition
 from server.proposals.models import Proposal, ProposalTransition
 from server.proposals.schemas import (
+    ComplianceOut,
     ProposalCreate,
     ProposalList,
     ProposalOut,
@@ -26,6 +28,7 @@ from server.proposals.schemas import (
 )
 
 PROPOSER_ROLES = (Role.MEMBER, Role.LEADER)
+MAX_JUDGED = 100_000  # proposals judged for a compliance filter (a committee has thousands)
 
 
 async def _outs(db: AsyncSession, proposals: Sequence[Proposal]) -> list[ProposalOut]:
@@ -34,6 +37,7 @@ async def _outs(db: AsyncSession, proposals: Sequence[Proposal]) -> list[Proposa
     co_units = await store.co_units_of(db, ids)
     bundled = await store.bundled_under(db, ids)
     history = await store.history_of(db, ids)
+    sessions = await store.sessions_of(db, proposals)
     return [
         ProposalOut(
             id=p.id,
@@ -49,6 +53,9 @@ async def _outs(db: AsyncSession, proposals: Sequence[Proposal]) -> list[Proposa
             co_unit_ids=co_units[p.id],
             bundle_lead_id=p.bundle_lead_id,
             bundled_ids=bundled[p.id],
+            round=p.round,
+            supervisor_id=p.supervisor_id,
+            compliance=ComplianceOut.model_validate(compliance(p.status, sessions[p.id])),
             history=[TransitionOut.model_validate(h) for h in history[p.id]],
             created_at=p.created_at,
             updated_at=p.updated_at,
@@ -79,6 +86,11 @@ async def _reference_errors(db: AsyncSession, fields: dict[str, Any]) -> list[di
     for i, uid in enumerate(fields.get("co_unit_ids") or []):
         if uid not in units:
             errors.append(field_error(f"co_unit_ids.{i}", f"there is no unit with id {uid}"))
+    supervisor = fields.get("supervisor_id")
+    if supervisor is not None:
+        found = (await directory_store.people_by_ids(db, [supervisor])).get(supervisor)
+        if found is None or found.role is not Role.LEADER:
+            errors.append(field_error("supervisor_id", f"person {supervisor} is not a leader"))
     return errors
 
 
@@ -182,9 +194,19 @@ async def list_proposals(
     require_not_guest(actor)
     filters = query.model_dump(include={"status", "unit_id", "q", "key"})
     async with database.read() as db:
-        rows, total = await store.search(db, actor, filters, query.limit, query.offset)
+        if query.compliance is None:
+            rows, total = await store.search(db, actor, filters, query.limit, query.offset)
+            return ProposalList(
+                items=await _outs(db, rows), total=total, limit=query.limit, offset=query.offset
+            )
+        # Compliance is computed, not stored: judge every match, then page.
+        rows, _ = await store.search(db, actor, filters, MAX_JUDGED, 0)
+        sessions = await store.sessions_of(db, rows)
+        wanted = query.compliance == "missing"
+        kept = [p for p in rows if bool(compliance(p.status, sessions[p.id])["missing"]) == wanted]
+        page = kept[query.offset : query.offset + query.limit]
         return ProposalList(
-            items=await _outs(db, rows), total=total, limit=query.limit, offset=query.offset
+            items=await _outs(db, page), total=len(kept), limit=query.limit, offset=query.offset
         )
 
 
@@ -219,6 +241,8 @@ async def update_proposal(
                 ],
             )
         errors = await _reference_errors(db, changes)
+        if changes.get("supervisor_id") is not None and not changes.get("key", proposal.key):
+            errors.append(field_error("supervisor_id", "only key proposals get a supervisor"))
         if "bundle_lead_id" in changes:
             errors += await _bundle_errors(db, proposal_id, changes["bundle_lead_id"])
         _raise_if(errors)

@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, false, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, exists, false, func, not_, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.auth import Principal, Role
 from server.directory.models import Person
 from server.directory.store import like_pattern
 from server.proposals.models import (
+    Attachment,
+    Evaluation,
+    FollowUp,
+    FollowUpStatus,
+    ProgressReport,
     Proposal,
     ProposalTransition,
+    Reply,
     proposal_co_units,
     proposal_proposers,
 )
+from server.sessions.models import Session, session_proposals
 
 
 def involves_unit(unit_id: int) -> ColumnElement[bool]:
@@ -188,3 +196,173 @@ async def has_bundled(db: AsyncSession, proposal_id: int) -> bool:
 async def add(db: AsyncSession, row: object) -> None:
     db.add(row)
     await db.flush()
+
+
+async def _grouped(
+    db: AsyncSession, model: Any, ids: Sequence[int], order: Any
+) -> dict[int, list[Any]]:
+    result: dict[int, list[Any]] = {i: [] for i in ids}
+    if ids:
+        rows = await db.execute(select(model).where(model.proposal_id.in_(ids)).order_by(order))
+        for row in rows.scalars():
+            result[row.proposal_id].append(row)
+    return result
+
+
+async def attachments_of(db: AsyncSession, ids: Sequence[int]) -> dict[int, list[Attachment]]:
+    return await _grouped(db, Attachment, ids, Attachment.id)
+
+
+async def attachment_by_id(db: AsyncSession, attachment_id: int) -> Attachment | None:
+    return await db.get(Attachment, attachment_id)
+
+
+async def replies_of(db: AsyncSession, ids: Sequence[int]) -> dict[int, list[Reply]]:
+    return await _grouped(db, Reply, ids, Reply.id)
+
+
+async def progress_of(db: AsyncSession, ids: Sequence[int]) -> dict[int, list[ProgressReport]]:
+    return await _grouped(db, ProgressReport, ids, ProgressReport.id)
+
+
+async def progress_by_id(db: AsyncSession, report_id: int) -> ProgressReport | None:
+    return await db.get(ProgressReport, report_id)
+
+
+async def evaluations_of(db: AsyncSession, ids: Sequence[int]) -> dict[int, list[Evaluation]]:
+    return await _grouped(db, Evaluation, ids, Evaluation.id)
+
+
+async def follow_ups_of_session(db: AsyncSession, session_id: int) -> Sequence[FollowUp]:
+    stmt = select(FollowUp).where(FollowUp.session_id == session_id).order_by(FollowUp.id)
+    return (await db.execute(stmt)).scalars().all()
+
+
+async def follow_up_by_id(db: AsyncSession, follow_up_id: int) -> FollowUp | None:
+    stmt = select(FollowUp).where(FollowUp.id == follow_up_id).with_for_update()
+    return (await db.execute(stmt)).scalar_one_or_none()
+
+
+def _overdue(day: dt.date) -> ColumnElement[bool]:
+    return and_(
+        FollowUp.status == FollowUpStatus.OPEN, FollowUp.due.is_not(None), FollowUp.due < day
+    )
+
+
+async def search_follow_ups(
+    db: AsyncSession, filters: dict[str, Any], limit: int, offset: int
+) -> tuple[Sequence[FollowUp], int]:
+    """Follow-ups by status, owner unit, proposal, proposer or overdue-ness; soonest due first."""
+    clauses: list[ColumnElement[bool]] = []
+    if "status" in filters:
+        clauses.append(FollowUp.status == filters["status"])
+    if "unit_id" in filters:
+        clauses.append(FollowUp.owner_unit_id == filters["unit_id"])
+    if "proposal_id" in filters:
+        clauses.append(FollowUp.proposal_id == filters["proposal_id"])
+    if "proposer_id" in filters:
+        clauses.append(
+            exists().where(
+                proposal_proposers.c.proposal_id == FollowUp.proposal_id,
+                proposal_proposers.c.person_id == filters["proposer_id"],
+            )
+        )
+    if "overdue_before" in filters:
+        clauses.append(_overdue(filters["overdue_before"]))
+    if "not_overdue_before" in filters:
+        clauses.append(not_(_overdue(filters["not_overdue_before"])))
+    total = (
+        await db.execute(select(func.count()).select_from(FollowUp).where(*clauses))
+    ).scalar_one()
+    stmt = (
+        select(FollowUp)
+        .where(*clauses)
+        .order_by(FollowUp.due.is_(None), FollowUp.due, FollowUp.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return (await db.execute(stmt)).scalars().all(), total
+
+
+async def unit_people(
+    db: AsyncSession, unit_ids: Sequence[int]
+) -> dict[int, list[tuple[int, str, str]]]:
+    """(id, name, email) of the people of each unit who have an email address."""
+    result: dict[int, list[tuple[int, str, str]]] = {u: [] for u in unit_ids}
+    rows = await db.execute(
+        select(Person.unit_id, Person.id, Person.name, Person.email)
+        .where(Person.unit_id.in_(unit_ids), Person.email.is_not(None))
+        .order_by(Person.id)
+    )
+    for unit_id, person_id, name, email in rows:
+        if unit_id is not None and email:
+            result[unit_id].append((person_id, name, email))
+    return result
+
+
+async def titles(db: AsyncSession, ids: Sequence[int]) -> dict[int, str]:
+    """``number title`` of each proposal."""
+    rows = await db.execute(
+        select(Proposal.id, Proposal.number, Proposal.title).where(Proposal.id.in_(ids))
+    )
+    return {pid: f"{number} {title}" for pid, number, title in rows}
+
+
+async def bundle_groups(db: AsyncSession, proposals: Sequence[Proposal]) -> dict[int, set[int]]:
+    """Each proposal's 1+N bundle: its lead and every proposal bundled under that lead."""
+    leads = {p.bundle_lead_id or p.id for p in proposals}
+    rows = await db.execute(
+        select(Proposal.id, Proposal.bundle_lead_id).where(
+            or_(Proposal.id.in_(leads), Proposal.bundle_lead_id.in_(leads))
+        )
+    )
+    members: dict[int, set[int]] = {lead: {lead} for lead in leads}
+    for pid, lead in rows:
+        members.setdefault(lead or pid, {lead or pid}).add(pid)
+    return {p.id: members[p.bundle_lead_id or p.id] for p in proposals}
+
+
+async def sessions_of(
+    db: AsyncSession, proposals: Sequence[Proposal]
+) -> dict[int, list[dict[str, Any]]]:
+    """The sessions of each proposal, its bundle's included (id, title, kind, stage, mode,
+    status, starts_at), by start time."""
+    groups = await bundle_groups(db, proposals)
+    everyone = sorted(set().union(*groups.values())) if groups else []
+    rows = await db.execute(
+        select(
+            session_proposals.c.proposal_id,
+            Session.id,
+            Session.title,
+            Session.kind,
+            Session.stage,
+            Session.mode,
+            Session.status,
+            Session.starts_at,
+        )
+        .join(Session, Session.id == session_proposals.c.session_id)
+        .where(session_proposals.c.proposal_id.in_(everyone))
+        .order_by(Session.starts_at, Session.id)
+    )
+    by_proposal: dict[int, list[dict[str, Any]]] = {}
+    for pid, sid, title, kind, stage, mode, status, starts_at in rows:
+        by_proposal.setdefault(pid, []).append(
+            {
+                "id": sid,
+                "title": title,
+                "kind": kind.value,
+                "stage": stage.value if stage else None,
+                "mode": mode.value,
+                "status": status.value,
+                "starts_at": starts_at,
+                "via": pid,
+            }
+        )
+    result: dict[int, list[dict[str, Any]]] = {}
+    for p in proposals:
+        seen: dict[int, dict[str, Any]] = {}
+        for member in sorted(groups[p.id]):
+            for s in by_proposal.get(member, []):
+                seen.setdefault(s["id"], s)
+        result[p.id] = sorted(seen.values(), key=lambda s: (s["starts_at"], s["id"]))
+    return result

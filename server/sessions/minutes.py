@@ -6,6 +6,8 @@ back to draft from review) and each correction of approved minutes adds one, wit
 time and the hash of the version before. Approved minutes never change; a correction is a new
 version that needs approval again, and the approved one stays readable.
 
+Approving minutes turns their action items into follow-ups (``server/proposals/followups.py``).
+
 Staff and leaders read every version; a session's hosts read drafts too; anyone else who may see
 the session reads only approved versions. Only staff write.
 """
@@ -21,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.auth import Principal, require_staff
 from server.db import Database, utcnow
 from server.errors import Conflict, NotFound
+from server.proposals import followups
 from server.sessions import store
 from server.sessions.minutes_doc import GENESIS, assemble, chain_problems, version_hash
 from server.sessions.minutes_schemas import (
@@ -346,6 +349,7 @@ async def transition(
                     else ""
                 )
             )
+        now = utcnow()
         await _append(
             db,
             session_id,
@@ -353,9 +357,12 @@ async def transition(
             content=latest.content,
             note=body.note,
             author_id=actor.id,
-            now=utcnow(),
+            now=now,
             previous=latest,
         )
+        if body.to is MinutesStatus.APPROVED:
+            # Approved action items are followed up (督办) until their units report them done.
+            await followups.sync_from_minutes(db, session_id, latest.content, now)
     return await get_minutes(database, actor, session_id, None)
 
 
