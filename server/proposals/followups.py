@@ -45,7 +45,7 @@ def today(zone: str) -> dt.date:
     return utcnow().astimezone(zoneinfo.ZoneInfo(zone)).date()
 
 
-def _out(row: FollowUp, day: dt.date) -> FollowUpOut:
+def follow_up_out(row: FollowUp, day: dt.date) -> FollowUpOut:
     overdue = row.status is FollowUpStatus.OPEN and row.due is not None and row.due < day
     return FollowUpOut(
         id=row.id,
@@ -142,7 +142,7 @@ async def list_follow_ups(
         filters["overdue_before" if query.overdue else "not_overdue_before"] = day
     async with database.read() as db:
         rows, total = await store.search_follow_ups(db, filters, query.limit, query.offset)
-    return FollowUpList(items=[_out(r, day) for r in rows], total=total)
+    return FollowUpList(items=[follow_up_out(r, day) for r in rows], total=total)
 
 
 async def update_follow_up(
@@ -166,7 +166,7 @@ async def update_follow_up(
         row.done_at = now if body.status is FollowUpStatus.DONE else None
         if body.note is not None:
             row.note = body.note
-        return _out(row, today(zone))
+        return follow_up_out(row, today(zone))
 
 
 async def remind_overdue(

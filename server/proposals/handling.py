@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.api import MAX_ID
 from server.auth import Principal, Role
 from server.db import Database, utcnow
 from server.errors import Conflict, Forbidden, Invalid, NotFound, field_error
@@ -234,6 +236,21 @@ async def progress_report(
         if row is None or row.proposal_id != proposal_id:
             raise NotFound(f"Proposal {proposal_id} has no progress report {report_id}.")
         return ProgressOut.model_validate(row)
+
+
+async def report_for_room(
+    database: Database, proposal_id: object, report_id: object
+) -> dict[str, Any] | None:
+    """A progress report as a room shows it, or None (the room checks who may show it)."""
+    if not isinstance(proposal_id, int) or not isinstance(report_id, int):
+        return None
+    if not (0 < proposal_id <= MAX_ID and 0 < report_id <= MAX_ID):
+        return None
+    async with database.read() as db:
+        row = await store.progress_by_id(db, report_id)
+    if row is None or row.proposal_id != proposal_id:
+        return None
+    return ProgressOut.model_validate(row).model_dump(mode="json")
 
 
 # ---------------------------------------------------------------- evaluation

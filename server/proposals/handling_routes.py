@@ -7,7 +7,8 @@ from urllib.parse import quote
 from aiohttp import web
 
 from server.api import Api, Req, read_raw_any
-from server.proposals import followups, handling
+from server.proposals import dossier, followups, handling, stats
+from server.proposals.dossier import DossierOut
 from server.proposals.handling_schemas import (
     AttachmentOut,
     AttachmentQuery,
@@ -25,7 +26,9 @@ from server.proposals.handling_schemas import (
     ReplyIn,
     ReplyOut,
 )
+from server.proposals.stats import StatsOut, StatsQuery
 from server.sessions.calendar_routes import CALENDARING
+from server.sessions.minutes_routes import DOCX
 
 api = Api(tag="handling")
 P = "/api/proposals/{proposal_id}"
@@ -115,3 +118,35 @@ async def remind(req: Req) -> RemindOut:
     )
     ctx.wake()
     return out
+
+
+@api.get(f"{P}/dossier", response=DossierOut)
+async def get_dossier(req: Req, proposal_id: int) -> DossierOut:
+    """The proposal's whole handling file: bundle, sessions with approved minutes, replies,
+    progress, evaluations, follow-ups and a timeline."""
+    return await dossier.dossier(req.database, req.actor, proposal_id, req.config.timezone)
+
+
+@api.get(f"{P}/dossier.docx", produces=DOCX)
+async def dossier_docx(req: Req, proposal_id: int) -> web.Response:
+    """The dossier as a Word document."""
+    found = await dossier.dossier(req.database, req.actor, proposal_id, req.config.timezone)
+    name = f"提案办理档案-{found.proposal.number}.docx"
+    return web.Response(
+        body=dossier.to_docx(found, req.config.timezone),
+        content_type=DOCX,
+        headers={
+            "Content-Disposition": (
+                f'attachment; filename="dossier-{proposal_id}.docx"; '
+                f"filename*=UTF-8''{quote(name)}"
+            ),
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@api.get("/api/stats", query=StatsQuery, response=StatsOut)
+async def get_stats(req: Req, query: StatsQuery) -> StatsOut:
+    """Sessions by kind and month, proposals by status, compliance, satisfaction, follow-ups
+    (staff and leaders)."""
+    return await stats.stats(req.database, req.actor, query, req.config.timezone)

@@ -64,6 +64,9 @@ async def _outs(db: AsyncSession, proposals: Sequence[Proposal]) -> list[Proposa
     ]
 
 
+proposal_outs = _outs  # for the dossier
+
+
 async def _reference_errors(db: AsyncSession, fields: dict[str, Any]) -> list[dict[str, Any]]:
     errors: list[dict[str, Any]] = []
     proposer_ids: list[int] = fields.get("proposer_ids") or []

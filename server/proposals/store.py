@@ -24,7 +24,7 @@ from server.proposals.models import (
     proposal_co_units,
     proposal_proposers,
 )
-from server.sessions.models import Session, session_proposals
+from server.sessions.models import Session, SessionStatus, session_proposals
 
 
 def involves_unit(unit_id: int) -> ColumnElement[bool]:
@@ -260,6 +260,8 @@ async def search_follow_ups(
         clauses.append(FollowUp.owner_unit_id == filters["unit_id"])
     if "proposal_id" in filters:
         clauses.append(FollowUp.proposal_id == filters["proposal_id"])
+    if "proposal_ids" in filters:
+        clauses.append(FollowUp.proposal_id.in_(filters["proposal_ids"]))
     if "proposer_id" in filters:
         clauses.append(
             exists().where(
@@ -366,3 +368,23 @@ async def sessions_of(
                 seen.setdefault(s["id"], s)
         result[p.id] = sorted(seen.values(), key=lambda s: (s["starts_at"], s["id"]))
     return result
+
+
+async def briefs(db: AsyncSession, ids: Sequence[int]) -> Sequence[Proposal]:
+    return (
+        (await db.execute(select(Proposal).where(Proposal.id.in_(ids)).order_by(Proposal.number)))
+        .scalars()
+        .all()
+    )
+
+
+async def session_months(db: AsyncSession) -> list[tuple[str, dt.datetime]]:
+    """(kind, start) of every session that was not cancelled."""
+    rows = await db.execute(
+        select(Session.kind, Session.starts_at).where(Session.status != SessionStatus.CANCELLED)
+    )
+    return [(kind.value, starts_at) for kind, starts_at in rows]
+
+
+async def all_proposals(db: AsyncSession) -> Sequence[Proposal]:
+    return (await db.execute(select(Proposal).order_by(Proposal.number))).scalars().all()

@@ -25,6 +25,7 @@ def initial(session: dict[str, Any]) -> State:
         "queue": [],
         "floor": None,
         "spoken": [],
+        "showing": None,  # the progress report on everyone's screen
         "presence": {},
         "attendance": {},
         "lobby": {},
@@ -256,6 +257,13 @@ def _minutes(state: State, event: Event) -> None:
     }
 
 
+def _showing(state: State, event: Event) -> None:
+    if event["type"] == "progress.show":
+        state["showing"] = {**event["data"]["report"], "shown_by": event["data"]["shown_by"]}
+    else:
+        state["showing"] = None
+
+
 HANDLERS: dict[str, Callable[[State, Event], None]] = {
     "session.start": _session,
     "session.end": _session,
@@ -288,6 +296,8 @@ HANDLERS: dict[str, Callable[[State, Event], None]] = {
     "participant.remove": _presence,
     "presence.reset": _reset,
     "minutes.edit": _minutes,
+    "progress.show": _showing,
+    "progress.hide": _showing,
 }
 
 

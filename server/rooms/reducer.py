@@ -318,7 +318,41 @@ def decide(
     if kind == "minutes.edit":
         _in_room(state, actor)
         return check_minutes_edit(state, actor.drives, actor.unit_id, data, seq)
+    if kind in ("progress.show", "progress.hide"):
+        return _decide_progress(state, kind, actor, data)
     raise RoomError("unknown_command", f"Unknown command {kind!r}.")
+
+
+def _decide_progress(state: State, kind: str, actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
+    """Put a unit's progress report on everyone's screen (hosts, or the unit that wrote it).
+
+    ``data["report"]`` is filled in by the server from the proposal's records (never by the
+    client): the report itself, or None when there is no such report of that proposal.
+    """
+    _live(state)
+    _in_room(state, actor)
+    if kind == "progress.hide":
+        require(state.get("showing") is not None, "conflict", "No report is being shown.")
+        require(
+            actor.drives or state["showing"]["shown_by"] == actor.key,
+            "forbidden",
+            "Only hosts or whoever showed the report take it down.",
+        )
+        return {}
+    report: dict[str, Any] = data.get("report") or {}
+    require(bool(report), "invalid", "There is no such progress report.")
+    on_agenda = {item.get("proposal_id") for item in state["agenda"]} - {None}
+    require(
+        report["proposal_id"] in on_agenda,
+        "invalid",
+        "Show reports of the proposals on this session's agenda.",
+    )
+    require(
+        actor.drives or (actor.unit_id is not None and actor.unit_id == report["unit_id"]),
+        "forbidden",
+        "Only hosts or the unit that wrote the report show it.",
+    )
+    return {"report": report, "shown_by": actor.key, "name": actor.name}
 
 
 def reduce(events: list[dict[str, Any]]) -> State:

@@ -19,6 +19,7 @@ from aiohttp import web
 from sqlalchemy.exc import IntegrityError
 
 from server.db import Database, utcnow
+from server.proposals import handling
 from server.rooms import store
 from server.rooms.models import RoomEvent
 from server.rooms.record import room_record
@@ -260,6 +261,13 @@ class RoomHub:
     ) -> Event:
         """Check a client's command and, if accepted, log and broadcast its event."""
         room = await self.room(session_id)
+        if kind == "progress.show":  # the report comes from the record, not from the client
+            data = {
+                **data,
+                "report": await handling.report_for_room(
+                    self.database, data.get("proposal_id"), data.get("report_id")
+                ),
+            }
 
         def build(state: State, seq: int, now: dt.datetime) -> dict[str, Any]:
             return decide(state, kind, data, actor, now, seq)

@@ -25,7 +25,7 @@ from server.db import Database, utcnow
 from server.errors import Conflict, NotFound
 from server.proposals import followups
 from server.sessions import store
-from server.sessions.minutes_doc import GENESIS, assemble, chain_problems, version_hash
+from server.sessions.minutes_doc import GENESIS, chain_problems, version_hash
 from server.sessions.minutes_schemas import (
     MinutesContent,
     MinutesCorrection,
@@ -36,7 +36,7 @@ from server.sessions.minutes_schemas import (
     MinutesVersionList,
     MinutesVersionOut,
 )
-from server.sessions.models import MinutesStatus, MinutesVersion, Session
+from server.sessions.models import MinutesStatus, MinutesVersion
 
 NEXT = {
     MinutesStatus.DRAFT: {MinutesStatus.IN_REVIEW},
@@ -45,12 +45,12 @@ NEXT = {
 }
 
 
-def _checked(content: dict[str, Any]) -> dict[str, Any]:
+def checked(content: dict[str, Any]) -> dict[str, Any]:
     """Content as the API shape stores it (validated, JSON types)."""
     return MinutesContent.model_validate_json(json.dumps(content)).model_dump(mode="json")
 
 
-async def _append(
+async def append_version(
     db: AsyncSession,
     session_id: int,
     *,
@@ -85,68 +85,6 @@ async def _append(
     )
     await store.add(db, row)
     return row
-
-
-async def draft_minutes(
-    db: AsyncSession, session_id: int, record: dict[str, Any], now: dt.datetime
-) -> MinutesVersion | None:
-    """Write the first draft from a room's record (inside the caller's transaction); nothing
-    when the session already has minutes."""
-    session = await store.by_id(db, session_id)
-    if session is None or await store.latest_minutes(db, session_id) is not None:
-        return None
-    facts = await _facts(db, session)
-    units = await store.unit_names(db, _action_units(record))
-    content = _checked(assemble(facts["session"], facts["participants"], record, units))
-    return await _append(
-        db,
-        session_id,
-        status=MinutesStatus.DRAFT,
-        content=content,
-        note="assembled from the room",
-        author_id=None,
-        now=now,
-        previous=None,
-    )
-
-
-def _action_units(record: dict[str, Any]) -> list[int]:
-    return sorted(
-        {
-            a["owner_unit_id"]
-            for item in record.get("items") or []
-            for a in item.get("actions") or []
-            if isinstance(a.get("owner_unit_id"), int)
-        }
-    )
-
-
-async def _facts(db: AsyncSession, session: Session) -> dict[str, Any]:
-    participants = (await store.participants_of(db, [session.id]))[session.id]
-    units = await store.units_of_people(db, [p.person_id for p, _ in participants])
-    agenda = (await store.agenda_of(db, [session.id]))[session.id]
-    place = await store.venue_name(db, session.venue_id) if session.venue_id else None
-    return {
-        "session": {
-            "title": session.title,
-            "kind": session.kind.value,
-            "mode": session.mode.value,
-            "starts_at": session.starts_at.isoformat(),
-            "ends_at": session.ends_at.isoformat(),
-            "timezone": session.timezone,
-            "place": place,
-            "agenda": [{"title": a.title, "proposal_id": a.proposal_id} for a in agenda],
-        },
-        "participants": [
-            {
-                "person_id": p.person_id,
-                "name": name,
-                "role": p.role.value,
-                "unit": units.get(p.person_id),
-            }
-            for p, name in participants
-        ],
-    }
 
 
 # ---------------------------------------------------------------- reading
@@ -319,7 +257,7 @@ async def edit(
             raise Conflict("Approved minutes cannot change; send a correction instead.")
         if latest.status is MinutesStatus.IN_REVIEW:
             raise Conflict("These minutes are in review; send them back to draft to edit them.")
-        await _append(
+        await append_version(
             db,
             session_id,
             status=MinutesStatus.DRAFT,
@@ -350,7 +288,7 @@ async def transition(
                 )
             )
         now = utcnow()
-        await _append(
+        await append_version(
             db,
             session_id,
             status=body.to,
@@ -379,7 +317,7 @@ async def correct(
                 f"Only approved minutes take corrections; these are {latest.status.value}, "
                 "so edit them directly."
             )
-        await _append(
+        await append_version(
             db,
             session_id,
             status=MinutesStatus.DRAFT,
@@ -390,3 +328,27 @@ async def correct(
             previous=latest,
         )
     return await get_minutes(database, actor, session_id, None)
+
+
+async def approved_excerpts(
+    db: AsyncSession, session_ids: list[int], proposal_ids: set[int]
+) -> dict[int, dict[str, Any]]:
+    """For a proposal's dossier: each session's newest approved minutes, cut down to the agenda
+    items about ``proposal_ids`` (all items when none names a proposal)."""
+    result: dict[int, dict[str, Any]] = {}
+    for session_id, row in (await store.approved_minutes(db, session_ids)).items():
+        items = row.content.get("items", [])
+        named = [
+            item
+            for item in items
+            if set(item.get("proposal_ids", [])) & proposal_ids
+            or any(a.get("proposal_id") in proposal_ids for a in item.get("actions", []))
+        ]
+        anonymous = not any(item.get("proposal_ids") for item in items)
+        result[session_id] = {
+            "version": row.number,
+            "approved_at": row.created_at,
+            "hash": row.hash,
+            "items": named or (items if anonymous else []),
+        }
+    return result

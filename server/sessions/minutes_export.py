@@ -225,14 +225,20 @@ def to_html(out: MinutesOut, titles: dict[int, str]) -> str:
 
 def to_docx(out: MinutesOut, titles: dict[int, str]) -> bytes:
     """A Word document in the usual layout of Chinese meeting minutes."""
+    return lines_to_docx(f"{out.content.title}会议纪要", _lines(out, titles))
+
+
+def lines_to_docx(title: str, lines: Iterable[tuple[str, str]]) -> bytes:
+    """A Word document of (kind, text) lines: title, field (``标签：值``), heading, sub,
+    para, item, footer; CJK text in 宋体."""
     doc = Document()
     normal = doc.styles["Normal"]
     normal.font.name = FONT
     normal.font.size = Pt(12)
     normal.element.rPr.rFonts.set(qn("w:eastAsia"), FONT)
-    doc.core_properties.title = f"{out.content.title}会议纪要"
+    doc.core_properties.title = title
     doc.core_properties.language = "zh-CN"
-    for kind, text in _lines(out, titles):
+    for kind, text in lines:
         clean = _xml_safe(text)
         paragraph = doc.add_paragraph()
         if kind == "field":

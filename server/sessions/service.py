@@ -12,7 +12,7 @@ from server.api import validation_problem
 from server.auth import Principal, require_staff
 from server.db import Database, utcnow
 from server.errors import Conflict, NotFound
-from server.sessions import invites, minutes, planning, records, store
+from server.sessions import invites, minutes_draft, planning, records, store
 from server.sessions.calendar import last_end, new_uid, series_of
 from server.sessions.invites import Calendaring
 from server.sessions.models import Session, SessionStatus
@@ -261,7 +261,7 @@ async def draft_minutes(
     db: AsyncSession, session_id: int, record: dict[str, Any], now: dt.datetime
 ) -> None:
     """The room ended: write the minutes' first draft from its record (same transaction)."""
-    await minutes.draft_minutes(db, session_id, record, now)
+    await minutes_draft.draft_minutes(db, session_id, record, now)
 
 
 async def set_room_status(db: AsyncSession, session_id: int, status: SessionStatus) -> None:

@@ -15,6 +15,7 @@ from server.proposals.models import Proposal, proposal_co_units
 from server.sessions.models import (
     AgendaItem,
     BusyBlock,
+    MinutesStatus,
     MinutesVersion,
     OccurrenceOverride,
     OccurrenceRsvp,
@@ -362,3 +363,18 @@ async def proposal_titles(db: AsyncSession, ids: Sequence[int]) -> dict[int, str
         select(Proposal.id, Proposal.number, Proposal.title).where(Proposal.id.in_(ids))
     )
     return {pid: f"{number} {title}" for pid, number, title in rows}
+
+
+async def approved_minutes(
+    db: AsyncSession, session_ids: Sequence[int]
+) -> dict[int, MinutesVersion]:
+    """The newest approved version of each session's minutes (sessions without one: absent)."""
+    rows = await db.execute(
+        select(MinutesVersion)
+        .where(
+            MinutesVersion.session_id.in_(session_ids),
+            MinutesVersion.status == MinutesStatus.APPROVED,
+        )
+        .order_by(MinutesVersion.session_id, MinutesVersion.number)
+    )
+    return {row.session_id: row for row in rows.scalars()}

@@ -1,0 +1,288 @@
+"""A proposal's handling file (办理档案): everything about it, across all its sessions.
+
+The proposal and its 1+N bundle, every session of the bundle with the approved minutes'
+excerpt about it (notes, decisions, action items), the unit's replies, progress reports,
+evaluations, follow-ups and their state, and one timeline of all of it in time order. Only
+approved minutes enter the file. Anyone who may see the proposal may read its dossier.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from typing import Any, Literal
+
+from server.api import OutShape
+from server.auth import Principal
+from server.db import Database
+from server.errors import NotFound
+from server.proposals import followups, handling, store
+from server.proposals.handling_schemas import FollowUpOut, HandlingOut
+from server.proposals.lifecycle import Status
+from server.proposals.schemas import ProposalOut
+from server.proposals.service import proposal_outs
+from server.sessions.minutes import approved_excerpts
+from server.sessions.minutes_export import KINDS, MODES, lines_to_docx
+from server.sessions.minutes_schemas import MinutesItem
+
+
+class BundleMember(OutShape):
+    """A proposal of the bundle."""
+
+    id: int
+    number: str
+    title: str
+    status: Status
+    lead: bool
+
+
+class MinutesExcerpt(OutShape):
+    """What a session's approved minutes say about the proposal."""
+
+    version: int
+    approved_at: dt.datetime
+    hash: str
+    items: list[MinutesItem]
+
+
+class DossierSession(OutShape):
+    """A session of the proposal (or of its bundle)."""
+
+    id: int
+    title: str
+    kind: str
+    stage: str | None
+    mode: str
+    status: str
+    starts_at: dt.datetime
+    via_proposal_id: int
+    minutes: MinutesExcerpt | None
+
+
+class TimelineEntry(OutShape):
+    """One thing that happened, for the timeline."""
+
+    at: dt.datetime
+    kind: Literal[
+        "transition", "session", "minutes", "reply", "progress", "evaluation", "follow_up"
+    ]
+    summary: str
+    ref: int | None
+
+
+class DossierOut(OutShape):
+    """The whole handling file of one proposal."""
+
+    proposal: ProposalOut
+    bundle: list[BundleMember]
+    sessions: list[DossierSession]
+    handling: HandlingOut
+    follow_ups: list[FollowUpOut]
+    timeline: list[TimelineEntry]
+
+
+async def dossier(database: Database, actor: Principal, proposal_id: int, zone: str) -> DossierOut:
+    """The dossier of a proposal the actor may see."""
+    async with database.read() as db:
+        proposal = await store.by_id(db, proposal_id)
+        if proposal is None or not await store.is_visible(db, proposal_id, actor):
+            raise NotFound(f"There is no proposal {proposal_id} that you can see.")
+        out = (await proposal_outs(db, [proposal]))[0]
+        group = (await store.bundle_groups(db, [proposal]))[proposal_id]
+        members = await store.briefs(db, sorted(group))
+        sessions = (await store.sessions_of(db, [proposal]))[proposal_id]
+        excerpts = await approved_excerpts(db, [s["id"] for s in sessions], group)
+        handled = await handling.handling_of(db, proposal)
+        follow_rows, _ = await store.search_follow_ups(
+            db, {"proposal_ids": sorted(group)}, 10_000, 0
+        )
+    day = followups.today(zone)
+    follow = [followups.follow_up_out(r, day) for r in follow_rows]
+    lead = proposal.bundle_lead_id or proposal.id
+    listed = [
+        DossierSession(
+            id=s["id"],
+            title=s["title"],
+            kind=s["kind"],
+            stage=s["stage"],
+            mode=s["mode"],
+            status=s["status"],
+            starts_at=s["starts_at"],
+            via_proposal_id=s["via"],
+            minutes=MinutesExcerpt.model_validate(excerpts[s["id"]])
+            if s["id"] in excerpts
+            else None,
+        )
+        for s in sessions
+    ]
+    return DossierOut(
+        proposal=out,
+        bundle=[
+            BundleMember(
+                id=m.id, number=m.number, title=m.title, status=m.status, lead=m.id == lead
+            )
+            for m in members
+        ],
+        sessions=listed,
+        handling=handled,
+        follow_ups=follow,
+        timeline=_timeline(out, listed, handled, follow),
+    )
+
+
+def _timeline(
+    proposal: ProposalOut,
+    sessions: list[DossierSession],
+    handled: HandlingOut,
+    follow: list[FollowUpOut],
+) -> list[TimelineEntry]:
+    entries: list[dict[str, Any]] = []
+    for h in proposal.history:
+        entries.append(
+            {
+                "at": h.at,
+                "kind": "transition",
+                "summary": f"{h.from_status or '—'} → {h.to_status}"
+                + (f"（{h.note}）" if h.note else ""),
+                "ref": None,
+            }
+        )
+    for s in sessions:
+        entries.append(
+            {
+                "at": s.starts_at,
+                "kind": "session",
+                "summary": f"{s.title}（{s.status}）",
+                "ref": s.id,
+            }
+        )
+        if s.minutes:
+            entries.append(
+                {
+                    "at": s.minutes.approved_at,
+                    "kind": "minutes",
+                    "summary": f"{s.title}：会议纪要第 {s.minutes.version} 版批准",
+                    "ref": s.id,
+                }
+            )
+    for r in handled.replies:
+        entries.append(
+            {"at": r.at, "kind": "reply", "summary": f"第 {r.round} 轮答复", "ref": r.id}
+        )
+    for p in handled.progress:
+        entries.append(
+            {
+                "at": p.at,
+                "kind": "progress",
+                "summary": f"{p.milestone}（{p.percent}%）",
+                "ref": p.id,
+            }
+        )
+    for e in handled.evaluations:
+        entries.append(
+            {"at": e.at, "kind": "evaluation", "summary": f"{e.kind}：{e.verdict}", "ref": e.id}
+        )
+    for f in follow:
+        entries.append(
+            {
+                "at": f.created_at,
+                "kind": "follow_up",
+                "summary": f"督办：{f.text}（{f.status}）",
+                "ref": f.id,
+            }
+        )
+    entries.sort(key=lambda e: (e["at"], e["kind"]))
+    return [TimelineEntry.model_validate(e) for e in entries]
+
+
+STATUS_ZH = {
+    "submitted": "已提交",
+    "filed": "已立案",
+    "assigned": "已交办",
+    "handling": "办理中",
+    "replied": "已答复",
+    "evaluated": "已评价",
+    "closed": "已办结",
+    "rejected": "不予立案",
+}
+VERDICTS_ZH = {
+    "satisfied": "满意",
+    "basically_satisfied": "基本满意",
+    "unsatisfied": "不满意",
+    "high": "高",
+    "medium": "中",
+    "low": "低",
+}
+STAGES_ZH = {"before": "办前", "during": "办中", "after": "办后"}
+
+
+def to_docx(d: DossierOut, zone: str) -> bytes:
+    """The dossier as a Word document."""
+    tz = zoneinfo.ZoneInfo(zone)
+
+    def day(value: dt.datetime) -> str:
+        local = value.astimezone(tz)
+        return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
+
+    p = d.proposal
+    lines: list[tuple[str, str]] = [("title", f"提案办理档案：{p.number} {p.title}")]
+    lines.append(
+        ("field", f"状态：{STATUS_ZH.get(p.status.value, p.status.value)}（第 {p.round} 轮）")
+    )
+    lines.append(
+        ("field", f"提案人：{'、'.join(x.name for x in p.proposers) or p.group_proposer or '无'}")
+    )
+    c = p.compliance
+    missing = "、".join(STAGES_ZH[m] for m in c.missing) or "无"
+    lines.append(
+        (
+            "field",
+            f"协商情况：办前 {c.before} 次，办中 {c.during} 次，办后 {c.after} 次；缺少：{missing}",
+        )
+    )
+    if len(d.bundle) > 1:
+        lines.append(("heading", "并案（1+N）"))
+        for m in d.bundle:
+            lines.append(("item", f"{m.number} {m.title}" + ("（主办）" if m.lead else "")))
+    if p.summary:
+        lines.append(("heading", "提案内容"))
+        lines += [("para", x) for x in p.summary.splitlines() if x.strip()]
+    lines.append(("heading", "协商活动"))
+    for s in d.sessions:
+        stage = STAGES_ZH.get(s.stage or "", "")
+        how = "，".join(
+            x for x in (KINDS.get(s.kind, s.kind), MODES.get(s.mode, s.mode), stage) if x
+        )
+        lines.append(("sub", f"{day(s.starts_at)} {s.title}（{how}）"))
+        if s.minutes is None:
+            lines.append(("para", "会议纪要尚未批准。"))
+            continue
+        for item in s.minutes.items:
+            lines.append(("para", f"议题：{item.title}"))
+            lines += [("para", x) for x in item.notes.splitlines() if x.strip()]
+            lines += [("item", f"议定事项：{x}") for x in item.decisions]
+            lines += [
+                ("item", f"落实事项：{a.text}" + (f"（{a.owner_unit}）" if a.owner_unit else ""))
+                for a in item.actions
+            ]
+    lines.append(("heading", "办理与评价"))
+    for r in d.handling.replies:
+        lines.append(("sub", f"第 {r.round} 轮答复（{day(r.at)}）"))
+        lines += [("para", x) for x in r.text.splitlines() if x.strip()]
+        lines += [("item", f"附件：{a.name}") for a in r.attachments]
+    for g in d.handling.progress:
+        lines.append(("item", f"{day(g.at)} 进展：{g.milestone}（{g.percent}%）{g.text}"))
+    for e in d.handling.evaluations:
+        who = "提案人评价办理" if e.kind.value == "handling" else "承办单位评价提案质量"
+        lines.append(
+            ("item", f"{day(e.at)} {who}：{VERDICTS_ZH.get(e.verdict, e.verdict)} {e.comment}")
+        )
+    if d.follow_ups:
+        lines.append(("heading", "督办事项"))
+        for f in d.follow_ups:
+            due = f"，时限 {f.due.isoformat()}" if f.due else ""
+            state = {"open": "未完成", "done": "已完成", "cancelled": "已取消"}[f.status.value]
+            lines.append(("item", f"{f.text}（{state}{due}{'，已逾期' if f.overdue else ''}）"))
+    lines.append(("heading", "大事记"))
+    lines += [("item", f"{day(t.at)} {t.summary}") for t in d.timeline]
+    return lines_to_docx(f"提案办理档案 {p.number}", lines)
