@@ -183,11 +183,15 @@ async def remind_overdue(
         people = await store.unit_people(
             db, sorted({r.owner_unit_id for r in rows if r.owner_unit_id})
         )
-        titles = await store.titles(db, sorted({r.proposal_id for r in rows if r.proposal_id}))
+        proposals = sorted({r.proposal_id for r in rows if r.proposal_id})
+        titles = await store.titles(db, proposals)
+        supervisors = await store.supervisors(db, proposals)
         for row in rows:
             if row.reminded_at is not None and now - row.reminded_at < REMIND_EVERY:
                 continue
             recipients = people.get(row.owner_unit_id or 0, [])
+            if recipients and row.proposal_id in supervisors:  # the supervising leader: a copy
+                recipients = [*recipients, supervisors[row.proposal_id]]
             for person_id, name, email in recipients:
                 message = _reminder(row, name, email, sender, titles.get(row.proposal_id or 0), now)
                 mail.enqueue(

@@ -388,3 +388,13 @@ async def session_months(db: AsyncSession) -> list[tuple[str, dt.datetime]]:
 
 async def all_proposals(db: AsyncSession) -> Sequence[Proposal]:
     return (await db.execute(select(Proposal).order_by(Proposal.number))).scalars().all()
+
+
+async def supervisors(db: AsyncSession, ids: Sequence[int]) -> dict[int, tuple[int, str, str]]:
+    """(id, name, email) of the supervising leader of each key proposal that has one."""
+    rows = await db.execute(
+        select(Proposal.id, Person.id, Person.name, Person.email)
+        .join(Person, Person.id == Proposal.supervisor_id)
+        .where(Proposal.id.in_(ids), Person.email.is_not(None))
+    )
+    return {pid: (person_id, name, email) for pid, person_id, name, email in rows if email}

@@ -158,6 +158,14 @@ async def test_a_proposal_from_assignment_to_evaluation_through_its_sessions(
     assert [f["id"] for f in (await cast.member.get("/api/follow-ups")).body["items"]] == [
         follow_id
     ]
+    # A leader supervises the (key) proposal and is copied on reminders.
+    url = f"/api/proposals/{pid}"
+    not_key = await cast.staff.patch(url, {"supervisor_id": cast.ids["leader"]})
+    assert not_key.status == 400 and "key proposals" in not_key.text
+    not_leader = await cast.staff.patch(url, {"key": True, "supervisor_id": cast.ids["member"]})
+    assert not_leader.status == 400 and "not a leader" in not_leader.text
+    named = await cast.staff.patch(url, {"key": True, "supervisor_id": cast.ids["leader"]})
+    assert named.status == 200 and named.body["supervisor_id"] == cast.ids["leader"]
     assert (await cast.unit.post("/api/follow-ups/reminders")).status == 403
     sent = await cast.staff.post("/api/follow-ups/reminders")
     assert sent.body == {"reminded": 1, "follow_up_ids": [follow_id]}
@@ -165,7 +173,7 @@ async def test_a_proposal_from_assignment_to_evaluation_through_its_sessions(
     assert again.body["reminded"] == 0  # once a day per item
     mails = (await cast.staff.get(f"/api/sessions/{during['id']}/deliveries")).body["items"]
     notices = [m for m in mails if m["method"] == "NOTICE"]
-    assert [m["recipient"] for m in notices] == ["unit@example.org"]
+    assert sorted(m["recipient"] for m in notices) == ["leader@example.org", "unit@example.org"]
 
     # The reply, with a file uploaded first.
     upload = await cast.unit.request(
