@@ -18,6 +18,7 @@ from server.sessions.models import Rsvp
 from server.sessions.planning import ConflictOut, SlotList
 from server.sessions.schemas import (
     CancelIn,
+    ConflictCheck,
     OccurrenceList,
     RescheduleIn,
     RsvpIn,
@@ -111,6 +112,12 @@ async def session_conflicts(req: Req, session_id: int) -> ConflictList:
     return ConflictList(
         items=await planning.session_conflicts(req.database, _ctx(req), req.actor, session_id)
     )
+
+
+@api.post("/api/schedule/check", body=ConflictCheck, response=ConflictList)
+async def check_conflicts(req: Req, body: ConflictCheck) -> ConflictList:
+    """Who or what a session at this time would double-book (staff; nothing is saved)."""
+    return ConflictList(items=await planning.check(req.database, _ctx(req), req.actor, body))
 
 
 @api.post("/api/schedule/find-slots", body=SlotRequest, response=SlotList)

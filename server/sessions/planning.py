@@ -23,7 +23,7 @@ from server.sessions import store, workday_calendars
 from server.sessions.calendar import bookings_of, series_of
 from server.sessions.invites import Calendaring
 from server.sessions.models import BusyBlock, Session
-from server.sessions.schemas import SlotRequest
+from server.sessions.schemas import ConflictCheck, SlotRequest
 
 MAX_BUSY_WINDOW = dt.timedelta(days=400)
 
@@ -247,3 +247,20 @@ async def upload_busy(
         ]
         await store.replace_busy_blocks(db, person_id, window.start, window.end, blocks)
         return len(blocks)
+
+
+async def check(
+    database: Database, ctx: Calendaring, actor: Principal, body: ConflictCheck
+) -> list[ConflictOut]:
+    """Conflicts a one-off session at this time would have (staff; for live warnings)."""
+    require_staff(actor)
+    series = Series(body.starts_at, body.ends_at, body.timezone or ctx.default_timezone)
+    async with database.read() as db:
+        return await conflicts(
+            db,
+            ctx,
+            session_id=body.session_id,
+            series=series,
+            people=frozenset(body.person_ids),
+            venue_id=body.venue_id,
+        )

@@ -291,6 +291,25 @@ class HoursIn(Shape):
         return self
 
 
+class ConflictCheck(Shape):
+    """Would this time double-book these people or this venue? (Before saving a session.)"""
+
+    starts_at: Instant
+    ends_at: Instant
+    timezone: TimeZoneName | None = None
+    person_ids: Annotated[list[Id], Field(max_length=500)] = []
+    venue_id: Id | None = None
+    session_id: Id | None = None  # the session being edited: its own booking is no clash
+
+    @model_validator(mode="after")
+    def _order(self) -> ConflictCheck:
+        if self.ends_at <= self.starts_at:
+            raise FieldProblem("ends_at", "must be after starts_at")
+        if self.ends_at - self.starts_at > MAX_DURATION:
+            raise FieldProblem("ends_at", "a session lasts at most 24 hours")
+        return self
+
+
 class SlotRequest(Shape):
     """Find free slots for these people (and venue) in a window."""
 

@@ -225,3 +225,31 @@ async def test_participant_roles_must_fit_the_account(cast: Cast) -> None:
         "participants.1.role",
         "participants.2.person_id",
     }
+
+
+async def test_a_time_can_be_checked_for_conflicts_before_saving(cast: Cast) -> None:
+    booked = await create(cast)
+    check = {
+        "starts_at": "2026-12-01T10:00:00+08:00",
+        "ends_at": "2026-12-01T10:30:00+08:00",
+        "person_ids": [cast.ids["member"], cast.ids["member2"]],
+        "venue_id": cast.venue_id,
+    }
+    found = await cast.staff.post("/api/schedule/check", check)
+    assert found.status == 200, found.text
+    clashes = {(c["resource"], c["name"], c["session_id"]) for c in found.body["items"]}
+    assert ("person", "张委员", booked["id"]) in clashes
+    assert any(c[0] == "venue" for c in clashes)
+    assert not any(c[1] == "陈委员" for c in clashes)
+    editing = await cast.staff.post("/api/schedule/check", {**check, "session_id": booked["id"]})
+    assert editing.body["items"] == []
+    free = await cast.staff.post(
+        "/api/schedule/check",
+        {**check, "starts_at": "2026-12-01T14:00:00+08:00", "ends_at": "2026-12-01T15:00:00+08:00"},
+    )
+    assert free.body["items"] == []
+    assert (await cast.member.post("/api/schedule/check", check)).status == 403
+    backwards = await cast.staff.post(
+        "/api/schedule/check", {**check, "ends_at": "2026-12-01T09:00:00+08:00"}
+    )
+    assert backwards.status == 400 and "ends_at" in backwards.text
