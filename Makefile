@@ -10,12 +10,14 @@ PYTEST_ARGS ?= -n auto
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
+$(VENV)/.installed: pyproject.toml web/package-lock.json | $(BIN)/python
 	$(PIP) install -e .
+	cd web && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-$(VENV)/.installed-test: pyproject.toml tests/interop/package-lock.json | $(BIN)/python
+$(VENV)/.installed-test: pyproject.toml tests/interop/package-lock.json web/package-lock.json | $(BIN)/python
 	$(PIP) install -e '.[test,dev]'
+	cd web && npm ci --no-audit --no-fund --loglevel=error
 	cd tests/interop && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@ $(VENV)/.installed
 

@@ -135,6 +135,10 @@ async def _security_headers(request: web.Request, handler: Handler) -> web.Strea
     response.headers.setdefault("Referrer-Policy", "same-origin")
     if request.path.startswith("/api/"):
         response.headers.setdefault("Cache-Control", "no-store")
+    # Every response, pages or not, may only run this origin's scripts (routes that serve
+    # documents of their own set a stricter policy first).
+    response.headers.setdefault("Content-Security-Policy", PAGE_POLICY)
+    response.headers.setdefault("X-Frame-Options", "DENY")
     return response
 
 
@@ -149,15 +153,39 @@ def _api_only(middleware: Any) -> Any:
     return only_api
 
 
+# Browser libraries, from web/node_modules (installed by `make` from web/package-lock.json).
+VENDOR = {
+    "socket.io.esm.min.js": "socket.io-client/dist/socket.io.esm.min.js",
+    "uqr.mjs": "uqr/dist/index.mjs",
+}
+# Paths people open directly (links in emails, QR codes): the single-page app handles them.
+APP_PATHS = ("/join/{session_id}", "/checkin/{session_id}")
+PAGE_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "media-src 'self' blob: mediastream:; connect-src 'self' ws: wss:; font-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
 def _static_routes(app: web.Application, config: Config) -> None:
     index = config.web_dir / "index.html"
     if not index.is_file():
         return
 
-    async def home(_request: web.Request) -> web.FileResponse:
-        return web.FileResponse(index)
+    async def page(_request: web.Request) -> web.FileResponse:
+        return web.FileResponse(index, headers={"Cache-Control": "no-cache"})
 
-    app.router.add_get("/", home)
+    async def vendor(request: web.Request) -> web.FileResponse:
+        name = request.match_info["name"]
+        path = config.web_dir / "node_modules" / VENDOR.get(name, "-missing-")
+        if name not in VENDOR or not path.is_file():
+            raise web.HTTPNotFound(text=f"{name}: run `make` to install the web libraries")
+        return web.FileResponse(path, headers={"Content-Type": "text/javascript"})
+
+    app.router.add_get("/", page)
+    for path in APP_PATHS:
+        app.router.add_get(path, page)
+    app.router.add_get("/vendor/{name}", vendor)
     app.router.add_static("/web/", config.web_dir, follow_symlinks=False)
 
 

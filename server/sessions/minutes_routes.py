@@ -99,4 +99,8 @@ async def minutes_html(req: Req, session_id: int, query: MinutesQuery) -> web.Re
     out, titles = await minutes.export_content(req.database, req.actor, session_id, query.version)
     response = _download(to_html(out, titles).encode(), "text/html", out, "html")
     response.headers["Content-Disposition"] = "inline"
+    # A document, not an app: no scripts at all; its own <style> block only.
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"
+    )
     return response

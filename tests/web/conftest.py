@@ -1,0 +1,115 @@
+"""Browser tests: the real server on a fixed loopback port, Debian's Chromium via Playwright.
+
+Chromium runs headless with fake camera and microphone devices; screenshots of each page go to
+``tests/artifacts/`` (ignored by git) for people to look at.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestServer
+
+from server.app import create_app
+from server.config import Config
+from tests.conftest import ApiClient
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+pytestmark = pytest.mark.browser
+
+if not Path(CHROMIUM).exists():  # pragma: no cover - CI installs it
+    pytest.skip(
+        "Chromium is not installed (apt install chromium fonts-noto-cjk; .ci/run does)",
+        allow_module_level=True,
+    )
+
+from playwright.async_api import Browser, Page, async_playwright  # noqa: E402
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def config(config: Config) -> Config:
+    port = _free_port()
+    return dataclasses.replace(config, port=port, public_url=f"http://127.0.0.1:{port}")
+
+
+@pytest.fixture
+async def server(config: Config) -> AsyncIterator[TestServer]:
+    srv = TestServer(create_app(config), host="127.0.0.1", port=config.port)
+    await srv.start_server()
+    yield srv
+    await srv.close()
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as p:
+        chromium = await p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--use-fake-ui-for-media-stream",
+                "--use-fake-device-for-media-stream",
+            ],
+        )
+        yield chromium
+        await chromium.close()
+
+
+Opener = Callable[..., Awaitable[Page]]
+
+
+@pytest.fixture
+async def open_as(browser: Browser, server: TestServer) -> AsyncIterator[Opener]:
+    """A page in its own browser context, signed in as ``who`` (or anonymous)."""
+    contexts = []
+    problems: list[str] = []
+
+    async def open_page(
+        who: ApiClient | None, path: str = "/", *, phone: bool = False, lang: str = "zh-CN"
+    ) -> Page:
+        viewport = {"width": 390, "height": 844} if phone else {"width": 1366, "height": 900}
+        context = await browser.new_context(
+            viewport=viewport, locale=lang, timezone_id="Asia/Shanghai"
+        )
+        contexts.append(context)
+        await context.add_init_script(f"localStorage.setItem('xs.lang', {json.dumps(lang)});")
+        if who is not None:
+            me = (await who.get("/api/me")).body
+            stored = json.dumps({"token": who.token, "person": me})
+            await context.add_init_script(
+                f"localStorage.setItem('xs.session', {json.dumps(stored)});"
+            )
+        page = await context.new_page()
+        page.on("pageerror", lambda error: problems.append(f"{path}: {error}"))
+        page.on(
+            "console",
+            lambda m: problems.append(f"{path}: {m.text}") if m.type == "error" else None,
+        )
+        await page.goto(str(server.make_url(path)))
+        return page
+
+    yield open_page
+    for context in contexts:
+        await context.close()
+    serious = [p for p in problems if "Failed to load resource" not in p]
+    assert serious == [], serious
+
+
+async def shot(page: Page, name: str, **kw: Any) -> None:
+    """Save a full-page screenshot under tests/artifacts/ to look at."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True, **kw)
