@@ -26,6 +26,7 @@ from server.proposals.handling_routes import api as handling_api
 from server.proposals.routes import api as proposals_api
 from server.realtime import close_socketio, make_socketio
 from server.rooms.events import RateLimiter, RoomNamespace, make_emitter
+from server.rooms.media import SFU, Sfu, follow_room
 from server.rooms.routes import (
     JOIN_LIMITER,
     JoinLimiter,
@@ -92,6 +93,13 @@ def _database_ctx(config: Config) -> Any:
                 idle_seconds=float(config.room_idle_seconds),
             )
             app[HUB] = hub
+
+            async def feed_changed(session_id: int, kind: str, data: dict[str, Any]) -> None:
+                await hub.record(session_id, kind, data, data["who"])
+
+            sfu = Sfu(ice_servers=config.ice_servers, on_feed=feed_changed)
+            app[SFU] = sfu
+            hub.observers.append(follow_room(sfu, hub))
             app[SIO].register_namespace(
                 RoomNamespace(
                     hub=hub,
@@ -101,10 +109,12 @@ def _database_ctx(config: Config) -> Any:
                     ),
                     resolve=lambda token: directory_service.principal_for_token(database, token),
                     signer=app[CALENDARING].signer,
+                    sfu=sfu,
                 )
             )
             yield
             await hub.close()
+            await sfu.close()
             await reminders.stop()
             await worker.stop()
         finally:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import json
 import os
 import zoneinfo
 from collections.abc import Callable, Mapping
@@ -71,6 +72,22 @@ def _secret(name: str, raw: str) -> str:
 
 def _optional(raw: str) -> str | None:
     return raw or None
+
+
+def _ice_servers(name: str, raw: str) -> list[dict[str, Any]]:
+    try:
+        servers = json.loads(raw)
+    except json.JSONDecodeError:
+        servers = None
+    valid = isinstance(servers, list) and all(
+        isinstance(s, dict) and isinstance(s.get("urls"), (str, list)) for s in servers
+    )
+    if not valid:
+        raise ConfigError(
+            f'{name} must be a JSON list like [{{"urls": "stun:stun.example.org:3478"}}, '
+            '{"urls": "turn:turn.example.org", "username": "u", "credential": "p"}]'
+        )
+    return list(servers)
 
 
 def _log_level(name: str, raw: str) -> str:
@@ -192,6 +209,11 @@ _ENV: dict[str, tuple[str, Callable[[str, str], Any], str]] = {
         lambda n, v: _int(n, v, 4096, 2**30),
         "unsent bytes after which a client that does not read is disconnected (it resyncs)",
     ),
+    "ice_servers": (
+        "XIESHANG_ICE_SERVERS",
+        _ice_servers,
+        "STUN/TURN servers for video, as a JSON list of {urls, username, credential}",
+    ),
     "web_dir": ("XIESHANG_WEB_DIR", lambda _n, v: Path(v), "folder of the static web front end"),
 }
 
@@ -236,6 +258,7 @@ class Config:
     room_idle_seconds: int = 600
     ws_max_message_bytes: int = 64 * 1024
     ws_slow_client_bytes: int = 4 * 2**20
+    ice_servers: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     web_dir: Path = dataclasses.field(default_factory=_default_web_dir)
 
     @classmethod

@@ -26,6 +26,8 @@ def initial(session: dict[str, Any]) -> State:
         "floor": None,
         "spoken": [],
         "showing": None,  # the progress report on everyone's screen
+        "feeds": [],  # live media: [{feed_id, person_id, who, source}]
+        "muted": [],  # people a host muted (their microphone is not forwarded)
         "presence": {},
         "attendance": {},
         "lobby": {},
@@ -225,7 +227,29 @@ def _presence(state: State, event: Event) -> None:
             record["left"].append(at)
 
 
+def _feeds(state: State, event: Event) -> None:
+    data, feeds = event["data"], state.setdefault("feeds", [])
+    if event["type"] == "feed.add":
+        who = data["who"]
+        person = int(who[2:]) if who.startswith("p:") else None
+        feeds.append(
+            {"feed_id": data["feed_id"], "person_id": person, "who": who, "source": data["source"]}
+        )
+    else:
+        state["feeds"] = [f for f in feeds if f["feed_id"] != data["feed_id"]]
+
+
+def _mute(state: State, event: Event) -> None:
+    muted, who = state.setdefault("muted", []), event["data"]["who"]
+    if event["type"] == "audio.mute" and who not in muted:
+        muted.append(who)
+    elif event["type"] == "audio.unmute" and who in muted:
+        muted.remove(who)
+
+
 def _reset(state: State, event: Event) -> None:
+    gone = set(event["data"]["who"])
+    state["feeds"] = [f for f in state.get("feeds", []) if f["who"] not in gone]
     for who in event["data"]["who"]:
         if state["presence"].pop(who, None) is not None and who in state["attendance"]:
             state["attendance"][who]["left"].append(event["at"])
@@ -298,6 +322,10 @@ HANDLERS: dict[str, Callable[[State, Event], None]] = {
     "minutes.edit": _minutes,
     "progress.show": _showing,
     "progress.hide": _showing,
+    "feed.add": _feeds,
+    "feed.remove": _feeds,
+    "audio.mute": _mute,
+    "audio.unmute": _mute,
 }
 
 

@@ -19,6 +19,7 @@ from server.auth import Principal, TokenResolver, token_digest
 from server.db import Database, utcnow
 from server.errors import AppError, socket_handler
 from server.rooms import store
+from server.rooms.media import Sfu
 from server.rooms.reducer import Actor, RoomError
 from server.rooms.service import Event, RoomHub
 from server.rooms.views import event_view, lobby_event, state_view
@@ -78,10 +79,17 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         resolve: TokenResolver,
         limiter: RateLimiter,
         signer: Signer,
+        sfu: Sfu,
     ) -> None:
         super().__init__(NAMESPACE)
         self.hub, self.database, self.resolve, self.limiter = hub, database, resolve, limiter
-        self.signer = signer
+        self.signer, self.sfu = signer, sfu
+
+    async def trigger_event(self, event: str, *args: Any) -> Any:
+        """Dispatch ``rtc.publish`` and friends to ``on_rtc_publish`` (names with a dot)."""
+        if isinstance(event, str) and event.startswith("rtc."):
+            event = event.replace(".", "_")
+        return await super().trigger_event(event, *args)
 
     # ---- who is connecting
 
@@ -189,7 +197,11 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         session["joined"] = True
         await self.save_session(sid, session)
         seq, state = await self.hub.snapshot(session_id)
-        snapshot = {"seq": seq, "state": state_view(state, actor.key)}
+        snapshot = {
+            "seq": seq,
+            "state": state_view(state, actor.key),
+            "ice_servers": self.sfu.ice_servers,  # for rtc.publish / rtc.subscribe
+        }
         # This connection is on this process: no need to pass its snapshot through Redis.
         await self.emit("snapshot", snapshot, to=sid, ignore_queue=True)
         return snapshot
@@ -200,6 +212,10 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             session = await self.get_session(sid)
         except KeyError:
             return
+        try:
+            await self.sfu.leave(session["session_id"], sid)
+        except Exception:
+            log.exception("could not close the media of %s", sid)
         if session.get("joined"):
             self.hub.detach(session["session_id"])
             actor = Actor(**session["actor"])
@@ -255,6 +271,62 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         if actor.key not in state["admitted"]:
             raise RoomError("in_lobby", "A host has not admitted you yet.")
         return {"ok": True, "snapshot": await self._join(sid, session_id, actor)}
+
+    # ---- media signaling (acknowledged, outside the durable log; feeds are logged)
+
+    async def _media_actor(self, sid: str) -> tuple[int, Actor]:
+        if not self.limiter.allow(sid):
+            raise RoomError("rate_limited", "Too many requests; slow down a little.")
+        session_id, actor, session = await self._who(sid)
+        if not session["joined"]:
+            raise RoomError("in_lobby", "Wait until a host admits you.")
+        return session_id, actor
+
+    @socket_handler
+    async def on_rtc_publish(self, sid: str, payload: Any = None) -> dict[str, Any]:
+        """Publish a camera (with microphone) or a screen: ``{sdp, source}`` → the answer."""
+        session_id, actor = await self._media_actor(sid)
+        sdp, source = _text(payload, "sdp"), (payload or {}).get("source", "camera")
+        if actor.is_guest:
+            raise RoomError("forbidden", "Guests watch and ask questions; they do not publish.")
+        if source == "screen" and not (actor.drives or actor.role == "unit"):
+            raise RoomError("forbidden", "Only hosts and the presenting unit share a screen.")
+        _seq, state = await self.hub.snapshot(session_id)
+        if state["status"] == "ended":
+            raise RoomError("not_live", "The session has ended.")
+        feed_id, answer = await self.sfu.publish(session_id, sid, actor.key, sdp, str(source))
+        return {"ok": True, "feed_id": feed_id, "sdp": answer}
+
+    @socket_handler
+    async def on_rtc_subscribe(self, sid: str, payload: Any = None) -> dict[str, Any]:
+        """Receive a feed: ``{feed_id}`` → the server's offer (answer with ``rtc.answer``)."""
+        session_id, _actor = await self._media_actor(sid)
+        offer = await self.sfu.subscribe(session_id, sid, _text(payload, "feed_id", 64))
+        return {"ok": True, "sdp": offer}
+
+    @socket_handler
+    async def on_rtc_answer(self, sid: str, payload: Any = None) -> dict[str, Any]:
+        """Complete a subscription: ``{feed_id, sdp}``."""
+        session_id, _actor = await self._media_actor(sid)
+        await self.sfu.answer(session_id, sid, _text(payload, "feed_id", 64), _text(payload, "sdp"))
+        return {"ok": True}
+
+    @socket_handler
+    async def on_rtc_unpublish(self, sid: str, payload: Any = None) -> dict[str, Any]:
+        """Stop publishing ``{feed_id}``."""
+        session_id, _actor = await self._media_actor(sid)
+        await self.sfu.unpublish(session_id, sid, _text(payload, "feed_id", 64))
+        return {"ok": True}
+
+
+MAX_SDP = 64 * 1024
+
+
+def _text(payload: Any, name: str, limit: int = MAX_SDP) -> str:
+    value = payload.get(name) if isinstance(payload, dict) else None
+    if not isinstance(value, str) or not value or len(value) > limit or "\x00" in value:
+        raise RoomError("invalid", f"Send {name} as text of at most {limit} characters.")
+    return value
 
 
 def make_emitter(sio: socketio.AsyncServer) -> Any:

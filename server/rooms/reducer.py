@@ -189,6 +189,15 @@ def _decide_floor(state: State, kind: str, actor: Actor, data: dict[str, Any]) -
     return {"who": state["floor"]["holder"]}
 
 
+def audible(state: State) -> frozenset[str]:
+    """Whose microphone the SFU forwards: whoever holds the floor, and hosts (who moderate);
+    nobody a host muted. Everyone else is heard only when given the floor."""
+    muted = set(state.get("muted", []))
+    hosts = {k for k, p in state.get("presence", {}).items() if p.get("role") == "host"}
+    holder = {state["floor"]["holder"]} if state.get("floor") else set()
+    return frozenset((hosts | holder) - muted)
+
+
 def floor_expiry(state: State, grant: int, now: dt.datetime) -> dict[str, Any]:
     """The data of ``floor.expire`` (logged by the server, never sent by a client): the turn
     ``grant`` is over. Refused if that turn already ended or was extended past ``now``."""
@@ -320,6 +329,13 @@ def decide(
         return check_minutes_edit(state, actor.drives, actor.unit_id, data, seq)
     if kind in ("progress.show", "progress.hide"):
         return _decide_progress(state, kind, actor, data)
+    if kind in ("audio.mute", "audio.unmute"):
+        require(actor.drives, "forbidden", "Only hosts and staff mute or unmute people.")
+        who = data.get("who")
+        require(isinstance(who, str) and who in state["presence"], "invalid", "Name someone here.")
+        muted = who in state.get("muted", [])
+        require(muted != (kind == "audio.mute"), "conflict", "Nothing to change.")
+        return {"who": who}
     raise RoomError("unknown_command", f"Unknown command {kind!r}.")
 
 
@@ -363,4 +379,14 @@ def reduce(events: list[dict[str, Any]]) -> State:
     return state
 
 
-__all__ = ["Actor", "RoomError", "State", "apply", "decide", "floor_expiry", "initial", "reduce"]
+__all__ = [
+    "Actor",
+    "RoomError",
+    "State",
+    "apply",
+    "audible",
+    "decide",
+    "floor_expiry",
+    "initial",
+    "reduce",
+]

@@ -83,10 +83,20 @@ class RoomHub:
         self._loading = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
         self.closed = False
+        # Called with (session_id, state, event) after each event this process applies
+        # (e.g. the SFU follows the floor); they must not block.
+        self.observers: list[Callable[[int, State, Event], None]] = []
+
+    def _observe(self, room: Room, event: Event) -> None:
+        for observer in self.observers:
+            try:
+                observer(room.session_id, room.state, event)
+            except Exception:
+                log.exception("room observer failed on %s", event["type"])
 
     # ---- keeping time
 
-    def _spawn(self, coro: Any) -> None:
+    def spawn(self, coro: Any) -> None:
         if self.closed:
             coro.close()
             return
@@ -106,7 +116,7 @@ class RoomHub:
             delay = (dt.datetime.fromisoformat(turn[1]) - utcnow()).total_seconds()
             room.floor_timer = asyncio.get_running_loop().call_later(
                 max(0.0, delay) + 0.01,
-                lambda: self._spawn(self.expire_floor(room.session_id, turn[0])),
+                lambda: self.spawn(self.expire_floor(room.session_id, turn[0])),
             )
 
     async def expire_floor(self, session_id: int, grant: int) -> Event | None:
@@ -193,8 +203,10 @@ class RoomHub:
         async with self.database.read() as db:
             rows = await store.events_after(db, room.session_id, room.seq)
         for row in rows:
-            room.state = apply(room.state, as_event(row))
+            event = as_event(row)
+            room.state = apply(room.state, event)
             room.seq = row.seq
+            self._observe(room, event)
         if rows:
             self._watch_floor(room)
 
@@ -242,6 +254,7 @@ class RoomHub:
             room.state = apply(room.state, event)
             room.seq = seq
             self._watch_floor(room)
+            self._observe(room, event)
             await self.emit(room.session_id, event)
             return event
         raise RoomError("busy", "The room is very busy right now; try again.")
