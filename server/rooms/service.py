@@ -183,12 +183,15 @@ class RoomHub:
             return room
         async with self._loading:
             if session_id not in self.rooms:
-                self.rooms[session_id] = Room(session_id, {}, 0)
-                await self._catch_up(self.rooms[session_id])
-                if self.rooms[session_id].seq == 0:
-                    await self._open(self.rooms[session_id])
-                await self._forget_the_dead(self.rooms[session_id])
-                self._start_idle_clock(self.rooms[session_id])
+                # Others see the room only once it is loaded: a join recorded into a half-loaded
+                # room would be wiped by the presence.reset that loading appends.
+                loading = Room(session_id, {}, 0)
+                await self._catch_up(loading)
+                if loading.seq == 0:
+                    await self._open(loading)
+                await self._forget_the_dead(loading)
+                self.rooms[session_id] = loading
+                self._start_idle_clock(loading)
             return self.rooms[session_id]
 
     async def _forget_the_dead(self, room: Room) -> None:

@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestServer
 
 from server.app import create_app
 from server.config import Config
-from server.rooms.service import HUB
+from server.rooms.service import HUB, RoomHub
 from tests.conftest import Cast
 from tests.server.rooms.conftest import RoomClient
 from tests.server.sessions.test_sessions_api import create
@@ -168,3 +168,26 @@ async def test_a_room_nobody_is_in_leaves_memory_and_comes_back_intact(
     assert state["status"] == "live"
     assert state["chat"][-1]["text"] == "散会前的最后一句"
     assert sid in hub.rooms
+
+
+async def test_joins_racing_a_restarted_room_load_are_not_wiped_by_its_reset(
+    cast: Cast, room_session: dict[str, Any], database: Any
+) -> None:
+    """After a crash the first load of a room resets stale presence; a join that arrives while
+    it loads must land after that reset, not before it."""
+    sid = room_session["id"]
+
+    async def emit(_session_id: int, _event: Any) -> None:
+        return None
+
+    before = RoomHub(database=database, emit=emit)
+    await before.record(sid, "presence.join", {"who": "p:1", "name": "旧连接"}, "p:1")
+    await before.close()  # the process "dies" with p:1 still present
+    after = RoomHub(database=database, emit=emit)
+    people = [f"p:{i}" for i in range(1, 21)]
+    joins = [after.record(sid, "presence.join", {"who": p, "name": p}, p) for p in people]
+    await asyncio.gather(*joins)
+    _seq, state = await after.snapshot(sid)
+    assert set(state["presence"]) == set(people)
+    assert all(p["devices"] == 1 for p in state["presence"].values())
+    await after.close()
