@@ -11,8 +11,10 @@ export function connectRoom(sessionId, auth, me, on) {
   });
   let state = null;
   let syncing = null;
+  let iceServers = [];
 
   function take(snapshot) {
+    if (snapshot.ice_servers) iceServers = snapshot.ice_servers;
     state = snapshot.state;
     state.seq = snapshot.seq;
     on.change(state, null);
@@ -55,6 +57,9 @@ export function connectRoom(sessionId, auth, me, on) {
     socket,
     get state() {
       return state;
+    },
+    get iceServers() {
+      return iceServers;
     },
     async command(type, data = {}) {
       const answer = await socket.timeout(8000).emitWithAck("command", { type, data });

@@ -3,6 +3,7 @@
 // progress report on everyone's screen, and live minutes for scribes.
 import { get, session } from "../api.js";
 import { t } from "../i18n.js";
+import { Media } from "../media.js";
 import { connectRoom } from "../room-client.js";
 import { timerLeft } from "../room-state.js";
 import { badge, banner, empty, fmt, h, mount, toast } from "../ui.js";
@@ -50,6 +51,7 @@ export function openRoom(main, options) {
   );
 
   let room = null;
+  let media = null;
   const run = async (type, data) => {
     try {
       await room.command(type, data);
@@ -60,12 +62,32 @@ export function openRoom(main, options) {
   const name = (state, key) => state.presence[key]?.name || state.attendance?.[key]?.name || state.admitted[key]?.name || key;
 
   const heading = main.querySelector(".toolbar h1");
+  function mediaButtons(state) {
+    if (options.guest || state.status === "ended" || !media) return [];
+    const camera = [...media.published].find(([, f]) => f.source === "camera");
+    const screen = [...media.published].find(([, f]) => f.source === "screen");
+    const toggle = (found, source) => async () => {
+      try {
+        if (found) await media.unpublish(found[0]);
+        else await media.publish(source);
+      } catch (error) {
+        toast(error.message);
+      }
+      renderControls(room.state);
+    };
+    return [
+      h("button", { type: "button", onclick: toggle(camera, "camera") }, camera ? t("cameraOff") : t("cameraOn")),
+      host || options.unitId ? h("button", { type: "button", onclick: toggle(screen, "screen") }, screen ? t("shareStop") : t("shareScreen")) : null,
+    ];
+  }
+
   function renderControls(state) {
     if (!options.title && state.title) heading.firstChild.textContent = state.title;
     mount(status, badge(t(state.status), state.status));
-    if (!host) return mount(controls);
+    if (!host) return mount(controls, mediaButtons(state));
     mount(
       controls,
+      mediaButtons(state),
       state.status === "scheduled" ? h("button", { type: "button", class: "primary", onclick: () => run("session.start") }, t("startSession")) : null,
       state.status === "live"
         ? [
@@ -100,19 +122,35 @@ export function openRoom(main, options) {
     );
   }
 
+  const videos = new Map(); // one <video> per stream, kept across renders
+  function videoFor(stream, own) {
+    let el = videos.get(stream);
+    if (!el) {
+      el = h("video", { autoplay: true, playsinline: true });
+      el.muted = own; // never play your own microphone back
+      el.srcObject = stream;
+      videos.set(stream, el);
+    }
+    return el;
+  }
+
   function renderStage(state) {
     const present = Object.entries(state.presence);
     const speaker = state.floor?.holder;
     const tiles = present
       .sort(([a], [b]) => (a === speaker ? -1 : b === speaker ? 1 : 0))
-      .map(([key, p]) =>
-        h(
+      .map(([key, p]) => {
+        const own = key === me;
+        const stream = media ? (own ? media.ownStream() : media.streamOf(key)) : null;
+        return h(
           "div",
-          { class: `tile${key === speaker ? " speaking" : ""}${p.role === "hall" ? " hall" : ""}` },
-          h("div", { class: "avatar", "aria-hidden": "true" }, (p.name || "?").slice(0, 1)),
+          { class: `tile${key === speaker ? " speaking" : ""}${p.role === "hall" ? " hall" : ""}`, dataset: { who: key } },
+          stream ? videoFor(stream, own) : h("div", { class: "avatar", "aria-hidden": "true" }, (p.name || "?").slice(0, 1)),
           h("div", { class: "tile-name" }, p.name, " ", badge(p.role === "hall" ? t("hall") : t(p.attendance === "in_person" ? "inPerson" : "remote"), p.attendance || "")),
-        ),
-      );
+        );
+      });
+    const shared = media?.screen();
+    const ownScreen = media?.ownStream("screen");
     const report = state.showing;
     mount(
       panels.stage,
@@ -127,9 +165,11 @@ export function openRoom(main, options) {
             host || report.shown_by === me ? h("button", { type: "button", onclick: () => run("progress.hide") }, t("hide")) : null,
           )
         : null,
+      shared || ownScreen ? h("div", { class: "screen" }, videoFor(shared ? shared.stream : ownScreen, !shared), h("div", { class: "tile-name" }, t("shareScreen"), shared ? ` · ${name(state, shared.who)}` : "")) : null,
       h("div", { class: "tiles" }, tiles.length ? tiles : h("p", { class: "muted" }, t("videoSoon"))),
     );
     for (const bar of panels.stage.querySelectorAll(".bar span")) bar.style.width = `${bar.dataset.percent}%`;
+    for (const video of panels.stage.querySelectorAll("video")) if (video.paused) video.play().catch(() => {});
   }
 
   function renderFloor(state) {
@@ -305,7 +345,13 @@ export function openRoom(main, options) {
   let lost = false;
   let closing = false;
   room = connectRoom(sessionId, options.auth, me, {
-    change: (state) => renderAll(state),
+    change: (state) => {
+      if (media) {
+        media.iceServers = room.iceServers;
+        media.follow(state.feeds || []);
+      }
+      renderAll(state);
+    },
     status: (what) => {
       if (closing) return;
       if (what === "lost") {
@@ -324,10 +370,12 @@ export function openRoom(main, options) {
     lobby: options.onLobby,
     lobbyEvent: options.onLobbyEvent,
   });
+  media = new Media(room.socket, () => room.state && renderStage(room.state));
   options.onRoom?.(room);
   return () => {
     closing = true;
     clearInterval(ticker);
+    media.close();
     room.close();
     banner("");
   };
