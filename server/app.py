@@ -25,6 +25,7 @@ from server.proposals.followups import ReminderLoop, remind_overdue
 from server.proposals.handling_routes import api as handling_api
 from server.proposals.routes import api as proposals_api
 from server.realtime import close_socketio, make_socketio
+from server.rooms import recordings
 from server.rooms.events import RateLimiter, RoomNamespace, make_emitter
 from server.rooms.media import SFU, Sfu, follow_room
 from server.rooms.routes import (
@@ -97,7 +98,17 @@ def _database_ctx(config: Config) -> Any:
             async def feed_changed(session_id: int, kind: str, data: dict[str, Any]) -> None:
                 await hub.record(session_id, kind, data, data["who"])
 
-            sfu = Sfu(ice_servers=config.ice_servers, on_feed=feed_changed)
+            async def recorded(session_id: int, feed: Any, done: dict[str, Any]) -> None:
+                room = await hub.room(session_id)
+                who = room.state.get("attendance", {}).get(feed.who, {}).get("name") or feed.who
+                await recordings.save(database, config.recording_dir, session_id, feed, who, done)
+
+            sfu = Sfu(
+                ice_servers=config.ice_servers,
+                on_feed=feed_changed,
+                on_recorded=recorded,
+                recording_dir=config.recording_dir,
+            )
             app[SFU] = sfu
             hub.observers.append(follow_room(sfu, hub))
             app[SIO].register_namespace(

@@ -209,6 +209,11 @@ _ENV: dict[str, tuple[str, Callable[[str, str], Any], str]] = {
         lambda n, v: _int(n, v, 4096, 2**30),
         "unsent bytes after which a client that does not read is disconnected (it resyncs)",
     ),
+    "recording_dir": (
+        "XIESHANG_RECORDING_DIR",
+        lambda _n, v: Path(v),
+        "where session recordings (WebM files) are written",
+    ),
     "ice_servers": (
         "XIESHANG_ICE_SERVERS",
         _ice_servers,
@@ -258,6 +263,7 @@ class Config:
     room_idle_seconds: int = 600
     ws_max_message_bytes: int = 64 * 1024
     ws_slow_client_bytes: int = 4 * 2**20
+    recording_dir: Path = Path("var/recordings")
     ice_servers: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     web_dir: Path = dataclasses.field(default_factory=_default_web_dir)
 

@@ -119,6 +119,7 @@ def config(db_url: str, tmp_path: Path) -> Config:
         mail_dir=tmp_path / "mail",
         secret_file=tmp_path / "secret.key",
         mail_from="tian@xieshang.example",
+        recording_dir=tmp_path / "recordings",
     )
 
 

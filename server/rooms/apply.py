@@ -28,6 +28,7 @@ def initial(session: dict[str, Any]) -> State:
         "showing": None,  # the progress report on everyone's screen
         "feeds": [],  # live media: [{feed_id, person_id, who, source}]
         "muted": [],  # people a host muted (their microphone is not forwarded)
+        "recording": None,  # {since, by} while the session is being recorded
         "presence": {},
         "attendance": {},
         "lobby": {},
@@ -63,7 +64,7 @@ def _session(state: State, event: Event) -> None:
     else:
         _stop_timer(state, event["at"])
         state["status"], state["ended_at"] = "ended", event["at"]
-        state["floor"], state["queue"] = None, []
+        state["floor"], state["queue"], state["recording"] = None, [], None
 
 
 def _agenda(state: State, event: Event) -> None:
@@ -247,6 +248,17 @@ def _mute(state: State, event: Event) -> None:
         muted.remove(who)
 
 
+def _recording(state: State, event: Event) -> None:
+    if event["type"] == "recording.start":
+        state["recording"] = {
+            "since": event["at"],
+            "by": event["by"],
+            "name": event["data"]["name"],
+        }
+    else:
+        state["recording"] = None
+
+
 def _reset(state: State, event: Event) -> None:
     gone = set(event["data"]["who"])
     state["feeds"] = [f for f in state.get("feeds", []) if f["who"] not in gone]
@@ -326,6 +338,8 @@ HANDLERS: dict[str, Callable[[State, Event], None]] = {
     "feed.remove": _feeds,
     "audio.mute": _mute,
     "audio.unmute": _mute,
+    "recording.start": _recording,
+    "recording.stop": _recording,
 }
 
 

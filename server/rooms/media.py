@@ -26,146 +26,34 @@ starts the decoder thread), ``RTCRtpReceiver._send_rtcp_pli`` and ``RTCRtpSender
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import fractions
 import logging
-import queue
-import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-import av
 from aiohttp import web
 from aiortc import (
     RTCConfiguration,
     RTCIceServer,
     RTCPeerConnection,
-    RTCRtpReceiver,
     RTCRtpSender,
     RTCSessionDescription,
 )
-from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from aiortc.mediastreams import MediaStreamTrack
 
+from server.db import utcnow
+from server.rooms.recorder import Recorder
 from server.rooms.reducer import audible
+from server.rooms.relay import Relay, RelayTrack, Tap
 from server.rooms.rules import RoomError
 
 log = logging.getLogger(__name__)
 
-KEYFRAME_INTERVAL = 0.5  # seconds between keyframe requests to one publisher
-QUEUE_FRAMES = 60  # frames a slow subscriber may lag before it is resynced at a keyframe
 SOURCES = ("camera", "screen")
-CLOCK = {"video": 90_000, "audio": 48_000}
 WANTED = {"video": "video/VP8", "audio": "audio/opus"}
-
-
-def is_keyframe(data: bytes) -> bool:
-    """A VP8 frame is a keyframe when bit 0 of its first byte is clear (RFC 6386 §9.1)."""
-    return bool(data) and not data[0] & 0x01
-
-
-class Relay:
-    """One published track (video or audio): its frames go to every subscriber's track."""
-
-    def __init__(self, kind: str, receiver: RTCRtpReceiver) -> None:
-        self.kind, self.receiver = kind, receiver
-        self.tracks: set[RelayTrack] = set()
-        self.audible = kind == "video"  # audio is forwarded only when the room allows it
-        self.frames = 0
-        self._asked = 0.0
-
-    def push(self, data: bytes, timestamp: int) -> None:
-        self.frames += 1
-        if not self.audible:
-            return
-        for track in list(self.tracks):
-            track.offer(data, timestamp)
-
-    def request_keyframe(self) -> None:
-        """Ask the publisher for a keyframe (RTCP PLI), not more often than needed."""
-        if self.kind != "video" or time.monotonic() - self._asked < KEYFRAME_INTERVAL:
-            return
-        self._asked = time.monotonic()
-        for source in self.receiver.getSynchronizationSources():
-            task = asyncio.ensure_future(self.receiver._send_rtcp_pli(source.source))
-            task.add_done_callback(_quietly)
-
-    def end(self) -> None:
-        for track in list(self.tracks):
-            track.finish()
-        self.tracks.clear()
-
-
-def _quietly(task: asyncio.Future[Any]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.debug("keyframe request failed: %s", task.exception())
-
-
-class Tap(queue.Queue[Any]):
-    """Stands in for a receiver's decoder queue: encoded frames go to the relay, not to a
-    decoder. ``None`` (the receiver stopping) still reaches the idle decoder thread."""
-
-    def __init__(self, relay: Relay) -> None:
-        super().__init__()
-        self.relay = relay
-
-    def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
-        if item is None:
-            super().put(None, block, timeout)
-            return
-        _codec, frame = item
-        self.relay.push(frame.data, frame.timestamp)
-
-
-class RelayTrack(MediaStreamTrack):
-    """What one subscriber's sender reads: the publisher's frames as ``av.Packet``s."""
-
-    def __init__(self, relay: Relay) -> None:
-        super().__init__()
-        self.kind = relay.kind
-        self.relay = relay
-        self.time_base = fractions.Fraction(1, CLOCK[relay.kind])
-        self.queue: asyncio.Queue[tuple[bytes, int] | None] = asyncio.Queue()
-        self.waiting = relay.kind == "video"  # for a keyframe
-        self.delivered = 0
-        relay.tracks.add(self)
-        if self.waiting:
-            relay.request_keyframe()
-
-    def offer(self, data: bytes, timestamp: int) -> None:
-        if self.waiting:
-            if not is_keyframe(data):
-                self.relay.request_keyframe()
-                return
-            self.waiting = False
-        if self.queue.qsize() >= QUEUE_FRAMES:  # a subscriber that cannot keep up
-            while not self.queue.empty():
-                self.queue.get_nowait()
-            self.waiting = self.kind == "video"
-            if self.waiting:
-                self.relay.request_keyframe()
-                return
-        self.queue.put_nowait((data, timestamp))
-
-    async def recv(self) -> av.Packet[Any]:
-        item = await self.queue.get()
-        if item is None or self.readyState != "live":
-            raise MediaStreamError
-        data, timestamp = item
-        packet = av.Packet(data)
-        packet.pts = timestamp
-        packet.time_base = self.time_base
-        self.delivered += 1
-        return packet
-
-    def finish(self) -> None:
-        self.queue.put_nowait(None)
-
-    def stop(self) -> None:
-        self.relay.tracks.discard(self)
-        super().stop()
 
 
 @dataclass
@@ -186,6 +74,8 @@ class MediaRoom:
     # subscriber peer connections by (sid, feed_id)
     subscriptions: dict[tuple[str, str], RTCPeerConnection] = field(default_factory=dict)
     audible: frozenset[str] = frozenset()
+    recording: Path | None = None  # the folder feeds are being recorded into
+    recorders: dict[str, Recorder] = field(default_factory=dict)
 
 
 def _prefer(pc: RTCPeerConnection) -> None:
@@ -199,12 +89,21 @@ def _prefer(pc: RTCPeerConnection) -> None:
 
 
 FeedChanged = Callable[[int, str, dict[str, Any]], Awaitable[None]]
+Recorded = Callable[[int, Feed, dict[str, Any]], Awaitable[None]]
 
 
 class Sfu:
     """Every media room this process serves."""
 
-    def __init__(self, *, ice_servers: list[dict[str, Any]], on_feed: FeedChanged) -> None:
+    def __init__(
+        self,
+        *,
+        ice_servers: list[dict[str, Any]],
+        on_feed: FeedChanged,
+        on_recorded: Recorded | None = None,
+        recording_dir: Path = Path("var/recordings"),
+    ) -> None:
+        self.on_recorded, self.recording_dir = on_recorded, recording_dir
         self.config = RTCConfiguration(
             iceServers=[
                 RTCIceServer(
@@ -263,6 +162,8 @@ class Sfu:
         room.feeds[feed.feed_id] = feed
         if "audio" in feed.relays:
             feed.relays["audio"].audible = who in room.audible
+        if room.recording is not None:
+            self._record(room, feed)
         await self.on_feed(
             session_id, "feed.add", {"feed_id": feed.feed_id, "who": who, "source": source}
         )
@@ -310,6 +211,7 @@ class Sfu:
     async def _drop(self, session_id: int, room: MediaRoom, feed: Feed) -> None:
         if room.feeds.pop(feed.feed_id, None) is None:
             return
+        await self._finish(session_id, room, feed)
         for relay in feed.relays.values():
             relay.end()
         for key in [k for k in room.subscriptions if k[1] == feed.feed_id]:
@@ -326,8 +228,49 @@ class Sfu:
             await self._drop(session_id, room, feed)
         for key in [k for k in room.subscriptions if k[0] == sid]:
             await room.subscriptions.pop(key).close()
-        if not room.feeds and not room.subscriptions:
+        if not room.feeds and not room.subscriptions and room.recording is None:
             self.rooms.pop(session_id, None)
+
+    # ---- recording
+
+    def _record(self, room: MediaRoom, feed: Feed) -> None:
+        assert room.recording is not None
+        stamp = utcnow().strftime("%Y%m%dT%H%M%S")
+        path = (
+            room.recording
+            / f"{stamp}-{feed.who.replace(':', '')}-{feed.source}-{feed.feed_id}.webm"
+        )
+        recorder = Recorder(path, feed)
+        room.recorders[feed.feed_id] = recorder
+        for relay in feed.relays.values():
+            relay.recorder = recorder
+
+    async def _finish(self, session_id: int, room: MediaRoom, feed: Feed) -> None:
+        recorder = room.recorders.pop(feed.feed_id, None)
+        if recorder is None:
+            return
+        for relay in feed.relays.values():
+            relay.recorder = None
+        done = recorder.close()
+        if done is not None and self.on_recorded is not None:
+            await self.on_recorded(session_id, feed, done)
+
+    def start_recording(self, session_id: int) -> None:
+        """Record every feed of the room (and every feed published later) until stopped."""
+        room = self._room(session_id)
+        if room.recording is not None:
+            return
+        room.recording = self.recording_dir / str(session_id)
+        for feed in room.feeds.values():
+            self._record(room, feed)
+
+    async def stop_recording(self, session_id: int) -> None:
+        room = self.rooms.get(session_id)
+        if room is None or room.recording is None:
+            return
+        room.recording = None
+        for feed in list(room.feeds.values()):
+            await self._finish(session_id, room, feed)
 
     def hear(self, session_id: int, audible: frozenset[str]) -> None:
         """Forward the microphones of exactly these people (``p:``/``g:``/``h:`` keys)."""
@@ -343,7 +286,8 @@ class Sfu:
                 relay.audible = feed.who in audible
 
     async def end_room(self, session_id: int) -> None:
-        """The session ended: close every peer connection of its room."""
+        """The session ended: finish recordings and close every peer connection of its room."""
+        await self.stop_recording(session_id)
         room = self.rooms.pop(session_id, None)
         if room is None:
             return
@@ -353,8 +297,10 @@ class Sfu:
             await pc.close()
 
     async def close(self) -> None:
-        """Shutdown: close every peer connection."""
+        """Shutdown: finish recordings and close every peer connection."""
         for session_id in list(self.rooms):
+            with contextlib.suppress(Exception):
+                await self.stop_recording(session_id)
             room = self.rooms.pop(session_id)
             for feed in room.feeds.values():
                 for relay in feed.relays.values():
@@ -373,6 +319,10 @@ def follow_room(sfu: Sfu, hub: Any) -> Callable[[int, dict[str, Any], dict[str, 
     def observe(session_id: int, state: dict[str, Any], event: dict[str, Any]) -> None:
         if event["type"] == "session.end":
             hub.spawn(sfu.end_room(session_id))
+        elif event["type"] == "recording.start":
+            sfu.start_recording(session_id)
+        elif event["type"] == "recording.stop":
+            hub.spawn(sfu.stop_recording(session_id))
         elif event["type"].split(".")[0] in AUDIO_NOUNS:
             sfu.hear(session_id, audible(state))
 

@@ -329,6 +329,12 @@ def decide(
         return check_minutes_edit(state, actor.drives, actor.unit_id, data, seq)
     if kind in ("progress.show", "progress.hide"):
         return _decide_progress(state, kind, actor, data)
+    if kind in ("recording.start", "recording.stop"):
+        require(actor.drives, "forbidden", "Only hosts and staff record the session.")
+        _live(state)
+        on = state.get("recording") is not None
+        require(on != (kind == "recording.start"), "conflict", "Nothing to change.")
+        return {"name": actor.name}
     if kind in ("audio.mute", "audio.unmute"):
         require(actor.drives, "forbidden", "Only hosts and staff mute or unmute people.")
         who = data.get("who")

@@ -14,8 +14,9 @@ from server.api import Api, OutShape, Req, Shape
 from server.auth import new_token, token_digest
 from server.db import utcnow
 from server.errors import AppError, Conflict, NotFound
-from server.rooms import store
+from server.rooms import recordings, store
 from server.rooms.models import Guest
+from server.rooms.recordings import RecordingList
 from server.rooms.service import HUB
 from server.sessions import service as sessions
 from server.sessions.calendar_routes import CALENDARING
@@ -192,3 +193,25 @@ async def checkin(req: Req, session_id: int, body: CheckinIn) -> CheckinOut:
         f"p:{actor.id}",
     )
     return CheckinOut(seq=event["seq"])
+
+
+@api.get("/api/sessions/{session_id}/recordings", response=RecordingList)
+async def session_recordings(req: Req, session_id: int) -> RecordingList:
+    """The session's recorded feeds (staff and leaders)."""
+    return await recordings.list_recordings(req.database, req.actor, session_id)
+
+
+@api.get("/api/recordings/{recording_id}", produces="video/webm")
+async def download_recording(req: Req, recording_id: int) -> web.FileResponse:
+    """A recording's WebM file (staff)."""
+    row, path = await recordings.file_of(
+        req.database, req.actor, req.config.recording_dir, recording_id
+    )
+    return web.FileResponse(
+        path,
+        headers={
+            "Content-Type": "video/webm",
+            "Content-Disposition": f'attachment; filename="session-{row.session_id}-{row.id}.webm"',
+            "Cache-Control": "private, no-store",
+        },
+    )

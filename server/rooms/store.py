@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.rooms.models import Guest, RoomEvent
+from server.rooms.models import Guest, Recording, RoomEvent
 
 
 async def events_after(
@@ -50,3 +50,17 @@ async def guest_by_digest(db: AsyncSession, digest: str) -> Guest | None:
 async def add_guest(db: AsyncSession, guest: Guest) -> None:
     db.add(guest)
     await db.flush()
+
+
+async def add_recording(db: AsyncSession, row: Recording) -> None:
+    db.add(row)
+    await db.flush()
+
+
+async def recordings_of(db: AsyncSession, session_id: int) -> Sequence[Recording]:
+    stmt = select(Recording).where(Recording.session_id == session_id).order_by(Recording.id)
+    return (await db.execute(stmt)).scalars().all()
+
+
+async def recording_by_id(db: AsyncSession, recording_id: int) -> Recording | None:
+    return await db.get(Recording, recording_id)

@@ -57,7 +57,11 @@ async def test_chromium_and_aiortc_see_each_other_through_the_server(
         await asyncio.sleep(0.1)
     assert await decoded() > 10
     await expect(page.locator(f".tile[data-who='p:{cast.ids['staff']}'] video")).to_have_count(1)
+    await host.client.command("recording.start")
+    await expect(page.locator(".badge.recording")).to_contain_text("录制中")  # everyone is told
     await shot(page, "17-room-video")
+    await host.client.command("recording.stop")
+    await expect(page.locator(".badge.recording")).to_have_count(0)
     await host.close()
 
 

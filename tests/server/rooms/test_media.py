@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import array
 import asyncio
+import datetime as dt
 import fractions
 import math
 import threading
@@ -17,7 +18,8 @@ from aiohttp.test_utils import TestServer
 from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpSender, RTCSessionDescription
 from aiortc.mediastreams import AudioStreamTrack, MediaStreamError, VideoStreamTrack
 
-from server.rooms.media import SFU, Tap
+from server.rooms.media import SFU
+from server.rooms.relay import Tap
 from tests.conftest import Cast
 from tests.server.rooms.conftest import RoomClient
 
@@ -286,4 +288,58 @@ async def test_leaving_ends_feeds_and_many_cycles_leak_nothing(
     assert state["feeds"] == []
     await asyncio.sleep(0.5)
     assert threading.active_count() <= threads + 2, threading.enumerate()
+    await host.close()
+
+
+async def test_a_recording_is_announced_kept_per_feed_and_plays_for_its_duration(
+    cast: Cast, room_session: dict[str, Any], clients: Any, tmp_path: Any
+) -> None:
+    sid = room_session["id"]
+    host = Peer(await clients(token=cast.staff.token, session_id=sid))
+    member = Peer(await clients(token=cast.member.token, session_id=sid))
+    await host.client.command("session.start")
+    await member.publish(Colour(GREEN), Tone())
+    await host.client.command("floor.grant", who=f"p:{cast.ids['member']}", seconds=120)
+    assert (await member.client.command("recording.start"))["error"]["code"] == "forbidden"
+    assert (await host.client.command("recording.start"))["ok"]
+    started = await member.client.wait_for(
+        lambda: next((e for e in member.client.events if e["type"] == "recording.start"), None)
+    )
+    await asyncio.sleep(3.0)
+    assert (await host.client.command("recording.stop"))["ok"]
+    stopped = await member.client.wait_for(
+        lambda: next((e for e in member.client.events if e["type"] == "recording.stop"), None)
+    )
+    url = f"/api/sessions/{sid}/recordings"
+    items: list[Any] = []
+    for _ in range(100):
+        items = (await cast.staff.get(url)).body["items"]
+        if items:
+            break
+        await asyncio.sleep(0.05)
+    assert items and len(items) == 1, items
+    record = items[0]
+    assert (record["who"], record["name"], record["source"]) == (
+        f"p:{cast.ids['member']}",
+        "张委员",
+        "camera",
+    )
+    wall = (
+        dt.datetime.fromisoformat(stopped["at"]) - dt.datetime.fromisoformat(started["at"])
+    ).total_seconds()
+    assert (await cast.leader.get(url)).status == 200
+    assert (await cast.member.get(url)).status == 403
+    assert (await cast.leader.download(f"/api/recordings/{record['id']}"))[0] == 403
+    status, data, headers = await cast.staff.download(f"/api/recordings/{record['id']}")
+    assert status == 200 and headers["Content-Type"] == "video/webm"
+    path = tmp_path / "downloaded.webm"
+    path.write_bytes(data)
+    with av.open(str(path)) as container:
+        kinds = sorted(s.type for s in container.streams)
+        duration = container.duration / 1_000_000
+        colours = [centre(f) for f in container.decode(video=0)]
+    assert kinds == ["audio", "video"]
+    assert abs(duration - wall) <= 0.1 * wall, (duration, wall)
+    assert len(colours) > 20 and near(colours[-1], GREEN)
+    await member.close()
     await host.close()

@@ -83,11 +83,18 @@ export function openRoom(main, options) {
 
   function renderControls(state) {
     if (!options.title && state.title) heading.firstChild.textContent = state.title;
-    mount(status, badge(t(state.status), state.status));
+    mount(
+      status,
+      badge(t(state.status), state.status),
+      state.recording ? h("span", { class: "badge recording", role: "status" }, `● ${t("recording")}`) : null,
+    );
     if (!host) return mount(controls, mediaButtons(state));
     mount(
       controls,
       mediaButtons(state),
+      state.status === "live"
+        ? h("button", { type: "button", onclick: () => run(state.recording ? "recording.stop" : "recording.start") }, state.recording ? t("recordStop") : t("recordStart"))
+        : null,
       state.status === "scheduled" ? h("button", { type: "button", class: "primary", onclick: () => run("session.start") }, t("startSession")) : null,
       state.status === "live"
         ? [
