@@ -29,6 +29,7 @@ def initial(session: dict[str, Any]) -> State:
         "feeds": [],  # live media: [{feed_id, person_id, who, source}]
         "muted": [],  # people a host muted (their microphone is not forwarded)
         "recording": None,  # {since, by} while the session is being recorded
+        "speaker": None,  # the active speaker, from the microphones' levels
         "presence": {},
         "attendance": {},
         "lobby": {},
@@ -248,6 +249,10 @@ def _mute(state: State, event: Event) -> None:
         muted.remove(who)
 
 
+def _speaker(state: State, event: Event) -> None:
+    state["speaker"] = event["data"]["who"]
+
+
 def _recording(state: State, event: Event) -> None:
     if event["type"] == "recording.start":
         state["recording"] = {
@@ -338,6 +343,7 @@ HANDLERS: dict[str, Callable[[State, Event], None]] = {
     "feed.remove": _feeds,
     "audio.mute": _mute,
     "audio.unmute": _mute,
+    "speaker.active": _speaker,
     "recording.start": _recording,
     "recording.stop": _recording,
 }

@@ -26,8 +26,10 @@ starts the decoder thread), ``RTCRtpReceiver._send_rtcp_pli`` and ``RTCRtpSender
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -53,6 +55,9 @@ from server.rooms.rules import RoomError
 log = logging.getLogger(__name__)
 
 SOURCES = ("camera", "screen")
+SPEAKER_EVERY = 0.25  # seconds between looks at the microphones' levels
+SPEAKER_HOLD = 0.5  # how long someone must be the loudest before they are announced
+SPEAKING_LEVEL = 0.02  # RMS (full scale 1.0) above which a microphone counts as speech
 WANTED = {"video": "video/VP8", "audio": "audio/opus"}
 
 
@@ -76,6 +81,8 @@ class MediaRoom:
     audible: frozenset[str] = frozenset()
     recording: Path | None = None  # the folder feeds are being recorded into
     recorders: dict[str, Recorder] = field(default_factory=dict)
+    speaker: str | None = None  # the active speaker last announced
+    listening: asyncio.Task[None] | None = None
 
 
 def _prefer(pc: RTCPeerConnection) -> None:
@@ -164,6 +171,8 @@ class Sfu:
             feed.relays["audio"].audible = who in room.audible
         if room.recording is not None:
             self._record(room, feed)
+        if "audio" in feed.relays and room.listening is None:
+            room.listening = asyncio.ensure_future(self._listen(session_id, room))
         await self.on_feed(
             session_id, "feed.add", {"feed_id": feed.feed_id, "who": who, "source": source}
         )
@@ -230,6 +239,33 @@ class Sfu:
             await room.subscriptions.pop(key).close()
         if not room.feeds and not room.subscriptions and room.recording is None:
             self.rooms.pop(session_id, None)
+            if room.listening is not None:
+                room.listening.cancel()
+
+    # ---- the active speaker
+
+    async def _listen(self, session_id: int, room: MediaRoom) -> None:
+        """Every ``SPEAKER_EVERY`` seconds: the loudest microphone being heard, if loud enough
+        and not already announced, becomes the active speaker (a room event)."""
+        candidate, since = None, 0.0
+        while self.rooms.get(session_id) is room:
+            await asyncio.sleep(SPEAKER_EVERY)
+            levels = [
+                (f.relays["audio"].level, f.who)
+                for f in room.feeds.values()
+                if "audio" in f.relays and f.relays["audio"].audible
+            ]
+            loudest = max(levels, default=(0.0, None))
+            who = loudest[1] if loudest[0] >= SPEAKING_LEVEL else None
+            if who != candidate:
+                candidate, since = who, time.monotonic()
+            held = time.monotonic() - since >= SPEAKER_HOLD
+            if who is not None and who != room.speaker and held:
+                room.speaker = who
+                try:
+                    await self.on_feed(session_id, "speaker.active", {"who": who})
+                except Exception:
+                    log.exception("could not announce the active speaker")
 
     # ---- recording
 
@@ -291,6 +327,8 @@ class Sfu:
         room = self.rooms.pop(session_id, None)
         if room is None:
             return
+        if room.listening is not None:
+            room.listening.cancel()
         for feed in list(room.feeds.values()):
             await self._drop(session_id, room, feed)
         for pc in room.subscriptions.values():
@@ -302,6 +340,8 @@ class Sfu:
             with contextlib.suppress(Exception):
                 await self.stop_recording(session_id)
             room = self.rooms.pop(session_id)
+            if room.listening is not None:
+                room.listening.cancel()
             for feed in room.feeds.values():
                 for relay in feed.relays.values():
                     relay.end()

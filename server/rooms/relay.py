@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import array
 import asyncio
 import fractions
 import logging
+import math
 import queue
 import time
 from typing import TYPE_CHECKING, Any
@@ -37,6 +39,8 @@ class Relay:
         self.audible = kind == "video"  # audio is forwarded only when the room allows it
         self.frames = 0
         self.recorder: Recorder | None = None
+        self.level = 0.0  # loudness of what is forwarded (audio), smoothed, 0..1
+        self._decoder: Any = None
         self._asked = 0.0
 
     def push(self, data: bytes, timestamp: int) -> None:
@@ -47,6 +51,25 @@ class Relay:
             self.recorder.write(self, data, timestamp)
         for track in list(self.tracks):
             track.offer(data, timestamp)
+        if self.kind == "audio":
+            self._measure(data)
+
+    def _measure(self, data: bytes) -> None:
+        """Decode the Opus frame (small, and only for microphones being heard) to follow how
+        loud it is, for the active speaker."""
+        if self._decoder is None:
+            self._decoder = av.CodecContext.create("opus", "r")
+        try:
+            frames = self._decoder.decode(av.Packet(data))
+        except av.FFmpegError:
+            return
+        for frame in frames:
+            if frame.format.name not in ("flt", "fltp"):
+                continue
+            samples = array.array("f", bytes(frame.planes[0]))[::8]
+            if samples:
+                peak = math.sqrt(sum(x * x for x in samples) / len(samples))
+                self.level = 0.7 * self.level + 0.3 * peak
 
     def request_keyframe(self) -> None:
         """Ask the publisher for a keyframe (RTCP PLI), not more often than needed."""

@@ -18,7 +18,7 @@ const HANDLERS = {
   "session.start": (s, e) => Object.assign(s, { status: "live", started_at: e.at, current: e.data.current }),
   "session.end": (s, e) => {
     stopTimer(s, e.at);
-    Object.assign(s, { status: "ended", ended_at: e.at, floor: null, queue: [] });
+    Object.assign(s, { status: "ended", ended_at: e.at, floor: null, queue: [], recording: null });
   },
   "agenda.next": (s, e) => { stopTimer(s, e.at); s.current = e.data.current; },
   "agenda.prev": (s, e) => { stopTimer(s, e.at); s.current = e.data.current; },
@@ -78,7 +78,10 @@ const HANDLERS = {
     const here = s.presence[e.data.who];
     if (here && --here.devices <= 0) delete s.presence[e.data.who];
   },
-  "presence.reset": (s, e) => { for (const who of e.data.who) delete s.presence[who]; },
+  "presence.reset": (s, e) => {
+    for (const who of e.data.who) delete s.presence[who];
+    s.feeds = (s.feeds || []).filter((f) => !e.data.who.includes(f.who));
+  },
   "presence.checkin": (s, e) => {
     const record = (s.attendance[e.data.who] ||= { name: e.data.name || "", joined: [], left: [] });
     record.attendance = "in_person";
@@ -110,6 +113,16 @@ const HANDLERS = {
     const old = group[d.entry_id] || {};
     group[d.entry_id] = { ...old, ...fields, version: (old.version || 0) + 1, by: e.by, at: e.at };
   },
+  "feed.add": (s, e) => {
+    const person = e.data.who.startsWith("p:") ? Number(e.data.who.slice(2)) : null;
+    (s.feeds ||= []).push({ feed_id: e.data.feed_id, person_id: person, who: e.data.who, source: e.data.source });
+  },
+  "feed.remove": (s, e) => { s.feeds = (s.feeds || []).filter((f) => f.feed_id !== e.data.feed_id); },
+  "audio.mute": (s, e) => { if (!(s.muted ||= []).includes(e.data.who)) s.muted.push(e.data.who); },
+  "audio.unmute": (s, e) => { s.muted = (s.muted || []).filter((w) => w !== e.data.who); },
+  "speaker.active": (s, e) => { s.speaker = e.data.who; },
+  "recording.start": (s, e) => { s.recording = { since: e.at, by: e.by, name: e.data.name }; },
+  "recording.stop": (s) => { s.recording = null; },
   "progress.show": (s, e) => { s.showing = { ...e.data.report, shown_by: e.data.shown_by }; },
   "progress.hide": (s) => { s.showing = null; },
 };

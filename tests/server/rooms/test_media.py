@@ -231,6 +231,10 @@ async def test_microphones_follow_the_floor_and_mutes(
     assert (await host.client.command("floor.grant", who=member_key, seconds=60))["ok"]
     heard = await until(lambda: [x for x in host.audio[feed] if x > 1000])
     assert len(heard) > 0
+    speaking = await host.client.wait_for(
+        lambda: next((e for e in host.client.events if e["type"] == "speaker.active"), None)
+    )
+    assert speaking["data"]["who"] == member_key and speaking["by"] == member_key
     assert (await host.client.command("audio.mute", who=member_key))["ok"]
     await asyncio.sleep(0.5)  # what was in flight
     count = len(host.audio[feed])

@@ -151,7 +151,7 @@ export function openRoom(main, options) {
         const stream = media ? (own ? media.ownStream() : media.streamOf(key)) : null;
         return h(
           "div",
-          { class: `tile${key === speaker ? " speaking" : ""}${p.role === "hall" ? " hall" : ""}`, dataset: { who: key } },
+          { class: `tile${key === speaker ? " speaking" : ""}${key === state.speaker ? " active" : ""}${p.role === "hall" ? " hall" : ""}${(state.muted || []).includes(key) ? " muted" : ""}`, dataset: { who: key } },
           stream ? videoFor(stream, own) : h("div", { class: "avatar", "aria-hidden": "true" }, (p.name || "?").slice(0, 1)),
           h("div", { class: "tile-name" }, p.name, " ", badge(p.role === "hall" ? t("hall") : t(p.attendance === "in_person" ? "inPerson" : "remote"), p.attendance || "")),
         );
