@@ -167,3 +167,19 @@ async def test_minutes_are_reviewed_approved_and_exported_and_the_dossier_shows_
     stats = await open_as(cast.leader, "/#/stats")
     await expect(stats.locator(".kpi")).to_have_count(3)
     await shot(stats, "16-stats")
+
+
+async def test_the_room_reconnects_by_itself_after_a_network_drop_and_says_so(
+    cast: Cast, open_as: Opener
+) -> None:
+    s = await create_session(cast)
+    host = await open_as(cast.staff, f"/#/rooms/{s['id']}")
+    member = await open_as(cast.member, f"/#/rooms/{s['id']}")
+    await expect(member.locator(".tile")).to_have_count(2)
+    await member.context.set_offline(True)
+    banner = member.locator("#banner")
+    await expect(banner).to_contain_text("连接已断开", timeout=30000)
+    await host.get_by_role("button", name="开始会议").click()  # happens while they are away
+    await member.context.set_offline(False)
+    await expect(banner).to_contain_text("已重新连接", timeout=30000)
+    await expect(member.locator(".agenda li.current")).to_contain_text("承办单位介绍进展")
