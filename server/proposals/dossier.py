@@ -180,7 +180,13 @@ def _timeline(
         )
     for e in handled.evaluations:
         entries.append(
-            {"at": e.at, "kind": "evaluation", "summary": f"{e.kind}：{e.verdict}", "ref": e.id}
+            {
+                "at": e.at,
+                "kind": "evaluation",
+                "summary": f"{'提案人评价' if e.kind.value == 'handling' else '单位评价提案'}："
+                f"{VERDICTS_ZH.get(e.verdict, e.verdict)}",
+                "ref": e.id,
+            }
         )
     for f in follow:
         entries.append(
@@ -214,6 +220,11 @@ VERDICTS_ZH = {
     "low": "低",
 }
 STAGES_ZH = {"before": "办前", "during": "办中", "after": "办后"}
+SESSION_ZH = {"scheduled": "未开始", "live": "进行中", "ended": "已举行", "cancelled": "已取消"}
+
+
+def _zh(status: Status | None) -> str:
+    return STATUS_ZH.get(status.value, status.value) if status else ""
 
 
 def to_docx(d: DossierOut, zone: str) -> bytes:

@@ -138,6 +138,7 @@ class ProposalOut(OutShape):
     round: int
     supervisor_id: int | None
     compliance: ComplianceOut
+    evaluation: str | None  # the proposer's latest verdict on the handling, if any
     history: list[TransitionOut]
     created_at: dt.datetime
     updated_at: dt.datetime

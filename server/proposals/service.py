@@ -38,6 +38,7 @@ async def _outs(db: AsyncSession, proposals: Sequence[Proposal]) -> list[Proposa
     bundled = await store.bundled_under(db, ids)
     history = await store.history_of(db, ids)
     sessions = await store.sessions_of(db, proposals)
+    evaluations = await store.evaluations_of(db, ids)
     return [
         ProposalOut(
             id=p.id,
@@ -56,6 +57,10 @@ async def _outs(db: AsyncSession, proposals: Sequence[Proposal]) -> list[Proposa
             round=p.round,
             supervisor_id=p.supervisor_id,
             compliance=ComplianceOut.model_validate(compliance(p.status, sessions[p.id])),
+            evaluation=next(
+                (e.verdict for e in reversed(evaluations[p.id]) if e.kind.value == "handling"),
+                None,
+            ),
             history=[TransitionOut.model_validate(h) for h in history[p.id]],
             created_at=p.created_at,
             updated_at=p.updated_at,

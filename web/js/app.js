@@ -12,6 +12,7 @@ const PAGES = {
   room: () => import("./pages/room.js"),
   minutes: () => import("./pages/minutes.js"),
   proposal: () => import("./pages/proposal.js"),
+  proposals: () => import("./pages/proposals.js"),
   followups: () => import("./pages/followups.js"),
   stats: () => import("./pages/stats.js"),
   join: () => import("./pages/join.js"),
@@ -30,7 +31,8 @@ export function route() {
     "": "home", login: "login", calendar: "calendar", schedule: "schedule", sessions: "session",
     rooms: "room", minutes: "minutes", proposals: "proposal", "follow-ups": "followups", stats: "stats",
   };
-  return { page: table[parts[0] || ""] || "missing", id: parts[1] ? Number(parts[1]) : null, query };
+  const page = parts[0] === "proposals" && !parts[1] ? "proposals" : table[parts[0] || ""] || "missing";
+  return { page, id: parts[1] ? Number(parts[1]) : null, query };
 }
 
 export function go(hash) {
@@ -49,6 +51,7 @@ function header() {
         ["#/", t("home")],
         ["#/calendar", t("calendar")],
         staff ? ["#/schedule", t("schedule")] : null,
+        me.role !== "guest" ? ["#/proposals", t("allProposals")] : null,
         ["#/follow-ups", t("followups")],
         reader ? ["#/stats", t("stats")] : null,
       ].filter(Boolean)

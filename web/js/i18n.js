@@ -47,6 +47,9 @@ const TEXTS = {
     status_handling: "办理中", status_replied: "已答复", status_evaluated: "已评价",
     status_closed: "已办结", status_rejected: "不予立案",
     stage_before: "办前", stage_during: "办中", stage_after: "办后",
+    allProposals: "提案", all: "全部", onlyMissing: "缺少协商", proposalNo: "编号",
+    proposalState: "状态", verdict_satisfied: "满意", verdict_basically_satisfied: "基本满意",
+    verdict_unsatisfied: "不满意",
     delivery_pending: "待发送", delivery_sent: "已发送", delivery_failed: "发送失败",
   },
   en: {
@@ -100,6 +103,9 @@ const TEXTS = {
     status_handling: "Handling", status_replied: "Replied", status_evaluated: "Evaluated",
     status_closed: "Closed", status_rejected: "Rejected",
     stage_before: "Before", stage_during: "During", stage_after: "After",
+    allProposals: "Proposals", all: "All", onlyMissing: "Missing consultation",
+    proposalNo: "No.", proposalState: "Status", verdict_satisfied: "Satisfied",
+    verdict_basically_satisfied: "Basically satisfied", verdict_unsatisfied: "Unsatisfied",
     delivery_pending: "Pending", delivery_sent: "Sent", delivery_failed: "Failed",
   },
 };
