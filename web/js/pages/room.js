@@ -282,15 +282,16 @@ export function openRoom(main, options) {
     const action = h("input", { "aria-label": t("actionItems"), maxlength: 2000 });
     const due = h("input", { type: "date", "aria-label": t("due") });
     const edit = async (data) => {
+      delete panels.minutes.dataset.dirty; // this sends what was typed so far
       try {
         await room.command("minutes.edit", { item_id: item.id, ...data });
       } catch (error) {
         // e.g. another scribe saved first: keep this text on screen to merge by hand
+        panels.minutes.dataset.dirty = "1";
         toast(error.message);
         return;
       }
-      delete panels.minutes.dataset.dirty;
-      renderMinutes(room.state);
+      if (!panels.minutes.dataset.dirty) renderMinutes(room.state); // unless typing went on
     };
     panels.minutes.oninput = () => (panels.minutes.dataset.dirty = "1");
     mount(
