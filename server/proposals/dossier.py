@@ -21,6 +21,7 @@ from server.proposals.handling_schemas import FollowUpOut, HandlingOut
 from server.proposals.lifecycle import Status
 from server.proposals.schemas import ProposalOut
 from server.proposals.service import proposal_outs
+from server.sessions import store as sessions_store
 from server.sessions.minutes import approved_excerpts
 from server.sessions.minutes_export import KINDS, MODES, lines_to_docx
 from server.sessions.minutes_schemas import MinutesItem
@@ -90,11 +91,17 @@ async def dossier(database: Database, actor: Principal, proposal_id: int, zone: 
         out = (await proposal_outs(db, [proposal]))[0]
         group = (await store.bundle_groups(db, [proposal]))[proposal_id]
         members = await store.briefs(db, sorted(group))
-        sessions = (await store.sessions_of(db, [proposal]))[proposal_id]
+        # Only what the reader may see of the bundle: its sessions, and its proposals' items.
+        sessions = [
+            s
+            for s in (await store.sessions_of(db, [proposal]))[proposal_id]
+            if await sessions_store.is_visible(db, s["id"], actor)
+        ]
         excerpts = await approved_excerpts(db, [s["id"] for s in sessions], group)
         handled = await handling.handling_of(db, proposal)
+        readable = await store.visible_ids(db, sorted(group), actor)
         follow_rows, _ = await store.search_follow_ups(
-            db, {"proposal_ids": sorted(group)}, 10_000, 0
+            db, {"proposal_ids": sorted(readable)}, 10_000, 0
         )
     day = followups.today(zone)
     follow = [followups.follow_up_out(r, day) for r in follow_rows]

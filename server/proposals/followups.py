@@ -80,6 +80,18 @@ async def sync_from_minutes(
             if a.get("proposal_id")
         ],
     )
+    units = await store.existing_units(
+        db,
+        [
+            a["owner_unit_id"]
+            for item in content.get("items", [])
+            for a in item.get("actions", [])
+            if a.get("owner_unit_id")
+        ],
+    )
+    known |= await store.existing_ids(
+        db, [i for item in content.get("items", []) for i in item.get("proposal_ids", [])[:1]]
+    )
     for i, item in enumerate(content.get("items", []), start=1):
         fallback = item.get("proposal_ids", [None])[0] if item.get("proposal_ids") else None
         for k, action in enumerate(item.get("actions", []), start=1):
@@ -87,7 +99,9 @@ async def sync_from_minutes(
             proposal_id = action.get("proposal_id") or fallback
             fields = {
                 "text": action["text"],
-                "owner_unit_id": action.get("owner_unit_id"),
+                "owner_unit_id": action.get("owner_unit_id")
+                if action.get("owner_unit_id") in units
+                else None,
                 "due": dt.date.fromisoformat(action["due"]) if action.get("due") else None,
                 "proposal_id": proposal_id
                 if proposal_id in known or proposal_id == fallback
@@ -193,7 +207,13 @@ async def remind_overdue(
             if recipients and row.proposal_id in supervisors:  # the supervising leader: a copy
                 recipients = [*recipients, supervisors[row.proposal_id]]
             for person_id, name, email in recipients:
-                message = _reminder(row, name, email, sender, titles.get(row.proposal_id or 0), now)
+                try:
+                    message = _reminder(
+                        row, name, email, sender, titles.get(row.proposal_id or 0), now
+                    )
+                except ValueError:  # e.g. an address the email library refuses
+                    log.exception("cannot remind %s about follow-up %s", email, row.id)
+                    continue
                 mail.enqueue(
                     db,
                     recipient=email,
@@ -216,7 +236,8 @@ def _reminder(
     msg = EmailMessage(policy=SMTP)
     msg["From"] = sender
     msg["To"] = email
-    msg["Subject"] = f"督办提醒：{row.text[:60]}（已逾期）"
+    summary = " ".join(row.text.split())[:60]  # a header holds no line breaks
+    msg["Subject"] = f"督办提醒：{summary}（已逾期）"
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = make_msgid(domain=sender.partition("@")[2] or "xieshang.local")
     msg["Auto-Submitted"] = "auto-generated"

@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, and_, exists, false, func, not_, or_, sele
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.auth import Principal, Role
-from server.directory.models import Person
+from server.directory.models import Person, Unit
 from server.directory.store import like_pattern
 from server.proposals.models import (
     Attachment,
@@ -398,3 +398,9 @@ async def supervisors(db: AsyncSession, ids: Sequence[int]) -> dict[int, tuple[i
         .where(Proposal.id.in_(ids), Person.email.is_not(None))
     )
     return {pid: (person_id, name, email) for pid, person_id, name, email in rows if email}
+
+
+async def existing_units(db: AsyncSession, ids: Sequence[int]) -> set[int]:
+    if not ids:
+        return set()
+    return set((await db.execute(select(Unit.id).where(Unit.id.in_(ids)))).scalars())

@@ -280,6 +280,9 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         session_id, actor, session = await self._who(sid)
         if not session["joined"]:
             raise RoomError("in_lobby", "Wait until a host admits you.")
+        _seq, state = await self.hub.snapshot(session_id)
+        if actor.key in state["removed"]:
+            raise RoomError("removed", "You were removed from this session.")
         return session_id, actor
 
     @socket_handler
@@ -300,8 +303,8 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     @socket_handler
     async def on_rtc_subscribe(self, sid: str, payload: Any = None) -> dict[str, Any]:
         """Receive a feed: ``{feed_id}`` → the server's offer (answer with ``rtc.answer``)."""
-        session_id, _actor = await self._media_actor(sid)
-        offer = await self.sfu.subscribe(session_id, sid, _text(payload, "feed_id", 64))
+        session_id, actor = await self._media_actor(sid)
+        offer = await self.sfu.subscribe(session_id, sid, _text(payload, "feed_id", 64), actor.key)
         return {"ok": True, "sdp": offer}
 
     @socket_handler

@@ -82,6 +82,8 @@ class MediaRoom:
     recording: Path | None = None  # the folder feeds are being recorded into
     recorders: dict[str, Recorder] = field(default_factory=dict)
     speaker: str | None = None  # the active speaker last announced
+    sub_tracks: dict[tuple[str, str], list[RelayTrack]] = field(default_factory=dict)
+    owners: dict[str, str] = field(default_factory=dict)  # sid -> who, for removals
     listening: asyncio.Task[None] | None = None
 
 
@@ -166,6 +168,8 @@ class Sfu:
         if "VP8" not in answer and "video" in feed.relays:
             await pc.close()
             raise RoomError("invalid", "Publish video as VP8 (every browser can).")
+        room = self._room(session_id)  # the room may have been let go while we negotiated
+        room.owners[sid] = who
         room.feeds[feed.feed_id] = feed
         if "audio" in feed.relays:
             feed.relays["audio"].audible = who in room.audible
@@ -178,27 +182,44 @@ class Sfu:
         )
         return feed.feed_id, answer
 
-    async def subscribe(self, session_id: int, sid: str, feed_id: str) -> str:
+    async def subscribe(self, session_id: int, sid: str, feed_id: str, who: str = "") -> str:
         """An offer that sends feed ``feed_id`` to this connection."""
         room = self._room(session_id)
         feed = room.feeds.get(feed_id)
         if feed is None:
             raise RoomError("not_found", "There is no such feed (it may have ended).")
-        old = room.subscriptions.pop((sid, feed_id), None)
-        if old is not None:
-            await old.close()
+        await self._unsubscribe(room, (sid, feed_id))
         pc = RTCPeerConnection(self.config)
+        tracks = []
         for kind in ("video", "audio"):
             relay = feed.relays.get(kind)
             if relay is None:
                 continue
-            sender = pc.addTrack(RelayTrack(relay))
+            track = RelayTrack(relay)
+            tracks.append(track)
+            sender = pc.addTrack(track)
             # The subscriber's PLI (its decoder lost a picture) goes on to the publisher.
             setattr(sender, "_send_keyframe", relay.request_keyframe)  # noqa: B010
         _prefer(pc)
         await pc.setLocalDescription(await pc.createOffer())
+        room = self._room(session_id)
+        if feed_id not in room.feeds:  # it ended while we made the offer
+            for track in tracks:
+                track.stop()
+            await pc.close()
+            raise RoomError("not_found", "There is no such feed (it may have ended).")
         room.subscriptions[(sid, feed_id)] = pc
+        room.sub_tracks[(sid, feed_id)] = tracks
+        room.owners[sid] = who
         return str(pc.localDescription.sdp)
+
+    async def _unsubscribe(self, room: MediaRoom, key: tuple[str, str]) -> None:
+        """Close one subscription, answered or not (its relay tracks leave their relay)."""
+        for track in room.sub_tracks.pop(key, []):
+            track.stop()
+        pc = room.subscriptions.pop(key, None)
+        if pc is not None:
+            await pc.close()
 
     async def answer(self, session_id: int, sid: str, feed_id: str, sdp: str) -> None:
         """The subscriber's answer to :meth:`subscribe`'s offer."""
@@ -220,13 +241,28 @@ class Sfu:
     async def _drop(self, session_id: int, room: MediaRoom, feed: Feed) -> None:
         if room.feeds.pop(feed.feed_id, None) is None:
             return
-        await self._finish(session_id, room, feed)
-        for relay in feed.relays.values():
-            relay.end()
-        for key in [k for k in room.subscriptions if k[1] == feed.feed_id]:
-            await room.subscriptions.pop(key).close()
-        await feed.pc.close()
+        try:
+            await self._finish(session_id, room, feed)
+        except Exception:
+            log.exception("could not keep the recording of feed %s", feed.feed_id)
+        finally:
+            for relay in feed.relays.values():
+                relay.end()
+            for key in [k for k in room.subscriptions if k[1] == feed.feed_id]:
+                await self._unsubscribe(room, key)
+            await feed.pc.close()
         await self.on_feed(session_id, "feed.remove", {"feed_id": feed.feed_id, "who": feed.who})
+
+    async def drop_person(self, session_id: int, who: str) -> None:
+        """Someone was removed from the room: their feeds and subscriptions end now."""
+        room = self.rooms.get(session_id)
+        if room is None:
+            return
+        for feed in [f for f in room.feeds.values() if f.who == who]:
+            await self._drop(session_id, room, feed)
+        sids = {sid for sid, owner in room.owners.items() if owner == who}
+        for key in [k for k in room.subscriptions if k[0] in sids]:
+            await self._unsubscribe(room, key)
 
     async def leave(self, session_id: int, sid: str) -> None:
         """A connection left the room: its feeds and subscriptions end."""
@@ -236,7 +272,8 @@ class Sfu:
         for feed in [f for f in room.feeds.values() if f.owner_sid == sid]:
             await self._drop(session_id, room, feed)
         for key in [k for k in room.subscriptions if k[0] == sid]:
-            await room.subscriptions.pop(key).close()
+            await self._unsubscribe(room, key)
+        room.owners.pop(sid, None)
         if not room.feeds and not room.subscriptions and room.recording is None:
             self.rooms.pop(session_id, None)
             if room.listening is not None:
@@ -359,6 +396,9 @@ def follow_room(sfu: Sfu, hub: Any) -> Callable[[int, dict[str, Any], dict[str, 
     def observe(session_id: int, state: dict[str, Any], event: dict[str, Any]) -> None:
         if event["type"] == "session.end":
             hub.spawn(sfu.end_room(session_id))
+        elif event["type"] == "participant.remove":
+            hub.spawn(sfu.drop_person(session_id, event["data"]["who"]))
+            sfu.hear(session_id, audible(state))
         elif event["type"] == "recording.start":
             sfu.start_recording(session_id)
         elif event["type"] == "recording.stop":

@@ -239,7 +239,9 @@ class RoomHub:
                     # stays as the last line of defence.
                     await sessions.lock_for_room(db, room.session_id)
                     for row in await store.events_after(db, room.session_id, room.seq):
-                        room.state, room.seq = apply(room.state, as_event(row)), row.seq
+                        earlier = as_event(row)  # appended by another process
+                        room.state, room.seq = apply(room.state, earlier), row.seq
+                        self._observe(room, earlier)
                     seq, now = room.seq + 1, utcnow()
                     row = RoomEvent(
                         session_id=room.session_id,

@@ -322,7 +322,7 @@ async def correct(
             session_id,
             status=MinutesStatus.DRAFT,
             content=body.content.model_dump(mode="json"),
-            note=f"correction of version {latest.number}: {body.reason}",
+            note=f"correction of version {latest.number}: {body.reason}"[:500],
             author_id=actor.id,
             now=utcnow(),
             previous=latest,

@@ -158,3 +158,72 @@ def assemble(
         "polls": list(record.get("polls") or []),
         "questions": list(record.get("questions") or []),
     }
+
+
+MAX_ID = 2**31 - 1
+
+
+def _id(value: Any) -> int | None:
+    return value if isinstance(value, int) and 0 < value <= MAX_ID else None
+
+
+def _cut(value: Any, limit: int) -> str:
+    return str(value or "").replace("\x00", "")[:limit]
+
+
+def bounded(content: dict[str, Any]) -> dict[str, Any]:
+    """The draft cut to what the minutes' shape accepts (a room may hold more: 300 decisions,
+    a unit name of 200 characters), so that ending a session never fails on its draft."""
+
+    def person(p: dict[str, Any]) -> dict[str, Any]:
+        return {
+            **p,
+            "name": _cut(p.get("name"), 100) or "?",
+            "role": _cut(p.get("role"), 20) or None,
+            "unit": _cut(p.get("unit"), 100) or None,
+        }
+
+    def action(a: dict[str, Any]) -> dict[str, Any]:
+        return {
+            **a,
+            "text": _cut(a.get("text"), 2000) or "?",
+            "owner_unit_id": _id(a.get("owner_unit_id")),
+            "owner_unit": _cut(a.get("owner_unit"), 100) or None,
+            "proposal_id": _id(a.get("proposal_id")),
+        }
+
+    items = [
+        {
+            **item,
+            "title": _cut(item.get("title"), 200) or "?",
+            "proposal_ids": [i for i in map(_id, item.get("proposal_ids", [])) if i][:50],
+            "notes": _cut(item.get("notes"), 20_000),
+            "decisions": [_cut(d, 2000) for d in item.get("decisions", []) if d][:100],
+            "actions": [action(a) for a in item.get("actions", [])][:100],
+            "speakers": [_cut(n, 100) for n in item.get("speakers", []) if n][:500],
+        }
+        for item in content.get("items", [])[:100]
+    ]
+    return {
+        **content,
+        "title": _cut(content.get("title"), 200) or "?",
+        "place": _cut(content.get("place"), 300) or None,
+        "hosts": [_cut(n, 100) for n in content.get("hosts", []) if n][:50],
+        **{
+            key: [person(p) for p in content.get(key, [])][:5000]
+            for key in ("present", "attending", "absent", "guests")
+        },
+        "items": items,
+        "polls": [
+            {
+                "question": _cut(p.get("question"), 500) or "?",
+                "options": [_cut(o, 2000) or "?" for o in p.get("options", [])][:20],
+                "results": p.get("results"),
+            }
+            for p in content.get("polls", [])
+        ][:100],
+        "questions": [
+            {**q, "name": _cut(q.get("name"), 100) or "?", "text": _cut(q.get("text"), 2000) or "?"}
+            for q in content.get("questions", [])
+        ][:2000],
+    }

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.sessions import store
 from server.sessions.minutes import append_version, checked
-from server.sessions.minutes_doc import assemble
+from server.sessions.minutes_doc import assemble, bounded
 from server.sessions.models import MinutesStatus, MinutesVersion, Session
+
+log = logging.getLogger(__name__)
 
 
 async def draft_minutes(
@@ -23,13 +27,21 @@ async def draft_minutes(
         return None
     facts = await _facts(db, session)
     units = await store.unit_names(db, _action_units(record))
-    content = checked(assemble(facts["session"], facts["participants"], record, units))
+    note = "assembled from the room"
+    draft = assemble(facts["session"], facts["participants"], record, units)
+    try:
+        content = checked(bounded(draft))
+    except ValidationError:
+        # Never let the draft stop a session from ending: keep what surely fits.
+        log.exception("the room's record of session %s does not fit the minutes", session_id)
+        content = checked(bounded({**draft, "items": [], "polls": [], "questions": []}))
+        note = "assembled from the room; its items did not fit and must be written by hand"
     return await append_version(
         db,
         session_id,
         status=MinutesStatus.DRAFT,
         content=content,
-        note="assembled from the room",
+        note=note,
         author_id=None,
         now=now,
         previous=None,

@@ -303,6 +303,9 @@ class ConflictCheck(Shape):
 
     @model_validator(mode="after")
     def _order(self) -> ConflictCheck:
+        for name in ("starts_at", "ends_at"):
+            if not 1970 <= getattr(self, name).year <= 2200:
+                raise FieldProblem(name, "must be between the years 1970 and 2200")
         if self.ends_at <= self.starts_at:
             raise FieldProblem("ends_at", "must be after starts_at")
         if self.ends_at - self.starts_at > MAX_DURATION:

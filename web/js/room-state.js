@@ -3,7 +3,7 @@
 // this file does not know, makes the client ask the server (`sync`) instead of guessing.
 
 const MAX_CHAT = 500;
-const seconds = (from, to) => Math.round((Date.parse(to) - Date.parse(from)) / 1000);
+const seconds = (from, to) => Math.trunc((Date.parse(to) - Date.parse(from)) / 1000); // as the server: whole seconds
 
 function stopTimer(state, at) {
   const timer = state.timer;

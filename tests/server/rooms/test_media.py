@@ -268,6 +268,12 @@ async def test_guests_may_not_publish_and_bad_offers_are_refused(
     assert missing["error"]["code"] == "not_found"
     assert (await member.call("rtc.answer", {"feed_id": "nope", "sdp": "v=0"}))["ok"] is False
     assert (await member.call("rtc.publish", {}))["error"]["code"] == "invalid"
+    host = await clients(token=cast.staff.token, session_id=sid)
+    await host.command("session.start")
+    removed = await host.command("participant.remove", who=f"p:{cast.ids['member']}")
+    assert removed["ok"], removed
+    gone = await member.call("rtc.subscribe", {"feed_id": "any"})
+    assert gone["error"]["code"] == "removed"
 
 
 async def test_leaving_ends_feeds_and_many_cycles_leak_nothing(

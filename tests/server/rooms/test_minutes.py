@@ -294,3 +294,27 @@ def libreoffice_text(data: bytes, page: str, tmp_path: Path) -> str:
         timeout=120,
     )
     return (tmp_path / "minutes.txt").read_text(encoding="utf-8-sig")
+
+
+async def test_a_room_record_bigger_than_the_minutes_shape_still_ends_the_session(
+    cast: Cast, clients: Any
+) -> None:
+    long_unit = await cast.staff.post("/api/units", {"name": "市" + "住" * 150 + "局"})
+    assert long_unit.status == 201, long_unit.text
+    session = await create(cast)
+    host = await clients(token=cast.staff.token, session_id=session["id"])
+    await host.command("session.start")
+    odd = await host.command(
+        "minutes.edit",
+        item_id=1,
+        op="action.add",
+        text="跟进",
+        owner_unit_id=long_unit.body["id"],
+        proposal_id=9_999_999_999,  # the room only checks that it is positive
+    )
+    assert odd["ok"], odd
+    ended = await host.command("session.end")
+    assert ended["ok"], ended
+    minutes = (await cast.staff.get(f"/api/sessions/{session['id']}/minutes")).body
+    action = minutes["content"]["items"][0]["actions"][0]
+    assert action["proposal_id"] is None and len(action["owner_unit"]) == 100

@@ -134,7 +134,7 @@ async def test_a_proposal_from_assignment_to_evaluation_through_its_sessions(
             "minutes.edit",
             item_id=1,
             op="action.add",
-            text="制定扩大补贴范围的方案",
+            text="制定扩大补贴范围的方案\n（第一期）",  # a line break must not break the email
             owner_unit_id=cast.unit_ids["a"],
             due="2026-01-15",  # already past: the follow-up is overdue at once
         )
@@ -150,7 +150,7 @@ async def test_a_proposal_from_assignment_to_evaluation_through_its_sessions(
     # 督办: the approved action item is followed up, overdue, and its unit is reminded.
     overdue = (await cast.staff.get("/api/follow-ups?overdue=true")).body["items"]
     assert [(f["text"], f["proposal_id"], f["overdue"]) for f in overdue] == [
-        ("制定扩大补贴范围的方案", pid, True)
+        ("制定扩大补贴范围的方案\n（第一期）", pid, True)
     ]
     follow_id = overdue[0]["id"]
     assert (await cast.unit2.get("/api/follow-ups?overdue=true")).body["items"] == []
@@ -290,4 +290,17 @@ async def test_a_proposal_from_assignment_to_evaluation_through_its_sessions(
     assert s["compliance"]["compliant"] >= 1
     assert sum(m["count"] for m in s["sessions_by_month"]) == 3
     assert (await cast.member.get("/api/stats")).status == 403
+
+    # A session of the bundle that the proposer is not in stays out of their dossier.
+    private = await create_session(
+        cast,
+        stage="during",
+        proposal_ids=[similar["id"]],
+        participants=[{"person_id": cast.ids["staff"], "role": "host"}],
+        agenda=[],
+    )
+    theirs = (await cast.member.get(f"/api/proposals/{pid}/dossier")).body
+    assert private["id"] not in [s["id"] for s in theirs["sessions"]]
+    staffs = (await cast.staff.get(f"/api/proposals/{pid}/dossier")).body
+    assert private["id"] in [s["id"] for s in staffs["sessions"]]
     assert (await cast.leader.get("/api/stats?year=2026")).status == 200

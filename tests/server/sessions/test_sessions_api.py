@@ -253,3 +253,8 @@ async def test_a_time_can_be_checked_for_conflicts_before_saving(cast: Cast) -> 
         "/api/schedule/check", {**check, "ends_at": "2026-12-01T09:00:00+08:00"}
     )
     assert backwards.status == 400 and "ends_at" in backwards.text
+    far = await cast.staff.post(
+        "/api/schedule/check",
+        {**check, "starts_at": "9999-12-31T10:00:00+00:00", "ends_at": "9999-12-31T11:00:00+00:00"},
+    )
+    assert far.status == 400 and "1970" in far.text
