@@ -38,6 +38,7 @@ from server.proposals.handling_schemas import (
 from server.proposals.models import FollowUp, FollowUpStatus
 
 REMIND_EVERY = dt.timedelta(days=1)
+REMOVED_NOTE = "removed from the corrected minutes"
 log = logging.getLogger(__name__)
 
 
@@ -95,7 +96,10 @@ async def sync_from_minutes(
     for i, item in enumerate(content.get("items", []), start=1):
         fallback = item.get("proposal_ids", [None])[0] if item.get("proposal_ids") else None
         for k, action in enumerate(item.get("actions", []), start=1):
-            source = f"{session_id}:{i}:{k}"
+            # By the room's id for the item when it has one (a correction that removes or adds
+            # items keeps each follow-up on its own item), else by its place.
+            ref = action.get("ref")
+            source = f"{session_id}:r{ref}" if ref else f"{session_id}:{i}:{k}"
             proposal_id = action.get("proposal_id") or fallback
             fields = {
                 "text": action["text"],
@@ -121,14 +125,14 @@ async def sync_from_minutes(
             else:
                 for name, value in fields.items():
                     setattr(row, name, value)
-                if row.status is FollowUpStatus.CANCELLED:
-                    row.status = FollowUpStatus.OPEN
+                if row.status is FollowUpStatus.CANCELLED and row.note == REMOVED_NOTE:
+                    row.status, row.note = FollowUpStatus.OPEN, None  # back in the minutes
                 row.updated_at = now
             seen.append(row.id)
     for gone in existing.values():  # removed by a correction
         if gone.status is FollowUpStatus.OPEN:
             gone.status, gone.updated_at = FollowUpStatus.CANCELLED, now
-            gone.note = "removed from the corrected minutes"
+            gone.note = REMOVED_NOTE
     return seen
 
 

@@ -25,8 +25,11 @@ def room_record(state: State, ended_at: str | None) -> dict[str, Any]:
                 "notes": written.get("notes", {}).get("text", ""),
                 "decisions": [e["text"] for e in written.get("decisions", {}).values()],
                 "actions": [
-                    {k: e.get(k) for k in ("text", "owner_unit_id", "due", "proposal_id")}
-                    for e in written.get("actions", {}).values()
+                    {
+                        "ref": entry_id,  # follows the item through corrections (follow-ups)
+                        **{k: e.get(k) for k in ("text", "owner_unit_id", "due", "proposal_id")},
+                    }
+                    for entry_id, e in written.get("actions", {}).items()
                 ],
                 "speakers": spoken.get(item["id"], []),
             }

@@ -187,6 +187,7 @@ def bounded(content: dict[str, Any]) -> dict[str, Any]:
         return {
             **a,
             "text": _cut(a.get("text"), 2000) or "?",
+            "ref": _cut(a.get("ref"), 32) or None,
             "owner_unit_id": _id(a.get("owner_unit_id")),
             "owner_unit": _cut(a.get("owner_unit"), 100) or None,
             "proposal_id": _id(a.get("proposal_id")),

@@ -33,6 +33,8 @@ class ActionItem(Shape):
     """An action item (落实事项): what, which unit owns it, by when, for which proposal."""
 
     text: Entry
+    # The room's id for the item: its follow-up stays the same item through corrections.
+    ref: Annotated[str, StringConstraints(max_length=32)] | None = None
     owner_unit_id: Id | None = None
     owner_unit: Annotated[str, StringConstraints(max_length=100)] | None = None
     due: Day | None = None

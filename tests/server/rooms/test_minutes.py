@@ -102,7 +102,8 @@ async def test_ending_a_session_drafts_its_minutes_from_the_room(cast: Cast, cli
     assert first["proposal_ids"] == [held["proposal"]["id"]]
     assert first["notes"].startswith("住建局介绍了加装电梯进展。")
     assert first["decisions"] == ["简化加装电梯审批流程"]
-    assert first["actions"] == [
+    assert first["actions"][0]["ref"]  # the room's id for the item
+    assert [{k: v for k, v in a.items() if k != "ref"} for a in first["actions"]] == [
         {
             "text": "一个月内出台补贴细则",
             "owner_unit_id": cast.unit_ids["a"],
@@ -318,3 +319,45 @@ async def test_a_room_record_bigger_than_the_minutes_shape_still_ends_the_sessio
     minutes = (await cast.staff.get(f"/api/sessions/{session['id']}/minutes")).body
     action = minutes["content"]["items"][0]["actions"][0]
     assert action["proposal_id"] is None and len(action["owner_unit"]) == 100
+
+
+async def test_follow_ups_stay_with_their_items_through_a_correction(
+    cast: Cast, clients: Any
+) -> None:
+    session = await create(cast)
+    sid = session["id"]
+    host = await clients(token=cast.staff.token, session_id=sid)
+    await host.command("session.start")
+    for text in ("甲：修订补贴办法", "乙：公布试点名单"):
+        added = await host.command(
+            "minutes.edit", item_id=1, op="action.add", text=text, owner_unit_id=cast.unit_ids["a"]
+        )
+        assert added["ok"], added
+    await host.command("session.end")
+    url = f"/api/sessions/{sid}/minutes"
+
+    async def approve(version: int) -> None:
+        for to in ("in_review", "approved"):
+            reply = await cast.staff.post(f"{url}/transitions", {"to": to, "base_version": version})
+            assert reply.status == 200, reply.text
+            version += 1
+
+    await approve(1)
+    follow = {f["text"]: f for f in (await cast.staff.get("/api/follow-ups")).body["items"]}
+    assert set(follow) == {"甲：修订补贴办法", "乙：公布试点名单"}
+    done = await cast.unit.patch(
+        f"/api/follow-ups/{follow['甲：修订补贴办法']['id']}", {"status": "done"}
+    )
+    assert done.status == 200
+    content = (await cast.staff.get(url)).body["content"]
+    content["items"][0]["actions"] = content["items"][0]["actions"][1:]  # 甲 was a mistake
+    fixed = await cast.staff.post(
+        f"{url}/corrections", {"base_version": 3, "content": content, "reason": "删除误记事项"}
+    )
+    assert fixed.status == 201, fixed.text
+    await approve(4)
+    after = {f["id"]: f for f in (await cast.staff.get("/api/follow-ups")).body["items"]}
+    b = follow["乙：公布试点名单"]
+    assert after[b["id"]]["text"] == "乙：公布试点名单" and after[b["id"]]["status"] == "open"
+    a = follow["甲：修订补贴办法"]
+    assert after[a["id"]]["text"] == "甲：修订补贴办法" and after[a["id"]]["status"] == "done"
