@@ -328,9 +328,10 @@ async def test_follow_ups_stay_with_their_items_through_a_correction(
     sid = session["id"]
     host = await clients(token=cast.staff.token, session_id=sid)
     await host.command("session.start")
-    for text in ("甲：修订补贴办法", "乙：公布试点名单"):
+    for words in ("甲：修订补贴办法", "乙：公布试点名单"):
+        unit = cast.unit_ids["a"]
         added = await host.command(
-            "minutes.edit", item_id=1, op="action.add", text=text, owner_unit_id=cast.unit_ids["a"]
+            "minutes.edit", item_id=1, op="action.add", text=words, owner_unit_id=unit
         )
         assert added["ok"], added
     await host.command("session.end")
