@@ -26,8 +26,8 @@ from server.proposals.handling_routes import api as handling_api
 from server.proposals.routes import api as proposals_api
 from server.realtime import close_socketio, make_socketio
 from server.rooms import recordings
-from server.rooms.events import RateLimiter, RoomNamespace, make_emitter
-from server.rooms.media import SFU, Sfu, follow_room
+from server.rooms.events import RateLimiter, RoomNamespace, follow_room, make_emitter
+from server.rooms.media import SFU, Sfu
 from server.rooms.routes import (
     JOIN_LIMITER,
     JoinLimiter,

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server import mail
 from server.auth import Principal, Role, require_staff
 from server.db import Database, utcnow
+from server.directory import store as directory_store
 from server.errors import Forbidden, NotFound
 from server.proposals import store
 from server.proposals.handling_schemas import (
@@ -81,7 +82,7 @@ async def sync_from_minutes(
             if a.get("proposal_id")
         ],
     )
-    units = await store.existing_units(
+    units = await directory_store.units_by_ids(
         db,
         [
             a["owner_unit_id"]

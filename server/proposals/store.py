@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, and_, exists, false, func, not_, or_, sele
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.auth import Principal, Role
-from server.directory.models import Person, Unit
+from server.directory.models import Person
 from server.directory.store import like_pattern
 from server.proposals.models import (
     Attachment,
@@ -371,11 +371,8 @@ async def sessions_of(
 
 
 async def briefs(db: AsyncSession, ids: Sequence[int]) -> Sequence[Proposal]:
-    return (
-        (await db.execute(select(Proposal).where(Proposal.id.in_(ids)).order_by(Proposal.number)))
-        .scalars()
-        .all()
-    )
+    stmt = select(Proposal).where(Proposal.id.in_(ids)).order_by(Proposal.number)
+    return (await db.execute(stmt)).scalars().all()
 
 
 async def session_months(db: AsyncSession) -> list[tuple[str, dt.datetime]]:
@@ -398,9 +395,3 @@ async def supervisors(db: AsyncSession, ids: Sequence[int]) -> dict[int, tuple[i
         .where(Proposal.id.in_(ids), Person.email.is_not(None))
     )
     return {pid: (person_id, name, email) for pid, person_id, name, email in rows if email}
-
-
-async def existing_units(db: AsyncSession, ids: Sequence[int]) -> set[int]:
-    if not ids:
-        return set()
-    return set((await db.execute(select(Unit.id).where(Unit.id.in_(ids)))).scalars())

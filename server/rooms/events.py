@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
@@ -20,7 +21,7 @@ from server.db import Database, utcnow
 from server.errors import AppError, socket_handler
 from server.rooms import store
 from server.rooms.media import Sfu
-from server.rooms.reducer import Actor, RoomError
+from server.rooms.reducer import Actor, RoomError, audible
 from server.rooms.service import Event, RoomHub
 from server.rooms.views import event_view, lobby_event, state_view
 from server.sessions import service as sessions
@@ -343,3 +344,26 @@ def make_emitter(sio: socketio.AsyncServer) -> Any:
             await sio.emit("event", view, room=guest_room(session_id, guest), namespace=NAMESPACE)
 
     return emit
+
+
+def follow_room(sfu: Sfu, hub: Any) -> Callable[[int, dict[str, Any], dict[str, Any]], None]:
+    """A room observer: microphones follow the floor and mutes; the end of the session closes
+    its media."""
+
+    def observe(session_id: int, state: dict[str, Any], event: dict[str, Any]) -> None:
+        if event["type"] == "session.end":
+            hub.spawn(sfu.end_room(session_id))
+        elif event["type"] == "participant.remove":
+            hub.spawn(sfu.drop_person(session_id, event["data"]["who"]))
+            sfu.hear(session_id, audible(state))
+        elif event["type"] == "recording.start":
+            sfu.start_recording(session_id)
+        elif event["type"] == "recording.stop":
+            hub.spawn(sfu.stop_recording(session_id))
+        elif event["type"].split(".")[0] in AUDIO_NOUNS:
+            sfu.hear(session_id, audible(state))
+
+    return observe
+
+
+AUDIO_NOUNS = frozenset({"floor", "audio", "presence", "participant", "feed", "room"})

@@ -48,7 +48,6 @@ from aiortc.mediastreams import MediaStreamTrack
 
 from server.db import utcnow
 from server.rooms.recorder import Recorder
-from server.rooms.reducer import audible
 from server.rooms.relay import Relay, RelayTrack, Tap
 from server.rooms.rules import RoomError
 
@@ -389,25 +388,4 @@ class Sfu:
                     await pc.close()
 
 
-def follow_room(sfu: Sfu, hub: Any) -> Callable[[int, dict[str, Any], dict[str, Any]], None]:
-    """A room observer: microphones follow the floor and mutes; the end of the session closes
-    its media."""
-
-    def observe(session_id: int, state: dict[str, Any], event: dict[str, Any]) -> None:
-        if event["type"] == "session.end":
-            hub.spawn(sfu.end_room(session_id))
-        elif event["type"] == "participant.remove":
-            hub.spawn(sfu.drop_person(session_id, event["data"]["who"]))
-            sfu.hear(session_id, audible(state))
-        elif event["type"] == "recording.start":
-            sfu.start_recording(session_id)
-        elif event["type"] == "recording.stop":
-            hub.spawn(sfu.stop_recording(session_id))
-        elif event["type"].split(".")[0] in AUDIO_NOUNS:
-            sfu.hear(session_id, audible(state))
-
-    return observe
-
-
-AUDIO_NOUNS = frozenset({"floor", "audio", "presence", "participant", "feed", "room"})
 SFU = web.AppKey("sfu", Sfu)
