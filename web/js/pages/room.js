@@ -299,7 +299,12 @@ export function openRoom(main, options) {
       h("h2", { id: "minutes-h" }, `${t("minutes")} · ${item.title}`),
       h("label", {}, t("notes")),
       notes,
-      h("div", { class: "actions" }, h("button", { type: "button", onclick: () => edit({ op: "notes", text: notes.value, base_version: written.notes.version || 0 }) }, t("save"))),
+      h(
+        "div",
+        { class: "actions" },
+        h("button", { type: "button", onclick: () => edit({ op: "notes", text: notes.value, base_version: written.notes.version || 0 }) }, t("save")),
+        written.notes.version ? h("small", { class: "muted", role: "status" }, t("savedVersion", { v: written.notes.version })) : null,
+      ),
       h("h3", {}, t("decisions")),
       h("ul", {}, Object.values(written.decisions).map((d) => h("li", {}, d.text))),
       h("form", { class: "send", onsubmit: (e) => { e.preventDefault(); if (decision.value.trim()) edit({ op: "decision.add", text: decision.value }); } }, decision, h("button", { type: "submit" }, t("add"))),
