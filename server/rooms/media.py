@@ -18,9 +18,10 @@ every subscriber (~7 % of a core per 640x360 subscriber). Here nothing is decode
   whatever the client does.
 * Video is VP8 and audio Opus (both negotiated by every browser); publishers must offer them.
 
-What this relies on inside aiortc (pinned to 1.16.* in pyproject.toml): the receiver's private decoder queue
-(``_RTCRtpReceiver__decoder_queue``, replaced when the track appears, before ``receive()``
-starts the decoder thread), ``RTCRtpReceiver._send_rtcp_pli`` and ``RTCRtpSender._send_keyframe``.
+What this relies on inside aiortc (pinned to 1.16.* in pyproject.toml): the receiver's private
+decoder queue (``_RTCRtpReceiver__decoder_queue``, replaced when the track appears, before
+``receive()`` starts the decoder thread), ``RTCRtpReceiver._send_rtcp_pli`` and
+``RTCRtpSender._send_keyframe``.
 ``tests/server/rooms/test_media.py`` checks each of them and that frames really arrive undecoded.
 """
 
