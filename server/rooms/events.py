@@ -275,7 +275,7 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     # ---- media signaling (acknowledged, outside the durable log; feeds are logged)
 
-    async def _media_actor(self, sid: str) -> tuple[int, Actor]:
+    async def _media_actor(self, sid: str) -> tuple[int, Actor, dict[str, Any]]:
         if not self.limiter.allow(sid):
             raise RoomError("rate_limited", "Too many requests; slow down a little.")
         session_id, actor, session = await self._who(sid)
@@ -284,18 +284,17 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         _seq, state = await self.hub.snapshot(session_id)
         if actor.key in state["removed"]:
             raise RoomError("removed", "You were removed from this session.")
-        return session_id, actor
+        return session_id, actor, state
 
     @socket_handler
     async def on_rtc_publish(self, sid: str, payload: Any = None) -> dict[str, Any]:
         """Publish a camera (with microphone) or a screen: ``{sdp, source}`` → the answer."""
-        session_id, actor = await self._media_actor(sid)
+        session_id, actor, state = await self._media_actor(sid)
         sdp, source = _text(payload, "sdp"), (payload or {}).get("source", "camera")
         if actor.is_guest:
             raise RoomError("forbidden", "Guests watch and ask questions; they do not publish.")
         if source == "screen" and not (actor.drives or actor.role == "unit"):
             raise RoomError("forbidden", "Only hosts and the presenting unit share a screen.")
-        _seq, state = await self.hub.snapshot(session_id)
         if state["status"] == "ended":
             raise RoomError("not_live", "The session has ended.")
         feed_id, answer = await self.sfu.publish(session_id, sid, actor.key, sdp, str(source))
@@ -304,21 +303,21 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     @socket_handler
     async def on_rtc_subscribe(self, sid: str, payload: Any = None) -> dict[str, Any]:
         """Receive a feed: ``{feed_id}`` → the server's offer (answer with ``rtc.answer``)."""
-        session_id, actor = await self._media_actor(sid)
+        session_id, actor, _state = await self._media_actor(sid)
         offer = await self.sfu.subscribe(session_id, sid, _text(payload, "feed_id", 64), actor.key)
         return {"ok": True, "sdp": offer}
 
     @socket_handler
     async def on_rtc_answer(self, sid: str, payload: Any = None) -> dict[str, Any]:
         """Complete a subscription: ``{feed_id, sdp}``."""
-        session_id, _actor = await self._media_actor(sid)
+        session_id, _actor, _state = await self._media_actor(sid)
         await self.sfu.answer(session_id, sid, _text(payload, "feed_id", 64), _text(payload, "sdp"))
         return {"ok": True}
 
     @socket_handler
     async def on_rtc_unpublish(self, sid: str, payload: Any = None) -> dict[str, Any]:
         """Stop publishing ``{feed_id}``."""
-        session_id, _actor = await self._media_actor(sid)
+        session_id, _actor, _state = await self._media_actor(sid)
         await self.sfu.unpublish(session_id, sid, _text(payload, "feed_id", 64))
         return {"ok": True}
 

@@ -22,8 +22,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.auth import Principal, require_staff
 from server.db import Database, utcnow
+from server.directory import store as directory_store
 from server.errors import Conflict, NotFound
 from server.proposals import followups
+from server.proposals import store as proposals_store
 from server.sessions import store
 from server.sessions.minutes_doc import GENESIS, chain_problems, version_hash
 from server.sessions.minutes_schemas import (
@@ -133,7 +135,8 @@ def _out(row: MinutesVersion, versions: list[MinutesVersion], names: dict[int, s
 
 
 async def _names(db: AsyncSession, versions: list[MinutesVersion]) -> dict[int, str]:
-    return await store.person_names(db, sorted({v.author_id for v in versions if v.author_id}))
+    authors = sorted({v.author_id for v in versions if v.author_id})
+    return {pid: p.name for pid, p in (await directory_store.people_by_ids(db, authors)).items()}
 
 
 async def get_minutes(
@@ -223,7 +226,7 @@ async def export_content(
             {i for item in out.content.items for i in item.proposal_ids}
             | {a.proposal_id for item in out.content.items for a in item.actions if a.proposal_id}
         )
-        titles = await store.proposal_titles(db, ids)
+        titles = await proposals_store.titles(db, ids)
     return out, titles
 
 

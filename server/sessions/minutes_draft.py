@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.directory import store as directory_store
 from server.sessions import store
 from server.sessions.minutes import append_version, checked
 from server.sessions.minutes_doc import assemble, bounded
@@ -26,7 +27,8 @@ async def draft_minutes(
     if session is None or await store.latest_minutes(db, session_id) is not None:
         return None
     facts = await _facts(db, session)
-    units = await store.unit_names(db, _action_units(record))
+    found = await directory_store.units_by_ids(db, _action_units(record))
+    units = {unit_id: unit.name for unit_id, unit in found.items()}
     note = "assembled from the room"
     draft = assemble(facts["session"], facts["participants"], record, units)
     try:

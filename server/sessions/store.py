@@ -317,11 +317,6 @@ async def reset_rsvps(db: AsyncSession, session_id: int) -> None:
     )
 
 
-async def unit_names(db: AsyncSession, ids: Sequence[int]) -> dict[int, str]:
-    rows = await db.execute(select(Unit.id, Unit.name).where(Unit.id.in_(ids)))
-    return {unit_id: name for unit_id, name in rows}
-
-
 async def units_of_people(db: AsyncSession, person_ids: Sequence[int]) -> dict[int, str]:
     """The unit name of each person who belongs to a unit."""
     rows = await db.execute(
@@ -329,11 +324,6 @@ async def units_of_people(db: AsyncSession, person_ids: Sequence[int]) -> dict[i
         .join(Unit, Unit.id == Person.unit_id)
         .where(Person.id.in_(person_ids))
     )
-    return {person_id: name for person_id, name in rows}
-
-
-async def person_names(db: AsyncSession, ids: Sequence[int]) -> dict[int, str]:
-    rows = await db.execute(select(Person.id, Person.name).where(Person.id.in_(ids)))
     return {person_id: name for person_id, name in rows}
 
 
@@ -355,14 +345,6 @@ async def latest_minutes(db: AsyncSession, session_id: int) -> MinutesVersion | 
         .limit(1)
     )
     return (await db.execute(stmt)).scalar_one_or_none()
-
-
-async def proposal_titles(db: AsyncSession, ids: Sequence[int]) -> dict[int, str]:
-    """``number title`` of each proposal, e.g. ``第0012号 关于…``."""
-    rows = await db.execute(
-        select(Proposal.id, Proposal.number, Proposal.title).where(Proposal.id.in_(ids))
-    )
-    return {pid: f"{number} {title}" for pid, number, title in rows}
 
 
 async def approved_minutes(

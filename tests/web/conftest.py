@@ -19,17 +19,17 @@ from aiohttp.test_utils import TestServer
 
 from server.app import create_app
 from server.config import Config
-from tests.conftest import ApiClient
+from tests.conftest import REQUIRE_SERVICES, ApiClient
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 pytestmark = pytest.mark.browser
 
 if not Path(CHROMIUM).exists():  # pragma: no cover - CI installs it
-    pytest.skip(
-        "Chromium is not installed (apt install chromium fonts-noto-cjk; .ci/run does)",
-        allow_module_level=True,
-    )
+    MISSING = "Chromium is not installed (apt install chromium fonts-noto-cjk; .ci/run does)"
+    if REQUIRE_SERVICES:  # CI installs it: there, its absence is a failure, not a skip
+        pytest.fail(MISSING, pytrace=False)
+    pytest.skip(MISSING, allow_module_level=True)
 
 from playwright.async_api import Browser, Page, async_playwright  # noqa: E402
 
