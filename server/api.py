@@ -176,8 +176,9 @@ class Endpoint:
     status: int = 200
     public: bool = False
     path_params: tuple[str, ...] = field(default=())
-    raw_body: str | None = None  # a non-JSON request body's media type (read by the handler)
-    produces: str | None = None  # a non-JSON response's media type
+    # A non-JSON request body's media types (read by the handler), and a non-JSON response's.
+    raw_body: str | tuple[str, ...] | None = None
+    produces: str | tuple[str, ...] | None = None
 
 
 class Api:
@@ -197,8 +198,8 @@ class Api:
         response: type[BaseModel] | None = None,
         status: int = 200,
         public: bool = False,
-        raw_body: str | None = None,
-        produces: str | None = None,
+        raw_body: str | tuple[str, ...] | None = None,
+        produces: str | tuple[str, ...] | None = None,
     ) -> Callable[[HandlerFn], HandlerFn]:
         """Declare an endpoint; the handler's docstring becomes its summary."""
 

@@ -48,14 +48,30 @@ def _query_parameters(model: type[BaseModel], defs: dict[str, Any]) -> list[dict
     ]
 
 
+def _problem_codes(endpoint: Endpoint) -> set[str]:
+    takes_input = endpoint.path_params or endpoint.body or endpoint.query or endpoint.raw_body
+    codes = {"400", "404"} if takes_input else set()
+    if endpoint.body or endpoint.raw_body:
+        codes.add("413")  # the server's body size limit
+    if not endpoint.public:
+        codes |= {"401", "403"}
+    elif endpoint.method != "GET":
+        codes |= {"401", "429"}  # public writes: wrong credentials, limits per client address
+    if endpoint.method != "GET" and not endpoint.public:
+        codes.add("409")
+    return codes
+
+
 def _problem_responses(endpoint: Endpoint) -> dict[str, Any]:
     ref = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
-    codes = ["400", "404"] if endpoint.path_params or endpoint.body or endpoint.query else []
-    if not endpoint.public:
-        codes = ["401", "403", *codes]
-    if endpoint.method in ("POST", "PATCH") and not endpoint.public:
-        codes.append("409")
-    return {code: {"description": "Problem", "content": ref} for code in sorted(set(codes))}
+    return {
+        code: {"description": "Problem", "content": ref}
+        for code in sorted(_problem_codes(endpoint))
+    }
+
+
+def _media_types(declared: str | tuple[str, ...]) -> tuple[str, ...]:
+    return (declared,) if isinstance(declared, str) else declared
 
 
 def build_openapi(apis: Iterable[Api], *, title: str, version: str) -> dict[str, Any]:
@@ -97,12 +113,12 @@ def build_openapi(apis: Iterable[Api], *, title: str, version: str) -> dict[str,
         if e.raw_body is not None:
             op["requestBody"] = {
                 "required": True,
-                "content": {e.raw_body: {"schema": {"type": "string"}}},
+                "content": {m: {"schema": {"type": "string"}} for m in _media_types(e.raw_body)},
             }
         if e.produces is not None:
             op["responses"][str(e.status)] = {
                 "description": "OK",
-                "content": {e.produces: {"schema": {"type": "string"}}},
+                "content": {m: {"schema": {"type": "string"}} for m in _media_types(e.produces)},
             }
         elif e.response is not None:
             content = {"application/json": {"schema": keymap[(e.response, "serialization")]}}

@@ -32,6 +32,7 @@ from server.sessions.minutes_routes import DOCX
 
 api = Api(tag="handling")
 P = "/api/proposals/{proposal_id}"
+FILE_TYPES = tuple(sorted(handling.ATTACHMENT_TYPES))
 
 
 @api.post(
@@ -39,7 +40,7 @@ P = "/api/proposals/{proposal_id}"
     query=AttachmentQuery,
     response=AttachmentOut,
     status=201,
-    raw_body="application/octet-stream",
+    raw_body=FILE_TYPES,
 )
 async def upload_attachment(req: Req, proposal_id: int, query: AttachmentQuery) -> AttachmentOut:
     """Upload a file to a proposal (its units and staff): the body is the file, sent with its
@@ -50,7 +51,7 @@ async def upload_attachment(req: Req, proposal_id: int, query: AttachmentQuery) 
     )
 
 
-@api.get("/api/attachments/{attachment_id}", produces="application/octet-stream")
+@api.get("/api/attachments/{attachment_id}", produces=FILE_TYPES)
 async def download_attachment(req: Req, attachment_id: int) -> web.Response:
     """A file, for whoever may see its proposal."""
     row = await handling.attachment(req.database, req.actor, attachment_id)

@@ -197,7 +197,7 @@ async def get_workdays(req: Req, year: int) -> WorkdaysOut:
     return await workday_calendars.get_year(req.database, _ctx(req).workdays, _year(year))
 
 
-@api.route("PUT", "/api/workdays/{year}", response=WorkdaysOut, raw_body="application/json")
+@api.route("PUT", "/api/workdays/{year}", response=WorkdaysOut, raw_body=("application/json", ICS))
 async def put_workdays(req: Req, year: int) -> WorkdaysOut:
     """Add a year's notice (staff): xieshang's JSON format, or text/calendar all-day events."""
     media = req.request.content_type
