@@ -40,6 +40,7 @@ PASSWORDS = web.AppKey("passwords", Passwords)
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers on every database
 _ID_TEXT = re.compile(r"[1-9][0-9]{0,9}")
+_ISO_DATE = re.compile(r"\s*[0-9]{4}-")
 
 
 @functools.cache
@@ -49,7 +50,8 @@ def known_timezones() -> frozenset[str]:
 
 
 def _iso_text(value: object) -> object:
-    if isinstance(value, str | dt.datetime):
+    # Pydantic would read digits ("0.5", "1764000000") as a Unix time: only ISO 8601 text passes.
+    if isinstance(value, dt.datetime) or (isinstance(value, str) and _ISO_DATE.match(value)):
         return value
     raise ValueError(
         "give the time as ISO 8601 text with an offset, like 2026-12-01T09:30:00+08:00"

@@ -57,7 +57,7 @@ def _problem_codes(endpoint: Endpoint) -> set[str]:
         codes |= {"401", "403"}
     elif endpoint.method != "GET":
         codes |= {"401", "429"}  # public writes: wrong credentials, limits per client address
-    if endpoint.method != "GET" and not endpoint.public:
+    if endpoint.method != "GET":
         codes.add("409")
     return codes
 
@@ -113,7 +113,8 @@ def build_openapi(apis: Iterable[Api], *, title: str, version: str) -> dict[str,
         if e.raw_body is not None:
             op["requestBody"] = {
                 "required": True,
-                "content": {m: {"schema": {"type": "string"}} for m in _media_types(e.raw_body)},
+                # Any bytes: the handler reads and checks them (a file, an ICS or JSON notice).
+                "content": {m: {"schema": {}} for m in _media_types(e.raw_body)},
             }
         if e.produces is not None:
             op["responses"][str(e.status)] = {

@@ -79,6 +79,8 @@ def main() -> int:
         report = asyncio.run(run(db_url, workdir, args.examples, args.seed))
     for failure in report.failures:
         print(failure, end="\n\n")
+    for (role, status), n in sorted(report.by_role.items()):
+        print(f"{role:>10} {status}: {n}")
     print(report.summary())
     return 1 if report.failures else 0
 

@@ -8,6 +8,7 @@ run). Synchronous on purpose: schemathesis and hypothesis drive ``requests``, so
 from __future__ import annotations
 
 import datetime as dt
+import random
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -21,6 +22,9 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
+from schemathesis.generation.drivers import CoverageGenerator
+from schemathesis.generation.feedback import NO_FEEDBACK
+from schemathesis.generation.overrides import Override
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
@@ -50,6 +54,7 @@ class Report:
 
     requests: Counter[str] = field(default_factory=Counter)
     statuses: Counter[int] = field(default_factory=Counter)
+    by_role: Counter[tuple[str, int]] = field(default_factory=Counter)
     failures: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -73,7 +78,8 @@ class Target:
     base_url: str
     tokens: dict[str, str | None]  # role name -> bearer token (None: anonymous)
     known_ids: dict[str, list[int]]  # path parameter name -> ids of seeded objects
-    examples: int = 10
+    examples: int = 10  # hypothesis examples per operation and role
+    coverage: int | None = None  # coverage cases per operation and role (None: all of them)
     seed: int = 20261125
     timeout: float = 10.0
     modes: tuple[GenerationMode, ...] = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
@@ -107,13 +113,42 @@ def _describe(role: str, case: Any, error: BaseException) -> str:
     return f"[{role}] {case.method} {case.path}: {error}\n    {curl}"
 
 
-def _fuzz_operation(
-    target: Target, op: Any, role: str, session: requests.Session, report: Report
-) -> None:
-    token = target.tokens[role]
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    key = f"{role} {op.method.upper()} {op.path}"
-    failed: set[str] = set()
+class _Caller:
+    """Sends one role's cases to the server and records what came back."""
+
+    def __init__(
+        self, target: Target, role: str, session: requests.Session, report: Report
+    ) -> None:
+        token = target.tokens[role]
+        self.target, self.role, self.session, self.report = target, role, session, report
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.failed: set[str] = set()
+
+    def __call__(self, case: Any) -> None:
+        self.report.requests[f"{self.role} {case.method.upper()} {case.operation.path}"] += 1
+        try:
+            response = case.call(
+                base_url=self.target.base_url,
+                session=self.session,
+                headers=self.headers,
+                timeout=self.target.timeout,
+            )
+        except requests.RequestException as error:  # a hang or a dropped connection
+            self.report.failures.append(_describe(self.role, case, error))
+            return
+        self.report.statuses[response.status_code] += 1
+        self.report.by_role[self.role, response.status_code] += 1
+        try:
+            case.validate_response(response, checks=CHECKS, headers=self.headers)
+        except FailureGroup as error:
+            titles = ", ".join(sorted(f.title for f in error.exceptions))
+            kind = f"{case.method} {case.operation.path} {response.status_code} {titles}"
+            if kind not in self.failed:  # one report per distinct failure and operation
+                self.failed.add(kind)
+                self.report.failures.append(_describe(self.role, case, error))
+
+
+def _generate(target: Target, op: Any, send: _Caller) -> None:
     strategy = st.one_of(*(op.as_strategy(generation_mode=mode) for mode in target.modes))
 
     @hypothesis.seed(target.seed)
@@ -123,32 +158,30 @@ def _fuzz_operation(
         database=None,
         phases=[Phase.explicit, Phase.generate],
         suppress_health_check=list(HealthCheck),
-        derandomize=False,
     )
     @given(case=strategy, data=st.data())
     def run(case: Any, data: st.DataObject) -> None:
         _with_known_ids(target, case, data)
-        report.requests[key] += 1
-        try:
-            response = case.call(
-                base_url=target.base_url,
-                session=session,
-                headers=headers,
-                timeout=target.timeout,
-            )
-        except requests.RequestException as error:
-            report.failures.append(_describe(role, case, error))
-            return
-        report.statuses[response.status_code] += 1
-        try:
-            case.validate_response(response, checks=CHECKS, headers=headers)
-        except FailureGroup as error:
-            kind = f"{response.status_code} " + ", ".join(sorted(f.title for f in error.exceptions))
-            if kind not in failed:  # one report per distinct failure and operation
-                failed.add(kind)
-                report.failures.append(_describe(role, case, error))
+        send(case)
 
     run()
+
+
+def _coverage(target: Target, op: Any, send: _Caller) -> None:
+    """Schemathesis' coverage cases: boundaries, each required field missing, wrong types."""
+    generator = CoverageGenerator(
+        operation=op,
+        generation_modes=list(target.modes),
+        generation_config=op.schema.config.generation_for(operation=op, phase="coverage"),
+        auth_storage=None,
+        override=Override(),
+        feedback=NO_FEEDBACK,
+    )
+    cases = list(generator)
+    if target.coverage is not None and len(cases) > target.coverage:
+        cases = random.Random(f"{target.seed} {op.label}").sample(cases, target.coverage)
+    for case in cases:
+        send(case)
 
 
 def fuzz(target: Target) -> Report:
@@ -158,8 +191,11 @@ def fuzz(target: Target) -> Report:
     report = Report()
     with requests.Session() as session:
         for role in target.tokens:
+            send = _Caller(target, role, session, report)
             for op in operations(schema):
-                _fuzz_operation(target, op, role, session, report)
+                if target.coverage != 0:
+                    _coverage(target, op, send)
+                _generate(target, op, send)
     report.seconds = time.monotonic() - started
     return report
 
@@ -212,7 +248,7 @@ def login(base_url: str, logins: dict[str, str]) -> dict[str, str | None]:
     return tokens
 
 
-class _Caller:
+class _Seeder:
     def __init__(self, base_url: str, token: str | None) -> None:
         self.base_url = base_url
         self.headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -227,9 +263,9 @@ class _Caller:
 def seed_more(base_url: str, tokens: dict[str, str | None]) -> dict[str, list[int]]:
     """Beyond the demo: a proposal in handling with a file and progress, draft minutes, a
     counter-proposal. Returns the ids of what exists, per path parameter name."""
-    staff = _Caller(base_url, tokens["staff"])
-    unit = _Caller(base_url, tokens["unit"])
-    member = _Caller(base_url, tokens["member"])
+    staff = _Seeder(base_url, tokens["staff"])
+    unit = _Seeder(base_url, tokens["unit"])
+    member = _Seeder(base_url, tokens["member"])
     proposal = staff("GET", "/api/proposals")["items"][0]["id"]
     for to in ("filed", "assigned"):
         staff("POST", f"/api/proposals/{proposal}/transitions", json={"to": to})

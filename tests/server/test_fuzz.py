@@ -1,0 +1,44 @@
+"""Schemathesis against the real server: every operation, as every role, answers as documented.
+
+A bounded, seeded run (about a minute on two cores); `make fuzz` runs the same harness for longer.
+Findings it made once are pinned in test_fuzz_regressions.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from aiohttp.test_utils import TestServer
+
+from server.app import openapi_document
+from server.config import Config
+from server.db import Database
+from tests.server.fuzzing import Target, fuzz, login, seed_database, seed_more
+
+EXAMPLES = 8  # per operation, role and generation mode (positive and negative)
+SEED = 20261125
+
+
+@pytest.mark.timeout(400)
+async def test_every_operation_as_every_role_answers_as_documented(
+    server: TestServer, database: Database, config: Config, record_property: pytest.RecordProperty
+) -> None:
+    logins = await seed_database(database, config)
+    base = str(server.make_url("")).rstrip("/")
+    tokens = await asyncio.to_thread(login, base, logins)
+    known = await asyncio.to_thread(seed_more, base, tokens)
+
+    report = await asyncio.to_thread(
+        fuzz, Target(base, tokens, known, examples=EXAMPLES, seed=SEED, timeout=15.0)
+    )
+
+    print(report.summary())  # the request count goes in the release notes
+    record_property("fuzzed_requests", report.total)
+    operations = {
+        f"{method.upper()} {path}"
+        for path, methods in openapi_document()["paths"].items()
+        for method in methods
+    }
+    assert set(report.requests) == {f"{role} {op}" for role in tokens for op in operations}
+    assert report.failures == [], "\n\n".join(report.failures)
