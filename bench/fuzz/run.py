@@ -73,6 +73,7 @@ def main() -> int:
     parser.add_argument("--db", help="an empty database URL (default: a temporary SQLite file)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("tests.server.fuzzing").setLevel(logging.INFO)
     with tempfile.TemporaryDirectory(prefix="xieshang-fuzz-") as tmp:
         workdir = Path(tmp)
         db_url = args.db or f"sqlite+aiosqlite:///{workdir / 'fuzz.db'}"

@@ -8,6 +8,7 @@ run). Synchronous on purpose: schemathesis and hypothesis drive ``requests``, so
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import random
 import time
 from collections import Counter
@@ -38,6 +39,7 @@ from server.db import Database, utcnow
 from server.sessions import service as sessions
 from server.sessions.models import SessionStatus
 
+log = logging.getLogger(__name__)
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -196,6 +198,7 @@ def fuzz(target: Target) -> Report:
                 if target.coverage != 0:
                     _coverage(target, op, send)
                 _generate(target, op, send)
+            log.info("%s done: %s", role, report.summary())
     report.seconds = time.monotonic() - started
     return report
 
