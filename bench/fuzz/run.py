@@ -42,7 +42,9 @@ async def _prepare(config: Config) -> dict[str, str]:
         await database.close()
 
 
-async def run(db_url: str, workdir: Path, examples: int, seed: int) -> Report:
+async def run(
+    db_url: str, workdir: Path, examples: int, seed: int, *, coverage: int | None, strict: bool
+) -> Report:
     """Serve the app on 127.0.0.1 and fuzz it from a worker thread."""
     config = Config(
         db_url=db_url,
@@ -60,7 +62,9 @@ async def run(db_url: str, workdir: Path, examples: int, seed: int) -> Report:
         base = str(server.make_url("")).rstrip("/")
         tokens = await asyncio.to_thread(login, base, logins)
         known = await asyncio.to_thread(seed_more, base, tokens)
-        target = Target(base, tokens, known, examples=examples, seed=seed)
+        target = Target(
+            base, tokens, known, examples=examples, seed=seed, coverage=coverage, strict=strict
+        )
         return await asyncio.to_thread(fuzz, target)
     finally:
         await server.close()
@@ -70,6 +74,18 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=int(os.environ.get("FUZZ_EXAMPLES", 100)))
     parser.add_argument("--seed", type=int, default=int(os.environ.get("FUZZ_SEED", 20261125)))
+    parser.add_argument(
+        "--coverage",
+        type=int,
+        default=int(os.environ.get("FUZZ_COVERAGE", -1)),
+        help="coverage cases per operation and role (default: all; 0: none)",
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        default=os.environ.get("FUZZ_STRICT") == "1",
+        help="also check that invalid input is refused (schemathesis negative_data_rejection)",
+    )
     parser.add_argument("--db", help="an empty database URL (default: a temporary SQLite file)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
@@ -77,7 +93,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="xieshang-fuzz-") as tmp:
         workdir = Path(tmp)
         db_url = args.db or f"sqlite+aiosqlite:///{workdir / 'fuzz.db'}"
-        report = asyncio.run(run(db_url, workdir, args.examples, args.seed))
+        coverage = None if args.coverage < 0 else args.coverage
+        report = asyncio.run(
+            run(db_url, workdir, args.examples, args.seed, coverage=coverage, strict=args.strict)
+        )
     for failure in report.failures:
         print(failure, end="\n\n")
     for (role, status), n in sorted(report.by_role.items()):

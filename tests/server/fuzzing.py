@@ -28,6 +28,7 @@ from schemathesis.generation.feedback import NO_FEEDBACK
 from schemathesis.generation.overrides import Override
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    negative_data_rejection,
     response_schema_conformance,
     status_code_conformance,
 )
@@ -44,6 +45,7 @@ CHECKS = [
     not_a_server_error,
     status_code_conformance,
     content_type_conformance,
+    negative_data_rejection,
     response_schema_conformance,
 ]
 # Tokens are revoked by logging out: that operation goes last for every role.
@@ -85,6 +87,7 @@ class Target:
     seed: int = 20261125
     timeout: float = 10.0
     modes: tuple[GenerationMode, ...] = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
+    strict: bool = False  # also require invalid input to be refused (negative_data_rejection)
 
 
 def load(base_url: str) -> Any:
@@ -141,7 +144,8 @@ class _Caller:
         self.report.statuses[response.status_code] += 1
         self.report.by_role[self.role, response.status_code] += 1
         try:
-            case.validate_response(response, checks=CHECKS, headers=self.headers)
+            checks = [*CHECKS, negative_data_rejection] if self.target.strict else CHECKS
+            case.validate_response(response, checks=checks, headers=self.headers)
         except FailureGroup as error:
             titles = ", ".join(sorted(f.title for f in error.exceptions))
             kind = f"{case.method} {case.operation.path} {response.status_code} {titles}"
