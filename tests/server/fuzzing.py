@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
+from schemathesis.core.parameters import ParameterLocation
 from schemathesis.generation.drivers import CoverageGenerator
 from schemathesis.generation.feedback import NO_FEEDBACK
 from schemathesis.generation.overrides import Override
@@ -103,7 +104,10 @@ def operations(schema: Any) -> list[Any]:
 
 
 def _with_known_ids(target: Target, case: Any, data: st.DataObject) -> None:
-    """Half of the time, aim each path parameter at an object that exists."""
+    """Half of the time, aim each valid path parameter at an object that exists."""
+    path = case.meta.components.get(ParameterLocation.PATH) if case.meta else None
+    if path is not None and path.mode.is_negative:
+        return  # keep the invalid id: it is what this case tests
     for name in list(case.path_parameters or {}):
         known = target.known_ids.get(name)
         if known and data.draw(st.booleans(), label=f"known {name}"):
