@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 PYTEST_ARGS ?= -n auto
 
-.PHONY: run test lint install install-test clean
+.PHONY: run test lint fuzz install install-test clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,12 @@ run: install
 ## make test: set up and run the whole suite
 test: install-test
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+## make fuzz: schemathesis against a demo-seeded server, every operation as every role (~10 min)
+## (FUZZ_EXAMPLES=100 generated cases per operation and role, FUZZ_SEED, FUZZ_COVERAGE=-1: all
+## coverage cases, FUZZ_STRICT=1 also requires invalid input to be refused)
+fuzz: install-test
+	$(BIN)/python bench/fuzz/run.py
 
 ## make lint: ruff, mypy --strict and the import contracts
 lint: install-test

@@ -1,10 +1,14 @@
-"""A long schemathesis run against the whole server on a fresh, demo-seeded SQLite file.
+"""A long schemathesis run against the whole server on a fresh, demo-seeded database.
 
-    .venv/bin/python bench/fuzz/run.py                       # 100 examples per operation and role
-    FUZZ_EXAMPLES=300 FUZZ_SEED=7 .venv/bin/python bench/fuzz/run.py
-    .venv/bin/python bench/fuzz/run.py --db postgresql+asyncpg://…/empty_db
+    make fuzz                                        # the defaults below, about 10 minutes
+    .venv/bin/python bench/fuzz/run.py --examples 300 --seed 7
+    FUZZ_EXAMPLES=20 FUZZ_COVERAGE=0 FUZZ_STRICT=1 .venv/bin/python bench/fuzz/run.py
+    .venv/bin/python bench/fuzz/run.py --db postgresql+asyncpg://…/an_empty_database
 
-Prints each failure (with a curl command that reproduces it) and a summary; exits 1 on findings.
+Every operation of /api/openapi.json, as staff, leader, member, unit, guest and anonymous:
+all of schemathesis' coverage cases, then FUZZ_EXAMPLES generated ones (positive and negative).
+Prints each failure with a curl command that reproduces it, requests per role and status, and a
+summary; exits 1 on findings.
 """
 
 from __future__ import annotations
