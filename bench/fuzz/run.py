@@ -30,7 +30,7 @@ from server.app import create_app  # noqa: E402
 from server.config import Config  # noqa: E402
 from server.db import Database, make_engine  # noqa: E402
 from server.migrate import upgrade  # noqa: E402
-from tests.server.fuzzing import Report, Target, fuzz, login, seed_database, seed_more  # noqa: E402
+from tests.server import fuzzing  # noqa: E402
 
 
 async def _prepare(config: Config) -> dict[str, str]:
@@ -41,14 +41,14 @@ async def _prepare(config: Config) -> dict[str, str]:
         await engine.dispose()
     database = Database.from_url(config.db_url)
     try:
-        return await seed_database(database, config)
+        return await fuzzing.seed_database(database, config)
     finally:
         await database.close()
 
 
 async def run(
     db_url: str, workdir: Path, examples: int, seed: int, *, coverage: int | None, strict: bool
-) -> Report:
+) -> fuzzing.Report:
     """Serve the app on 127.0.0.1 and fuzz it from a worker thread."""
     config = Config(
         db_url=db_url,
@@ -58,18 +58,19 @@ async def run(
         recording_dir=workdir / "recordings",
         argon2_time_cost=1,
         argon2_memory_kib=8,
+        guest_joins_per_window=fuzzing.FUZZ_GUEST_JOINS,
     )
     logins = await _prepare(config)
     server = TestServer(create_app(config), host="127.0.0.1")
     await server.start_server()
     try:
         base = str(server.make_url("")).rstrip("/")
-        tokens = await asyncio.to_thread(login, base, logins)
-        known = await asyncio.to_thread(seed_more, base, tokens)
-        target = Target(
+        tokens = await asyncio.to_thread(fuzzing.login, base, logins)
+        known = await asyncio.to_thread(fuzzing.seed_more, base, tokens)
+        target = fuzzing.Target(
             base, tokens, known, examples=examples, seed=seed, coverage=coverage, strict=strict
         )
-        return await asyncio.to_thread(fuzz, target)
+        return await asyncio.to_thread(fuzzing.fuzz, target)
     finally:
         await server.close()
 

@@ -7,6 +7,7 @@ Findings it made once are pinned in test_fuzz_regressions.py.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 import pytest
 from aiohttp.test_utils import TestServer
@@ -14,11 +15,17 @@ from aiohttp.test_utils import TestServer
 from server.app import openapi_document
 from server.config import Config
 from server.db import Database
-from tests.server.fuzzing import Target, fuzz, login, seed_database, seed_more
+from tests.server.fuzzing import FUZZ_GUEST_JOINS, Target, fuzz, login, seed_database, seed_more
 
 EXAMPLES = 6  # generated cases per operation and role (positive and negative data)
 COVERAGE = 12  # of schemathesis' coverage cases (boundaries, missing fields, wrong types)
 SEED = 20261125
+
+
+@pytest.fixture
+def config(config: Config) -> Config:
+    """The test server, with guest joins unthrottled so the fuzzer reaches past the limit."""
+    return dataclasses.replace(config, guest_joins_per_window=FUZZ_GUEST_JOINS)
 
 
 @pytest.mark.timeout(400)
