@@ -12,7 +12,7 @@ import dataclasses
 import pytest
 from aiohttp.test_utils import TestServer
 
-from server.app import openapi_document
+from server.app import create_app, openapi_document
 from server.config import Config
 from server.db import Database
 from tests.server.fuzzing import FUZZ_GUEST_JOINS, Target, fuzz, login, seed_database, seed_more
@@ -52,3 +52,20 @@ async def test_every_operation_as_every_role_answers_as_documented(
     # (coverage cases also try undeclared methods, which the server answers with 405)
     assert {f"{role} {op}" for role in tokens for op in operations} <= set(report.requests)
     assert report.failures == [], "\n\n".join(report.failures)
+
+
+def test_the_fuzzed_document_lists_every_api_route(config: Config) -> None:
+    served = {
+        f"{route.method} {route.resource.canonical}"
+        for route in create_app(config).router.routes()
+        if route.resource is not None
+        and route.resource.canonical.startswith("/api/")
+        and route.method != "HEAD"
+    }
+    documented = {
+        f"{method.upper()} {path}"
+        for path, methods in openapi_document()["paths"].items()
+        for method in methods
+    }
+    assert served - documented == {"GET /api/openapi.json"}
+    assert documented <= served
