@@ -46,7 +46,6 @@ CHECKS = [
     not_a_server_error,
     status_code_conformance,
     content_type_conformance,
-    negative_data_rejection,
     response_schema_conformance,
 ]
 # Tokens are revoked by logging out: that operation goes last for every role.
@@ -206,6 +205,7 @@ def fuzz(target: Target) -> Report:
                 if target.coverage != 0:
                     _coverage(target, op, send)
                 _generate(target, op, send)
+            report.seconds = time.monotonic() - started
             log.info("%s done: %s", role, report.summary())
     report.seconds = time.monotonic() - started
     return report
