@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from pydantic import StringConstraints, model_validator
+from pydantic import StringConstraints, ValidationError, model_validator
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,7 +29,7 @@ from server.sessions.calendar import attendee
 from server.sessions.changes import reschedule_in
 from server.sessions.invites import Calendaring
 from server.sessions.models import CounterProposal, CounterState, Session
-from server.sessions.schemas import RescheduleIn, SessionOut
+from server.sessions.schemas import MAX_DURATION, RescheduleIn, SessionOut
 
 
 class CounterIn(Shape):
@@ -44,6 +44,8 @@ class CounterIn(Shape):
     def _order(self) -> CounterIn:
         if self.ends_at <= self.starts_at:
             raise FieldProblem("ends_at", "must be after starts_at")
+        if self.ends_at - self.starts_at > MAX_DURATION:  # staff could never accept it
+            raise FieldProblem("ends_at", "a session lasts at most 24 hours")
         return self
 
 
@@ -179,17 +181,29 @@ async def accept(
     require_staff(actor)
     async with database.transaction() as db:
         row = await _open_counter(db, session_id, counter_id)
-        move = RescheduleIn(
+        session = await reschedule_in(db, ctx, actor, session_id, _move(row, body))
+        row.state, row.decided_by_id, row.decided_at = CounterState.ACCEPTED, actor.id, utcnow()
+        out = (await records.outs(db, [session]))[0]
+    ctx.wake()
+    return out
+
+
+def _move(row: CounterProposal, body: AcceptIn) -> RescheduleIn:
+    """The reschedule a counter asks for; it may break the rules (an iTIP COUNTER is not
+    checked like a request), which is the counter's problem, not the server's."""
+    try:
+        return RescheduleIn(
             starts_at=row.starts_at,
             ends_at=row.ends_at,
             occurrence=row.occurrence,
             allow_conflicts=body.allow_conflicts,
         )
-        session = await reschedule_in(db, ctx, actor, session_id, move)
-        row.state, row.decided_by_id, row.decided_at = CounterState.ACCEPTED, actor.id, utcnow()
-        out = (await records.outs(db, [session]))[0]
-    ctx.wake()
-    return out
+    except ValidationError as exc:
+        reason = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
+        raise Conflict(
+            f"This counter-proposal's time cannot be accepted ({reason}); decline it.",
+            counter_id=row.id,
+        ) from None
 
 
 async def decline(

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from server.app import openapi_document
+from server.db import Database
+from server.sessions import counters
+from server.sessions import store as sessions_store
 from tests.conftest import Cast
+from tests.server.sessions.test_sessions_api import create as create_session
 from tests.server.sessions.test_sessions_api import session_body
 
 
@@ -48,3 +53,29 @@ def test_raw_bodies_and_files_document_their_real_media_types() -> None:
 
 def test_writes_document_conflicts() -> None:
     assert "409" in _responses("put", "/api/sessions/{session_id}/minutes")
+
+
+async def test_a_counter_proposal_longer_than_a_day_is_refused(cast: Cast) -> None:
+    session = await create_session(cast)
+    reply = await cast.member.post(
+        f"/api/sessions/{session['id']}/counters",
+        {"starts_at": "2026-12-02T09:00:00+08:00", "ends_at": "2026-12-03T15:00:00+08:00"},
+    )
+    assert reply.status == 400, reply.text
+    assert reply.body["errors"][0]["field"] == "ends_at"
+
+
+async def test_accepting_a_counter_that_breaks_the_rules_is_409_not_500(
+    cast: Cast, database: Database
+) -> None:
+    session = await create_session(cast)
+    start = dt.datetime(2026, 12, 2, 1, tzinfo=dt.UTC)
+    async with database.transaction() as db:  # as an iTIP COUNTER stores it, unchecked
+        row = await sessions_store.by_id(db, session["id"])
+        assert row is not None
+        counter = await counters.record(
+            db, row, cast.ids["member"], start, start + dt.timedelta(hours=30), None, None, 0
+        )
+    reply = await cast.staff.post(f"/api/sessions/{session['id']}/counters/{counter.id}/accept", {})
+    assert reply.status == 409, reply.text
+    assert "24 hours" in reply.body["detail"]
