@@ -36,7 +36,7 @@ test: install-test
 
 ## make fuzz: schemathesis against a demo-seeded server, every operation as every role (~10 min)
 ## (FUZZ_EXAMPLES=100 generated cases per operation and role, FUZZ_SEED, FUZZ_COVERAGE=-1: all
-## coverage cases, FUZZ_STRICT=1 also requires invalid input to be refused)
+## coverage cases, FUZZ_STRICT=1 also requires invalid input to be refused, FUZZ_ROUNDS)
 fuzz: install-test
 	$(BIN)/python bench/fuzz/run.py
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import logging
 import os
 import sys
@@ -47,7 +48,14 @@ async def _prepare(config: Config) -> dict[str, str]:
 
 
 async def run(
-    db_url: str, workdir: Path, examples: int, seed: int, *, coverage: int | None, strict: bool
+    db_url: str,
+    workdir: Path,
+    examples: int,
+    seed: int,
+    *,
+    coverage: int | None,
+    strict: bool,
+    rounds: int,
 ) -> fuzzing.Report:
     """Serve the app on 127.0.0.1 and fuzz it from a worker thread."""
     config = Config(
@@ -68,7 +76,15 @@ async def run(
         tokens = await asyncio.to_thread(fuzzing.login, base, logins)
         known = await asyncio.to_thread(fuzzing.seed_more, base, tokens)
         target = fuzzing.Target(
-            base, tokens, known, examples=examples, seed=seed, coverage=coverage, strict=strict
+            base,
+            tokens,
+            known,
+            examples=examples,
+            seed=seed,
+            coverage=coverage,
+            strict=strict,
+            rounds=rounds,
+            login_again=functools.partial(fuzzing.login, base, logins),
         )
         return await asyncio.to_thread(fuzzing.fuzz, target)
     finally:
@@ -91,6 +107,12 @@ def main() -> int:
         default=os.environ.get("FUZZ_STRICT") == "1",
         help="also check that invalid input is refused (schemathesis negative_data_rejection)",
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=int(os.environ.get("FUZZ_ROUNDS", 1)),
+        help="passes over every role; later ones meet what earlier ones made",
+    )
     parser.add_argument("--db", help="an empty database URL (default: a temporary SQLite file)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
@@ -100,7 +122,15 @@ def main() -> int:
         db_url = args.db or f"sqlite+aiosqlite:///{workdir / 'fuzz.db'}"
         coverage = None if args.coverage < 0 else args.coverage
         report = asyncio.run(
-            run(db_url, workdir, args.examples, args.seed, coverage=coverage, strict=args.strict)
+            run(
+                db_url,
+                workdir,
+                args.examples,
+                args.seed,
+                coverage=coverage,
+                strict=args.strict,
+                rounds=args.rounds,
+            )
         )
     for failure in report.failures:
         print(failure, end="\n\n")

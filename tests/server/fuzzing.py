@@ -7,11 +7,13 @@ run). Synchronous on purpose: schemathesis and hypothesis drive ``requests``, so
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import random
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,6 +90,8 @@ class Target:
     timeout: float = 10.0
     modes: tuple[GenerationMode, ...] = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
     strict: bool = False  # also require invalid input to be refused (negative_data_rejection)
+    rounds: int = 1  # passes over every role
+    login_again: Callable[[], dict[str, str | None]] | None = None  # fresh tokens for a round
 
 
 def load(base_url: str) -> Any:
@@ -199,14 +203,20 @@ def fuzz(target: Target) -> Report:
     schema = load(target.base_url)
     report = Report()
     with requests.Session() as session:
-        for role in target.tokens:
-            send = _Caller(target, role, session, report)
-            for op in operations(schema):
-                if target.coverage != 0:
-                    _coverage(target, op, send)
-                _generate(target, op, send)
-            report.seconds = time.monotonic() - started
-            log.info("%s done: %s", role, report.summary())
+        for round_ in range(target.rounds):
+            # Later rounds meet what earlier ones made (counters to accept, replies to rate).
+            this = dataclasses.replace(target, seed=target.seed + round_)
+            if round_:  # each round ended with every role logging out
+                assert target.login_again is not None, "more rounds need login_again"
+                this = dataclasses.replace(this, tokens=target.login_again())
+            for role in this.tokens:
+                send = _Caller(this, role, session, report)
+                for op in operations(schema):
+                    if target.coverage != 0:
+                        _coverage(this, op, send)
+                    _generate(this, op, send)
+                report.seconds = time.monotonic() - started
+                log.info("round %d, %s done: %s", round_ + 1, role, report.summary())
     report.seconds = time.monotonic() - started
     return report
 
