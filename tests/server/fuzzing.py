@@ -138,11 +138,17 @@ class _Caller:
 
     def __call__(self, case: Any) -> None:
         self.report.requests[f"{self.role} {case.method.upper()} {case.operation.path}"] += 1
+        headers = self.headers
+        negated = case.meta.components.get(ParameterLocation.HEADER) if case.meta else None
+        if self.target.strict and negated is not None and negated.mode.is_negative:
+            # The case is about a missing or broken Authorization header: for judging whether
+            # invalid input is refused, send it as generated (otherwise, keep the role's token).
+            headers = {}
         try:
             response = case.call(
                 base_url=self.target.base_url,
                 session=self.session,
-                headers=self.headers,
+                headers=headers,
                 timeout=self.target.timeout,
             )
         except requests.RequestException as error:  # a hang or a dropped connection
@@ -152,7 +158,7 @@ class _Caller:
         self.report.by_role[self.role, response.status_code] += 1
         try:
             checks = [*CHECKS, negative_data_rejection] if self.target.strict else CHECKS
-            case.validate_response(response, checks=checks, headers=self.headers)
+            case.validate_response(response, checks=checks, headers=headers)
         except FailureGroup as error:
             titles = ", ".join(sorted(f.title for f in error.exceptions))
             kind = f"{case.method} {case.operation.path} {response.status_code} {titles}"
