@@ -39,6 +39,7 @@ CONFIG = web.AppKey("config", Config)
 PASSWORDS = web.AppKey("passwords", Passwords)
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers on every database
+FIRST_YEAR, LAST_YEAR = 1970, 2200  # of any instant a client sends
 _ID_TEXT = re.compile(r"[1-9][0-9]{0,9}")
 _ISO_DATE = re.compile(r"\s*[0-9]{4}-")
 
@@ -60,9 +61,12 @@ def _iso_text(value: object) -> object:
 
 def _to_utc(value: dt.datetime) -> dt.datetime:
     try:
-        return value.astimezone(dt.UTC)
+        utc = value.astimezone(dt.UTC)
     except OverflowError:
         raise ValueError("the time is out of range") from None
+    # Calendar arithmetic (margins, recurrences, time zones) overflows near years 1 and 9999.
+    _year_in_range(utc)
+    return utc
 
 
 def _no_nul(value: Any, path: str = "") -> None:
@@ -95,6 +99,23 @@ def pattern(regex: str, explanation: str) -> AfterValidator:
 Instant = Annotated[
     AwareDatetime, Strict(False), BeforeValidator(_iso_text), AfterValidator(_to_utc)
 ]
+
+
+def _day_text(value: object) -> object:
+    # As for instants: pydantic would read "1764028800" as a Unix time, here a day.
+    if isinstance(value, dt.date) or (isinstance(value, str) and _ISO_DATE.match(value)):
+        return value
+    raise ValueError("give the day as ISO 8601 text, like 2026-12-31")
+
+
+def _year_in_range(value: dt.date) -> dt.date:
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"must be between the years {FIRST_YEAR} and {LAST_YEAR}")
+    return value
+
+
+# A calendar day from a client: ISO 8601 text like 2026-12-31.
+Day = Annotated[dt.date, Strict(False), BeforeValidator(_day_text), AfterValidator(_year_in_range)]
 
 
 class FieldProblem(ValueError):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import Field, Strict, StringConstraints
+from pydantic import Field, StringConstraints
 
 from server.api import OutShape, QueryShape, Shape
 from server.directory.schemas import Id
@@ -164,6 +164,3 @@ class RemindOut(OutShape):
 
     reminded: int
     follow_up_ids: list[int]
-
-
-Day = Annotated[dt.date, Strict(False)]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import Field, Strict, StringConstraints
+from pydantic import Field, StringConstraints
 
-from server.api import Instant, OutShape, QueryShape, Shape
+from server.api import Day, Instant, OutShape, QueryShape, Shape
 from server.directory.schemas import Id
 from server.sessions.models import Attendance, Kind, MinutesStatus, Mode
 from server.sessions.schemas import TimeZoneName, Title
@@ -15,7 +15,6 @@ from server.sessions.schemas import TimeZoneName, Title
 Name = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 Entry = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
 LongText = Annotated[str, StringConstraints(max_length=20_000)]
-Day = Annotated[dt.date, Strict(False)]  # ISO date text, e.g. 2026-12-31
 
 
 class Attendee(Shape):

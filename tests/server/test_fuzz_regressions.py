@@ -8,8 +8,11 @@ from typing import Any
 from server.app import openapi_document
 from server.db import Database
 from server.sessions import counters
+from server.sessions import service as sessions_service
 from server.sessions import store as sessions_store
+from server.sessions.models import SessionStatus
 from tests.conftest import Cast
+from tests.server.sessions.test_invites_and_rsvp import counter_ics, post_ics
 from tests.server.sessions.test_sessions_api import create as create_session
 from tests.server.sessions.test_sessions_api import session_body
 
@@ -79,3 +82,45 @@ async def test_accepting_a_counter_that_breaks_the_rules_is_409_not_500(
     reply = await cast.staff.post(f"/api/sessions/{session['id']}/counters/{counter.id}/accept", {})
     assert reply.status == 409, reply.text
     assert "24 hours" in reply.body["detail"]
+
+
+async def test_times_outside_1970_to_2200_are_400_not_500(cast: Cast) -> None:
+    session = await create_session(cast)
+    for start, end in [
+        ("9999-12-31T22:00:00Z", "9999-12-31T23:00:00Z"),
+        ("0001-01-01T01:00:00Z", "0001-01-01T02:00:00Z"),
+    ]:
+        times = {"starts_at": start, "ends_at": end}
+        created = await cast.staff.post("/api/sessions", session_body(cast, **times))
+        assert created.status == 400, created.text
+        assert "between the years 1970 and 2200" in created.body["detail"]
+        moved = await cast.staff.post(f"/api/sessions/{session['id']}/reschedule", times)
+        assert moved.status == 400, moved.text
+        changed = await cast.staff.patch(f"/api/sessions/{session['id']}", times)
+        assert changed.status == 400, changed.text
+
+
+async def test_accepting_an_itip_counter_in_year_9999_is_409_not_500(cast: Cast) -> None:
+    session = await create_session(cast)
+    ics = counter_ics(session["uid"], "member@example.org", "99991231T220000Z", "99991231T230000Z")
+    got = await post_ics(cast.member, "/api/itip", ics)
+    assert got.status == 200, got.text
+    url = f"/api/sessions/{session['id']}/counters/{got.body['counter_id']}/accept"
+    accepted = await cast.staff.post(url, {})
+    assert accepted.status == 409, accepted.text
+
+
+async def test_digits_only_days_are_refused_not_read_as_unix_times(
+    cast: Cast, database: Database
+) -> None:
+    session = await create_session(cast)
+    async with database.transaction() as db:
+        await sessions_service.set_room_status(db, session["id"], SessionStatus.ENDED)
+        await sessions_service.draft_minutes(db, session["id"], {}, dt.datetime.now(dt.UTC))
+    url = f"/api/sessions/{session['id']}/minutes"
+    minutes = (await cast.staff.get(url)).body
+    action = {"text": "加装电梯", "owner_unit_id": cast.unit_ids["a"], "due": "1764028800"}
+    content = {**minutes["content"], "items": [{"title": "协商交流", "actions": [action]}]}
+    reply = await cast.staff.put(url, {"base_version": minutes["version"], "content": content})
+    assert reply.status == 400, reply.text
+    assert reply.body["errors"][0]["field"] == "content.items.0.actions.0.due"
