@@ -8,23 +8,19 @@ fields refused), calls the handler, and serialises the answer; the same declarat
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import inspect
 import re
 import zoneinfo
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Any
 
 from aiohttp import web
 from pydantic import (
     AfterValidator,
-    AwareDatetime,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
-    Strict,
     ValidationError,
     model_validator,
 )
@@ -33,40 +29,21 @@ from server.auth import Passwords, Principal, principal_of
 from server.config import Config
 from server.db import Database
 from server.errors import Invalid, NotFound, PayloadTooLarge, field_error
+from server.times import Day as Day  # re-exported: request shapes import them from here
+from server.times import Instant as Instant
 
 DATABASE = web.AppKey("database", Database)
 CONFIG = web.AppKey("config", Config)
 PASSWORDS = web.AppKey("passwords", Passwords)
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers on every database
-FIRST_YEAR, LAST_YEAR = 1970, 2200  # of any instant a client sends
 _ID_TEXT = re.compile(r"[1-9][0-9]{0,9}")
-_ISO_DATE = re.compile(r"\s*[0-9]{4}-")
 
 
 @functools.cache
 def known_timezones() -> frozenset[str]:
     """IANA zone names (a folder like "Asia" is not a zone)."""
     return frozenset(zoneinfo.available_timezones())
-
-
-def _iso_text(value: object) -> object:
-    # Pydantic would read digits ("0.5", "1764000000") as a Unix time: only ISO 8601 text passes.
-    if isinstance(value, dt.datetime) or (isinstance(value, str) and _ISO_DATE.match(value)):
-        return value
-    raise ValueError(
-        "give the time as ISO 8601 text with an offset, like 2026-12-01T09:30:00+08:00"
-    )
-
-
-def _to_utc(value: dt.datetime) -> dt.datetime:
-    try:
-        utc = value.astimezone(dt.UTC)
-    except OverflowError:
-        raise ValueError("the time is out of range") from None
-    # Calendar arithmetic (margins, recurrences, time zones) overflows near years 1 and 9999.
-    _year_in_range(utc)
-    return utc
 
 
 def _no_nul(value: Any, path: str = "") -> None:
@@ -93,29 +70,6 @@ def pattern(regex: str, explanation: str) -> AfterValidator:
         return value
 
     return AfterValidator(check)
-
-
-# An instant from a client: ISO 8601 text with an offset (naive times are refused), kept in UTC.
-Instant = Annotated[
-    AwareDatetime, Strict(False), BeforeValidator(_iso_text), AfterValidator(_to_utc)
-]
-
-
-def _day_text(value: object) -> object:
-    # As for instants: pydantic would read "1764028800" as a Unix time, here a day.
-    if isinstance(value, dt.date) or (isinstance(value, str) and _ISO_DATE.match(value)):
-        return value
-    raise ValueError("give the day as ISO 8601 text, like 2026-12-31")
-
-
-def _year_in_range(value: dt.date) -> dt.date:
-    if not FIRST_YEAR <= value.year <= LAST_YEAR:
-        raise ValueError(f"must be between the years {FIRST_YEAR} and {LAST_YEAR}")
-    return value
-
-
-# A calendar day from a client: ISO 8601 text like 2026-12-31.
-Day = Annotated[dt.date, Strict(False), BeforeValidator(_day_text), AfterValidator(_year_in_range)]
 
 
 class FieldProblem(ValueError):
