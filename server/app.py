@@ -12,7 +12,9 @@ from aiohttp import web
 from scheduling import workdays
 from server import __version__
 from server.api import CONFIG, DATABASE, PASSWORDS, Api, add_routes
-from server.auth import Handler, Principal, make_auth_middleware
+from server.audit import service as audit
+from server.audit.routes import api as audit_api
+from server.auth import Handler, Principal, client_address, make_auth_middleware
 from server.config import Config
 from server.db import Database
 from server.directory import service as directory_service
@@ -54,6 +56,7 @@ APIS: tuple[Api, ...] = (
     counter_api,
     minutes_api,
     rooms_api,
+    audit_api,
 )
 OUTBOX = web.AppKey("outbox", OutboxWorker)
 SIO = web.AppKey("sio", socketio.AsyncServer)
@@ -141,7 +144,7 @@ def calendaring(config: Config, wake: Callable[[], None]) -> Calendaring:
         public_url=config.public_url,
         sender=config.mail_from,
         sender_name="政协提案委员会 xieshang",
-        signer=Signer(secret=secret),
+        signer=Signer(secret=secret, previous=config.previous_secret_keys),
         buffer=dt.timedelta(minutes=config.conflict_buffer_minutes),
         default_timezone=config.timezone,
         workdays=workdays.shipped(),
@@ -161,6 +164,16 @@ async def _security_headers(request: web.Request, handler: Handler) -> web.Strea
     response.headers.setdefault("Content-Security-Policy", PAGE_POLICY)
     response.headers.setdefault("X-Frame-Options", "DENY")
     return response
+
+
+def _origin(config: Config) -> Any:
+    @web.middleware
+    async def origin(request: web.Request, handler: Handler) -> web.StreamResponse:
+        forwarded = request.headers.get("X-Forwarded-For")
+        audit.set_origin(client_address(request.remote, forwarded, config.trusted_proxies))
+        return await handler(request)
+
+    return origin
 
 
 def _api_only(middleware: Any) -> Any:
@@ -220,6 +233,7 @@ def create_app(config: Config) -> web.Application:
         client_max_size=config.max_body_bytes,
         middlewares=[
             _security_headers,
+            _origin(config),
             _api_only(error_middleware),
             _api_only(make_auth_middleware(resolve)),
         ],

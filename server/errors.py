@@ -75,6 +75,16 @@ class Conflict(AppError):
     code = "conflict"
 
 
+class TooManyRequests(AppError):
+    """A client asked too often; the message says when to try again (``retry_after`` seconds)."""
+
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int, **details: Any) -> None:
+        super().__init__(message, retry_after=retry_after, **details)
+
+
 class PayloadTooLarge(AppError):
     """The request body is larger than the configured limit."""
 
@@ -124,6 +134,8 @@ def app_error_response(err: AppError) -> web.Response:
     if isinstance(err, Invalid):
         extra["errors"] = err.errors
     headers = {"WWW-Authenticate": 'Bearer realm="xieshang"'} if err.status == 401 else None
+    if isinstance(err, TooManyRequests):
+        headers = {"Retry-After": str(err.details["retry_after"])}
     return problem_response(err.status, err.code, err.message, headers=headers, **extra)
 
 

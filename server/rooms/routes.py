@@ -13,7 +13,7 @@ from pydantic import StringConstraints
 from server.api import Api, OutShape, Req, Shape
 from server.auth import new_token, token_digest
 from server.db import utcnow
-from server.errors import AppError, Conflict, NotFound
+from server.errors import Conflict, NotFound, TooManyRequests
 from server.rooms import recordings, store
 from server.rooms.models import Guest
 from server.rooms.recordings import RecordingList
@@ -22,13 +22,6 @@ from server.sessions import service as sessions
 from server.sessions.calendar_routes import CALENDARING
 
 api = Api(tag="rooms")
-
-
-class TooManyRequests(AppError):
-    """A client asked too often; the message says when to try again."""
-
-    status = 429
-    code = "rate_limited"
 
 
 class GuestJoinIn(Shape):
@@ -60,7 +53,8 @@ class JoinLimiter:
         if len(recent) >= self.limit:
             wait = int(self.window - (now - recent[0])) + 1
             raise TooManyRequests(
-                f"Too many guest joins from your address; try again in {wait} seconds."
+                f"Too many guest joins from your address; try again in {wait} seconds.",
+                retry_after=wait,
             )
         recent.append(now)
 
