@@ -124,6 +124,7 @@ def _database_ctx(config: Config) -> Any:
                     resolve=lambda token: directory_service.principal_for_token(database, token),
                     signer=app[CALENDARING].signer,
                     sfu=sfu,
+                    trusted_proxies=config.trusted_proxies,
                 )
             )
             yield

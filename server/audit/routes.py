@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
 from server.api import MAX_ID, Api, Instant, OutShape, QueryShape, Req
 from server.audit import service
+from server.audit.schemas import AuditEntryOut
 from server.auth import require_staff
 
 api = Api(tag="audit")
@@ -30,22 +30,6 @@ class AuditQuery(QueryShape):
     to: Instant | None = None
     before_id: Id | None = None
     limit: Annotated[int, Field(ge=1, le=500)] = 100
-
-
-class AuditEntryOut(OutShape):
-    """One act: who (id and name at the time), what, when, from where, on which object."""
-
-    id: int
-    at: dt.datetime
-    actor_id: int | None
-    actor: str
-    address: str
-    action: str
-    object_type: str
-    object_id: int | None
-    session_id: int | None
-    proposal_id: int | None
-    detail: dict[str, Any]
 
 
 class AuditList(OutShape):

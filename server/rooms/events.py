@@ -16,7 +16,8 @@ from typing import Any
 
 import socketio
 
-from server.auth import Principal, TokenResolver, token_digest
+from server.audit import service as audit
+from server.auth import Principal, TokenResolver, client_address, token_digest
 from server.db import Database, utcnow
 from server.errors import AppError, socket_handler
 from server.rooms import store
@@ -81,10 +82,11 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         limiter: RateLimiter,
         signer: Signer,
         sfu: Sfu,
+        trusted_proxies: tuple[str, ...] = (),
     ) -> None:
         super().__init__(NAMESPACE)
         self.hub, self.database, self.resolve, self.limiter = hub, database, resolve, limiter
-        self.signer, self.sfu = signer, sfu
+        self.signer, self.sfu, self.trusted_proxies = signer, sfu, trusted_proxies
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
         """Dispatch ``rtc.publish`` and friends to ``on_rtc_publish`` (names with a dot)."""
@@ -151,12 +153,20 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     # ---- connection lifecycle
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        request = environ.get("aiohttp.request")
+        address = client_address(
+            getattr(request, "remote", None),
+            environ.get("HTTP_X_FORWARDED_FOR"),
+            self.trusted_proxies,
+        )
+        audit.set_origin(address)
         try:
             session_id, actor = await self._actor(auth)
         except AppError as err:
             raise Refused(err.message) from None
         await self.save_session(
-            sid, {"session_id": session_id, "actor": asdict(actor), "joined": False}
+            sid,
+            {"session_id": session_id, "actor": asdict(actor), "joined": False, "address": address},
         )
         if actor.is_guest:
             await self.enter_room(sid, guest_room(session_id, actor.key))
@@ -233,6 +243,7 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     async def _who(self, sid: str) -> tuple[int, Actor, dict[str, Any]]:
         session = await self.get_session(sid)
+        audit.set_origin(session.get("address"))
         return session["session_id"], Actor(**session["actor"]), session
 
     @socket_handler

@@ -11,6 +11,7 @@ from aiohttp import web
 from pydantic import StringConstraints
 
 from server.api import Api, OutShape, Req, Shape
+from server.audit import service as audit
 from server.auth import new_token, token_digest
 from server.db import utcnow
 from server.errors import Conflict, NotFound, TooManyRequests
@@ -67,7 +68,7 @@ JOIN_LIMITER = web.AppKey("guest_join_limiter", JoinLimiter)
 )
 async def guest_join(req: Req, session_id: int, body: GuestJoinIn) -> GuestJoinOut:
     """Join a public, open session as a guest; you wait in its lobby until a host admits you."""
-    address = req.request.remote or "unknown"
+    address = audit.ORIGIN.get()
     req.request.app[JOIN_LIMITER].check(address)
     token = new_token()
     async with req.database.transaction() as db:
@@ -84,6 +85,14 @@ async def guest_join(req: Req, session_id: int, body: GuestJoinIn) -> GuestJoinO
             created_at=utcnow(),
         )
         await store.add_guest(db, guest)
+        await audit.record(
+            db,
+            "guest.join",
+            actor=f"{body.name} [guest]",
+            object_type="guest",
+            object_id=guest.id,
+            session_id=session_id,
+        )
         return GuestJoinOut(guest_token=token, guest_id=guest.id, session_id=session_id)
 
 
@@ -160,6 +169,15 @@ async def hall_device(req: Req, session_id: int) -> HallDeviceOut:
     token = req.request.app[CALENDARING].signer.sign(
         "hall", {"s": session_id, "v": hall["venue_id"]}, expires_at=expires
     )
+    await audit.record_now(
+        req.database,
+        "session.hall_device",
+        actor=actor,
+        object_type="session",
+        object_id=session_id,
+        session_id=session_id,
+        venue_id=hall["venue_id"],
+    )
     return HallDeviceOut(
         device_token=token,
         session_id=session_id,
@@ -200,6 +218,14 @@ async def download_recording(req: Req, recording_id: int) -> web.FileResponse:
     """A recording's WebM file (staff)."""
     row, path = await recordings.file_of(
         req.database, req.actor, req.config.recording_dir, recording_id
+    )
+    await audit.record_now(
+        req.database,
+        "recording.download",
+        actor=req.actor,
+        object_type="recording",
+        object_id=row.id,
+        session_id=row.session_id,
     )
     return web.FileResponse(
         path,

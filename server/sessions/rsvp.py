@@ -12,6 +12,7 @@ from scheduling.ical_parse import Counter, parse_counter, parse_reply
 from scheduling.intervals import as_utc
 from scheduling.itip import ItipError, feed
 from scheduling.recurrence import occurrences
+from server.audit import service as audit
 from server.auth import Principal
 from server.db import Database, utcnow
 from server.directory import store as directory_store
@@ -37,6 +38,17 @@ async def _record(
 ) -> None:
     if session.status is SessionStatus.CANCELLED:
         raise Conflict("This session was cancelled; there is nothing to answer.")
+    await audit.record(
+        db,
+        "session.rsvp",
+        actor=f"participant [p:{participant.person_id}]",
+        actor_id=participant.person_id,
+        object_type="session",
+        object_id=session.id,
+        session_id=session.id,
+        answer=answer.value,
+        occurrence=occurrence.isoformat() if occurrence else None,
+    )
     if occurrence is None:
         participant.rsvp, participant.rsvp_at, participant.rsvp_sequence = answer, now, sequence
         return
@@ -199,6 +211,9 @@ async def feed_url(database: Database, ctx: Calendaring, actor: Principal, rotat
         assert person is not None
         if rotate:
             person.feed_version += 1
+            await audit.record(
+                db, "person.feed_rotate", actor=actor, object_type="person", object_id=actor.id
+            )
         version = person.feed_version
     return f"{ctx.public_url}/cal/{feed_token(ctx, actor.id, version)}.ics"
 

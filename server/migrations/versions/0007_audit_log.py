@@ -57,9 +57,7 @@ def upgrade() -> None:
         )
         batch_op.create_index(batch_op.f("ix_audit_log_actor_id"), ["actor_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_audit_log_at"), ["at"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_audit_log_proposal_id"), ["proposal_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_audit_log_proposal_id"), ["proposal_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_audit_log_session_id"), ["session_id"], unique=False)
     dialect = op.get_bind().dialect.name
     for statement in _POSTGRES if dialect == "postgresql" else _SQLITE:
