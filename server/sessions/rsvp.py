@@ -100,6 +100,21 @@ async def answer(
     return ANSWERS[reply]
 
 
+async def check_link(database: Database, ctx: Calendaring, token: str) -> tuple[Session, str]:
+    """The session and the participant's name a signed link answers for, changing nothing
+    (mail scanners open links; only the confirmation, a POST, records the answer)."""
+    payload = ctx.signer.verify("rsvp", token, utcnow())
+    async with database.read() as db:
+        session = await store.by_id(db, int(payload["s"]))
+        found = await store.participant_of(db, session.id, int(payload["p"])) if session else None
+        if session is None or found is None:
+            raise NotFound("You are not a participant of that session.")
+        if session.status is SessionStatus.CANCELLED:
+            raise Conflict("This session was cancelled; there is nothing to answer.")
+        person = await directory_store.person_by_id(db, found.person_id)
+        return session, person.name if person else ""
+
+
 async def answer_by_link(
     database: Database, ctx: Calendaring, token: str, reply: str
 ) -> tuple[Session, str, Rsvp]:
