@@ -10,7 +10,7 @@ from typing import Annotated
 from aiohttp import web
 from pydantic import StringConstraints
 
-from server.api import Api, OutShape, Req, Shape
+from server.api import Api, OutShape, Req, Shape, plain_name
 from server.audit import service as audit
 from server.auth import new_token, token_digest
 from server.db import utcnow
@@ -28,7 +28,7 @@ api = Api(tag="rooms")
 class GuestJoinIn(Shape):
     """The name a guest shows in the room."""
 
-    name: Annotated[str, StringConstraints(min_length=1, max_length=50)]
+    name: Annotated[str, StringConstraints(min_length=1, max_length=50), plain_name]
 
 
 class GuestJoinOut(OutShape):
