@@ -20,6 +20,7 @@ from server.db import Database
 from server.directory import service as directory_service
 from server.directory.routes import api as directory_api
 from server.errors import error_middleware
+from server.limits import AddressLimiter, RateLimiter, make_limit_middleware
 from server.mail import OutboxWorker, Transport
 from server.migrate import check_schema
 from server.openapi import build_openapi
@@ -28,7 +29,7 @@ from server.proposals.handling_routes import api as handling_api
 from server.proposals.routes import api as proposals_api
 from server.realtime import close_socketio, make_socketio
 from server.rooms import recordings
-from server.rooms.events import RateLimiter, RoomNamespace, follow_room, make_emitter
+from server.rooms.events import RoomNamespace, follow_room, make_emitter
 from server.rooms.media import SFU, Sfu
 from server.rooms.routes import (
     JOIN_LIMITER,
@@ -236,6 +237,7 @@ def create_app(config: Config) -> web.Application:
             _security_headers,
             _origin(config),
             _api_only(error_middleware),
+            make_limit_middleware(AddressLimiter(float(config.api_rate), config.api_burst)),
             _api_only(make_auth_middleware(resolve)),
         ],
     )

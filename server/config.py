@@ -219,6 +219,16 @@ _ENV: dict[str, tuple[str, Callable[[str, str], Any], str]] = {
         lambda n, v: _int(n, v, 1, 86400),
         "seconds over which guest joins per address are counted",
     ),
+    "api_rate": (
+        "XIESHANG_API_RATE",
+        lambda n, v: _int(n, v, 1, 1_000_000),
+        "API requests per second one client address may make (more get 429)",
+    ),
+    "api_burst": (
+        "XIESHANG_API_BURST",
+        lambda n, v: _int(n, v, 1, 10_000_000),
+        "API requests one client address may make at once before the rate applies",
+    ),
     "login_failures_per_account": (
         "XIESHANG_LOGIN_FAILURES_PER_ACCOUNT",
         lambda n, v: _int(n, v, 1, 1000),
@@ -306,6 +316,8 @@ class Config:
     room_command_burst: int = 20
     guest_joins_per_window: int = 10
     guest_join_window_seconds: int = 600
+    api_rate: int = 20
+    api_burst: int = 100
     login_failures_per_account: int = 5
     login_failures_per_address: int = 30
     login_window_seconds: int = 900

@@ -7,6 +7,7 @@ Anything else is a bug: it is logged with its traceback and answered as a plain 
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 import logging
@@ -20,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
+TARPIT_SECONDS = 1.0  # how long a refusal for asking too often is held back
 
 
 class AppError(Exception):
@@ -160,6 +162,11 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     """Answer every error as problem+json; log the ones that are our bugs."""
     try:
         return await handler(request)
+    except TooManyRequests as err:
+        # Answer a flood slowly: a client with N connections then gets N answers a second at
+        # most, and each costs the server a sleeping coroutine instead of work.
+        await asyncio.sleep(min(TARPIT_SECONDS, float(err.details["retry_after"])))
+        return app_error_response(err)
     except AppError as err:
         return app_error_response(err)
     except IntegrityError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import pytest
@@ -22,6 +23,8 @@ def config(config: Config) -> Config:
         login_failures_per_address=6,
         login_window_seconds=600,
         previous_secret_keys=(OLD_KEY,),
+        api_rate=5,
+        api_burst=60,
     )
 
 
@@ -97,3 +100,23 @@ async def test_the_server_accepts_links_of_its_previous_key(cast: Cast) -> None:
     unknown = Signer(secret="some-other-key-" + "x" * 32).sign("rsvp", payload)
     assert (await cast.anon.post(f"/rsvp/{old}?answer=accepted")).status == 200
     assert (await cast.anon.post(f"/rsvp/{unknown}?answer=accepted")).status == 403
+
+
+async def test_one_address_flooding_the_api_gets_429_with_a_wait_and_health_stays_up(
+    cast: Cast,
+) -> None:
+    # The cast's sign-ins used some of the burst; keep asking until the bucket is empty.
+    answered, clock = 0, asyncio.get_running_loop().time
+    while True:
+        started = clock()
+        refused = await cast.member.get("/api/me")
+        if refused.status != 200:
+            break
+        answered += 1
+        assert answered < 80, "never limited"
+    assert clock() - started >= 0.9  # the refusal is held back: a flood slows itself down
+    assert answered > 10
+    assert refused.status == 429 and refused.content_type == "application/problem+json"
+    assert "try again in" in refused.body["detail"]
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert (await cast.anon.get("/api/health")).status == 200  # probes are never limited
