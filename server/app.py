@@ -31,10 +31,6 @@ from server.realtime import close_socketio, make_socketio
 from server.rooms import recordings
 from server.rooms.events import RoomNamespace, follow_room, make_emitter
 from server.rooms.media import SFU, Sfu
-from server.rooms.routes import (
-    JOIN_LIMITER,
-    JoinLimiter,
-)
 from server.rooms.routes import api as rooms_api
 from server.rooms.service import HUB, RoomHub
 from server.sessions.calendar_routes import CALENDARING, add_link_routes
@@ -243,9 +239,6 @@ def create_app(config: Config) -> web.Application:
     )
     app[CONFIG] = config
     app[PASSWORDS] = config.passwords()
-    app[JOIN_LIMITER] = JoinLimiter(
-        config.guest_joins_per_window, float(config.guest_join_window_seconds)
-    )
     app.cleanup_ctx.append(_database_ctx(config))
     sio = make_socketio(config, resolve)
     sio.attach(app)

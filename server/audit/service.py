@@ -127,6 +127,21 @@ async def check_login_allowed(
         )
 
 
+async def check_rate(
+    db: AsyncSession, action: str, limit: int, window: dt.timedelta, what: str
+) -> None:
+    """Refuse (429) when this address did ``action`` ``limit`` times within ``window``; counted
+    from the log itself, so every server process and a restart agree."""
+    now = utcnow()
+    count, oldest = await store.count_since(db, action, now - window, address=ORIGIN.get())
+    if count >= limit:
+        wait = _wait(oldest, window, now)
+        raise TooManyRequests(
+            f"Too many {what} from your address; try again in {_in_words(wait)}.",
+            retry_after=wait,
+        )
+
+
 async def entries(db: AsyncSession, **filters: Any) -> Sequence[AuditEntry]:
     """Entries matching the filters, newest first (see :func:`store.entries`)."""
     return await store.entries(db, **filters)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
-from collections import deque
 from typing import Annotated
 
 from aiohttp import web
@@ -14,7 +12,7 @@ from server.api import Api, OutShape, Req, Shape, plain_name
 from server.audit import service as audit
 from server.auth import new_token, token_digest
 from server.db import utcnow
-from server.errors import Conflict, NotFound, TooManyRequests
+from server.errors import Conflict, NotFound
 from server.rooms import recordings, store
 from server.rooms.models import Guest
 from server.rooms.recordings import RecordingList
@@ -39,39 +37,17 @@ class GuestJoinOut(OutShape):
     session_id: int
 
 
-class JoinLimiter:
-    """At most ``limit`` guest joins per client address per window."""
-
-    def __init__(self, limit: int, window: float) -> None:
-        self.limit, self.window = limit, window
-        self.seen: dict[str, deque[float]] = {}
-
-    def check(self, address: str) -> None:
-        now = time.monotonic()
-        recent = self.seen.setdefault(address, deque())
-        while recent and now - recent[0] > self.window:
-            recent.popleft()
-        if len(recent) >= self.limit:
-            wait = int(self.window - (now - recent[0])) + 1
-            raise TooManyRequests(
-                f"Too many guest joins from your address; try again in {wait} seconds.",
-                retry_after=wait,
-            )
-        recent.append(now)
-
-
-JOIN_LIMITER = web.AppKey("guest_join_limiter", JoinLimiter)
-
-
 @api.post(
     "/api/sessions/{session_id}/guest-join", body=GuestJoinIn, response=GuestJoinOut, public=True
 )
 async def guest_join(req: Req, session_id: int, body: GuestJoinIn) -> GuestJoinOut:
     """Join a public, open session as a guest; you wait in its lobby until a host admits you."""
-    address = audit.ORIGIN.get()
-    req.request.app[JOIN_LIMITER].check(address)
+    address, config = audit.ORIGIN.get(), req.config
     token = new_token()
     async with req.database.transaction() as db:
+        window = dt.timedelta(seconds=config.guest_join_window_seconds)
+        limit = config.guest_joins_per_window
+        await audit.check_rate(db, "guest.join", limit, window, "guest joins")
         seed = await sessions.room_seed(db, session_id)
         if seed is None or seed["visibility"] != "public":
             raise NotFound(f"There is no public session {session_id}.")

@@ -6,7 +6,10 @@ import asyncio
 import datetime as dt
 
 import pytest
+from aiohttp import ClientSession
+from aiohttp.test_utils import TestServer
 
+from server.app import create_app
 from server.config import Config
 from server.signing import BadSignature, Signer
 from tests.conftest import PASSWORD, ApiClient, Cast
@@ -25,6 +28,8 @@ def config(config: Config) -> Config:
         previous_secret_keys=(OLD_KEY,),
         api_rate=5,
         api_burst=60,
+        guest_joins_per_window=3,
+        guest_join_window_seconds=600,
     )
 
 
@@ -120,3 +125,23 @@ async def test_one_address_flooding_the_api_gets_429_with_a_wait_and_health_stay
     assert "try again in" in refused.body["detail"]
     assert int(refused.headers["Retry-After"]) >= 1
     assert (await cast.anon.get("/api/health")).status == 200  # probes are never limited
+
+
+async def test_guest_joins_per_address_are_counted_across_server_processes(
+    cast: Cast, config: Config
+) -> None:
+    public = await create_session(cast, kind="livelihood_hall", stage=None, visibility="public")
+    url = f"/api/sessions/{public['id']}/guest-join"
+    for i in range(3):
+        assert (await cast.anon.post(url, {"name": f"市民{i}"})).status == 200
+    refused = await cast.anon.post(url, {"name": "市民3"})
+    assert refused.status == 429 and "try again in" in refused.body["detail"]
+    # A second server process over the same database counts the same joins.
+    other = TestServer(create_app(config), host="127.0.0.1")
+    await other.start_server()
+    try:
+        async with ClientSession() as http:
+            second = ApiClient(http, str(other.make_url("")).rstrip("/"))
+            assert (await second.post(url, {"name": "市民4"})).status == 429
+    finally:
+        await other.close()
