@@ -7,8 +7,9 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints, model_validator
 
-from server.api import MAX_ID, FieldProblem, OutShape, QueryShape, Shape, pattern, plain_name
+from server.api import MAX_ID, FieldProblem, OutShape, QueryShape, Shape, pattern
 from server.auth import MIN_PASSWORD_LENGTH, Role
+from server.names import plain_name
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=100), plain_name]
 Username = Annotated[

@@ -8,11 +8,12 @@ from typing import Annotated
 from aiohttp import web
 from pydantic import StringConstraints
 
-from server.api import Api, OutShape, Req, Shape, plain_name
+from server.api import Api, OutShape, Req, Shape
 from server.audit import service as audit
 from server.auth import new_token, token_digest
 from server.db import utcnow
 from server.errors import Conflict, NotFound
+from server.names import plain_name
 from server.rooms import recordings, store
 from server.rooms.models import Guest
 from server.rooms.recordings import RecordingList
