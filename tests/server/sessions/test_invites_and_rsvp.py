@@ -573,3 +573,18 @@ async def test_only_participants_download_the_invitation_with_everyones_addresse
             await outsider.get(f"/api/sessions/{public['id']}")
         ).status == 200  # may see the session
         assert (await outsider.get(url)).status == 404  # but not the attendee list
+
+
+async def test_removing_an_invitee_revokes_their_rsvp_links(cast: Cast, inbox: Inbox) -> None:
+    session = await create(cast)
+    await sent(cast, session["id"], 3)
+    link = urllib.parse.urlsplit(rsvp_links(inbox.to("member@example.org")[0])["declined"])
+    keep = [
+        {"person_id": cast.ids["staff"], "role": "host"},
+        {"person_id": cast.ids["unit"], "role": "unit"},
+    ]
+    changed = await cast.staff.patch(f"/api/sessions/{session['id']}", {"participants": keep})
+    assert changed.status == 200, changed.text
+    for answer in (cast.anon.get, cast.anon.post):
+        reply = await answer(f"{link.path}?{link.query}")
+        assert reply.status == 404 and "not a participant" in reply.text
