@@ -73,6 +73,23 @@ async def record(
     )
 
 
+async def record_on(
+    db: AsyncSession,
+    action: str,
+    actor: Principal,
+    object_type: str,
+    object_id: int,
+    **detail: Any,
+) -> None:
+    """:func:`record` for an act on a proposal, a session or its minutes (filed under that
+    proposal's or session's trail)."""
+    trail = "proposal_id" if object_type == "proposal" else "session_id"
+    where: dict[str, Any] = {trail: object_id}
+    await record(
+        db, action, actor=actor, object_type=object_type, object_id=object_id, **where, **detail
+    )
+
+
 async def record_now(database: Database, action: str, **kw: Any) -> None:
     """Append one act in a transaction of its own (for reads worth tracing: exports, downloads)."""
     async with database.transaction() as db:

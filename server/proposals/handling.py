@@ -89,14 +89,9 @@ def _is_lead(actor: Principal, proposal: Proposal) -> bool:
 
 
 async def _audit(
-    db: AsyncSession, action: str, actor: Principal, proposal_id: int, **detail: Any
+    db: AsyncSession, action: str, actor: Principal, object_id: int, **detail: Any
 ) -> None:
-    where: dict[str, Any] = {
-        "object_type": "proposal",
-        "object_id": proposal_id,
-        "proposal_id": proposal_id,
-    }
-    await audit.record(db, action, actor=actor, **where, **detail)
+    await audit.record_on(db, action, actor, "proposal", object_id, **detail)
 
 
 async def _step(

@@ -251,14 +251,9 @@ async def _latest_for_write(db: AsyncSession, session_id: int, base: int) -> Min
 
 
 async def _audit(
-    db: AsyncSession, action: str, actor: Principal, session_id: int, **detail: Any
+    db: AsyncSession, action: str, actor: Principal, object_id: int, **detail: Any
 ) -> None:
-    where: dict[str, Any] = {
-        "object_type": "minutes",
-        "object_id": session_id,
-        "session_id": session_id,
-    }
-    await audit.record(db, action, actor=actor, **where, **detail)
+    await audit.record_on(db, action, actor, "minutes", object_id, **detail)
 
 
 async def edit(

@@ -65,14 +65,9 @@ async def _check_conflicts(
 
 
 async def _audit(
-    db: AsyncSession, action: str, actor: Principal, session_id: int, **detail: Any
+    db: AsyncSession, action: str, actor: Principal, object_id: int, **detail: Any
 ) -> None:
-    where: dict[str, Any] = {
-        "object_type": "session",
-        "object_id": session_id,
-        "session_id": session_id,
-    }
-    await audit.record(db, action, actor=actor, **where, **detail)
+    await audit.record_on(db, action, actor, "session", object_id, **detail)
 
 
 async def add_session(

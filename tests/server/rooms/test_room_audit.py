@@ -37,3 +37,33 @@ async def test_room_admits_and_removals_are_recorded_with_the_connections_addres
     assert admit["actor_id"] == cast.ids["staff"]
     assert admit["address"] == "127.0.0.1"
     assert admit["detail"]["who"] == key and admit["detail"]["name"] == "市民 刘先生"
+
+
+async def test_minutes_edits_reviews_approvals_corrections_and_exports_are_recorded(
+    cast: Cast, clients: Any
+) -> None:
+    from tests.server.rooms.test_minutes import held_session
+
+    sid = (await held_session(cast, clients))["session"]["id"]
+    url = f"/api/sessions/{sid}/minutes"
+    content = (await cast.staff.get(url)).body["content"]
+    await cast.staff.put(url, {"base_version": 1, "content": content, "note": "补充"})
+    await cast.staff.post(f"{url}/transitions", {"to": "in_review", "base_version": 2})
+    await cast.staff.post(f"{url}/transitions", {"to": "approved", "base_version": 3})
+    fixed = {**content, "summary": "更正"}
+    await cast.staff.post(
+        f"{url}/corrections", {"base_version": 4, "content": fixed, "reason": "单位名称更正"}
+    )
+    assert (await cast.member.get(f"/api/sessions/{sid}/minutes.md")).status == 200
+    minutes = [e for e in await trail(cast, action="minutes.") if e["session_id"] == sid]
+    assert [(e["action"], e["detail"]["version"]) for e in reversed(minutes)] == [
+        ("minutes.edit", 2),
+        ("minutes.in_review", 3),
+        ("minutes.approved", 4),
+        ("minutes.correction", 5),
+        ("minutes.export", 4),
+    ]
+    assert minutes[1]["detail"]["reason"] == "单位名称更正"
+    assert minutes[0]["actor_id"] == cast.ids["member"] and minutes[0]["detail"]["format"] == "md"
+    ended = await trail(cast, session_id=sid, action="room.session.end")
+    assert len(ended) == 1 and ended[0]["actor_id"] == cast.ids["staff"]
