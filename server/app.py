@@ -12,12 +12,15 @@ from aiohttp import web
 from scheduling import workdays
 from server import __version__
 from server.api import CONFIG, DATABASE, PASSWORDS, Api, add_routes
-from server.auth import Handler, Principal, make_auth_middleware
+from server.audit import service as audit
+from server.audit.routes import api as audit_api
+from server.auth import Handler, Principal, client_address, make_auth_middleware
 from server.config import Config
 from server.db import Database
 from server.directory import service as directory_service
 from server.directory.routes import api as directory_api
 from server.errors import error_middleware
+from server.limits import AddressLimiter, RateLimiter, make_limit_middleware
 from server.mail import OutboxWorker, Transport
 from server.migrate import check_schema
 from server.openapi import build_openapi
@@ -26,12 +29,8 @@ from server.proposals.handling_routes import api as handling_api
 from server.proposals.routes import api as proposals_api
 from server.realtime import close_socketio, make_socketio
 from server.rooms import recordings
-from server.rooms.events import RateLimiter, RoomNamespace, follow_room, make_emitter
+from server.rooms.events import RoomNamespace, follow_room, make_emitter
 from server.rooms.media import SFU, Sfu
-from server.rooms.routes import (
-    JOIN_LIMITER,
-    JoinLimiter,
-)
 from server.rooms.routes import api as rooms_api
 from server.rooms.service import HUB, RoomHub
 from server.sessions.calendar_routes import CALENDARING, add_link_routes
@@ -54,6 +53,7 @@ APIS: tuple[Api, ...] = (
     counter_api,
     minutes_api,
     rooms_api,
+    audit_api,
 )
 OUTBOX = web.AppKey("outbox", OutboxWorker)
 SIO = web.AppKey("sio", socketio.AsyncServer)
@@ -121,6 +121,7 @@ def _database_ctx(config: Config) -> Any:
                     resolve=lambda token: directory_service.principal_for_token(database, token),
                     signer=app[CALENDARING].signer,
                     sfu=sfu,
+                    trusted_proxies=config.trusted_proxies,
                 )
             )
             yield
@@ -141,7 +142,7 @@ def calendaring(config: Config, wake: Callable[[], None]) -> Calendaring:
         public_url=config.public_url,
         sender=config.mail_from,
         sender_name="政协提案委员会 xieshang",
-        signer=Signer(secret=secret),
+        signer=Signer(secret=secret, previous=config.previous_secret_keys),
         buffer=dt.timedelta(minutes=config.conflict_buffer_minutes),
         default_timezone=config.timezone,
         workdays=workdays.shipped(),
@@ -161,6 +162,16 @@ async def _security_headers(request: web.Request, handler: Handler) -> web.Strea
     response.headers.setdefault("Content-Security-Policy", PAGE_POLICY)
     response.headers.setdefault("X-Frame-Options", "DENY")
     return response
+
+
+def _origin(config: Config) -> Any:
+    @web.middleware
+    async def origin(request: web.Request, handler: Handler) -> web.StreamResponse:
+        forwarded = request.headers.get("X-Forwarded-For")
+        audit.set_origin(client_address(request.remote, forwarded, config.trusted_proxies))
+        return await handler(request)
+
+    return origin
 
 
 def _api_only(middleware: Any) -> Any:
@@ -220,15 +231,14 @@ def create_app(config: Config) -> web.Application:
         client_max_size=config.max_body_bytes,
         middlewares=[
             _security_headers,
+            _origin(config),
             _api_only(error_middleware),
+            make_limit_middleware(AddressLimiter(float(config.api_rate), config.api_burst)),
             _api_only(make_auth_middleware(resolve)),
         ],
     )
     app[CONFIG] = config
     app[PASSWORDS] = config.passwords()
-    app[JOIN_LIMITER] = JoinLimiter(
-        config.guest_joins_per_window, float(config.guest_join_window_seconds)
-    )
     app.cleanup_ctx.append(_database_ctx(config))
     sio = make_socketio(config, resolve)
     sio.attach(app)

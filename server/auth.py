@@ -10,7 +10,7 @@ import asyncio
 import hashlib
 import re
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -100,6 +100,20 @@ def require_not_guest(actor: Principal) -> None:
     """Guests see public sessions and nothing else."""
     if actor.role is Role.GUEST:
         raise Forbidden("Guest accounts can only see public sessions.")
+
+
+def client_address(remote: str | None, forwarded_for: str | None, trusted: Collection[str]) -> str:
+    """Who sent a request: the peer's address or, when the peer is one of our ``trusted`` reverse
+    proxies, the last address in X-Forwarded-For that is not one of them (earlier entries are
+    whatever the client chose to write)."""
+    address = remote or "unknown"
+    if forwarded_for and address in trusted:
+        hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
+        while hops and hops[-1] in trusted:
+            hops.pop()
+        if hops:
+            address = hops[-1]
+    return address[:64]
 
 
 PRINCIPAL_KEY = web.RequestKey("principal", Principal)

@@ -6,13 +6,13 @@ import argparse
 import asyncio
 import datetime as dt
 import getpass
-import logging
 import sys
 from collections.abc import Sequence
 
 from aiohttp import web
 from pydantic import ValidationError
 
+from server import logs
 from server.api import validation_problem
 from server.auth import Role
 from server.config import Config, ConfigError, settings_table
@@ -176,7 +176,12 @@ def _serve(config: Config, demo: bool) -> None:
         flush=True,
     )
     web.run_app(
-        create_app(config), host=config.host, port=config.port, print=None, loop=_event_loop()
+        create_app(config),
+        host=config.host,
+        port=config.port,
+        print=None,
+        loop=_event_loop(),
+        access_log_class=logs.AccessLogger,
     )
 
 
@@ -202,11 +207,7 @@ def run(argv: Sequence[str] | None = None) -> None:
     if args.command == "serve":
         overrides.update(host=args.host, port=args.port)
     config = Config.from_env(**overrides)
-    logging.basicConfig(
-        level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    if config.log_level != "DEBUG":
-        logging.getLogger("alembic").setLevel(logging.WARNING)
+    logs.install(config.log_level)
     if args.command == "serve":
         _serve(config, args.demo)
     elif args.command == "migrate":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import ipaddress
 import json
 import os
 import zoneinfo
@@ -68,6 +69,25 @@ def _secret(name: str, raw: str) -> str:
     if len(raw) < 32:
         raise ConfigError(f"{name} must be at least 32 characters of random text")
     return raw
+
+
+def _secrets(name: str, raw: str) -> tuple[str, ...]:
+    keys = tuple(key.strip() for key in raw.split(",") if key.strip())
+    for key in keys:
+        _secret(name, key)
+    return keys
+
+
+def _addresses(name: str, raw: str) -> tuple[str, ...]:
+    found = tuple(part.strip() for part in raw.split(",") if part.strip())
+    for address in found:
+        try:
+            ipaddress.ip_address(address)
+        except ValueError:
+            raise ConfigError(
+                f"{name} must be IP addresses separated by commas, got {address!r}"
+            ) from None
+    return found
 
 
 def _optional(raw: str) -> str | None:
@@ -164,6 +184,11 @@ _ENV: dict[str, tuple[str, Callable[[str, str], Any], str]] = {
         lambda n, v: _secret(n, v),
         "key that signs RSVP and feed links (unset: kept in var/secret.key)",
     ),
+    "previous_secret_keys": (
+        "XIESHANG_PREVIOUS_SECRET_KEYS",
+        _secrets,
+        "earlier signing keys, comma-separated: links they signed still work (key rotation)",
+    ),
     "secret_file": (
         "XIESHANG_SECRET_FILE",
         lambda _n, v: Path(v),
@@ -193,6 +218,36 @@ _ENV: dict[str, tuple[str, Callable[[str, str], Any], str]] = {
         "XIESHANG_GUEST_JOIN_WINDOW",
         lambda n, v: _int(n, v, 1, 86400),
         "seconds over which guest joins per address are counted",
+    ),
+    "api_rate": (
+        "XIESHANG_API_RATE",
+        lambda n, v: _int(n, v, 1, 1_000_000),
+        "API requests per second one client address may make (more get 429)",
+    ),
+    "api_burst": (
+        "XIESHANG_API_BURST",
+        lambda n, v: _int(n, v, 1, 10_000_000),
+        "API requests one client address may make at once before the rate applies",
+    ),
+    "login_failures_per_account": (
+        "XIESHANG_LOGIN_FAILURES_PER_ACCOUNT",
+        lambda n, v: _int(n, v, 1, 1000),
+        "failed sign-ins to one account per XIESHANG_LOGIN_WINDOW before it must wait",
+    ),
+    "login_failures_per_address": (
+        "XIESHANG_LOGIN_FAILURES_PER_ADDRESS",
+        lambda n, v: _int(n, v, 1, 100000),
+        "failed sign-ins from one client address per XIESHANG_LOGIN_WINDOW before it must wait",
+    ),
+    "login_window_seconds": (
+        "XIESHANG_LOGIN_WINDOW",
+        lambda n, v: _int(n, v, 10, 86400),
+        "seconds over which failed sign-ins are counted",
+    ),
+    "trusted_proxies": (
+        "XIESHANG_TRUSTED_PROXIES",
+        _addresses,
+        "reverse proxies whose X-Forwarded-For names the client address (comma-separated IPs)",
     ),
     "room_idle_seconds": (
         "XIESHANG_ROOM_IDLE_SECONDS",
@@ -241,17 +296,18 @@ class Config:
     host: str = "127.0.0.1"
     port: int = 8080
     public_url: str = "http://127.0.0.1:8080"
-    redis_url: str | None = None
+    redis_url: str | None = dataclasses.field(default=None, repr=False)  # may hold a password
     redis_channel: str = "xieshang"
     token_ttl_hours: int = 12
     max_body_bytes: int = 2**20
     max_attachment_bytes: int = 20 * 2**20
     timezone: str = "Asia/Shanghai"
     log_level: str = "INFO"
-    smtp_url: str | None = None
+    smtp_url: str | None = dataclasses.field(default=None, repr=False)  # may hold a password
     mail_dir: Path = Path("var/mail")
     mail_from: str = "xieshang@localhost"
-    secret_key: str | None = None
+    secret_key: str | None = dataclasses.field(default=None, repr=False)
+    previous_secret_keys: tuple[str, ...] = dataclasses.field(default=(), repr=False)
     secret_file: Path = Path("var/secret.key")
     conflict_buffer_minutes: int = 0
     argon2_time_cost: int = 3
@@ -260,6 +316,12 @@ class Config:
     room_command_burst: int = 20
     guest_joins_per_window: int = 10
     guest_join_window_seconds: int = 600
+    api_rate: int = 20
+    api_burst: int = 100
+    login_failures_per_account: int = 5
+    login_failures_per_address: int = 30
+    login_window_seconds: int = 900
+    trusted_proxies: tuple[str, ...] = ()
     room_idle_seconds: int = 600
     ws_max_message_bytes: int = 64 * 1024
     ws_slow_client_bytes: int = 4 * 2**20

@@ -7,6 +7,7 @@ Anything else is a bug: it is logged with its traceback and answered as a plain 
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 import logging
@@ -20,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
+TARPIT_SECONDS = 1.0  # how long a refusal for asking too often is held back
 
 
 class AppError(Exception):
@@ -75,6 +77,16 @@ class Conflict(AppError):
     code = "conflict"
 
 
+class TooManyRequests(AppError):
+    """A client asked too often; the message says when to try again (``retry_after`` seconds)."""
+
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int, **details: Any) -> None:
+        super().__init__(message, retry_after=retry_after, **details)
+
+
 class PayloadTooLarge(AppError):
     """The request body is larger than the configured limit."""
 
@@ -124,6 +136,8 @@ def app_error_response(err: AppError) -> web.Response:
     if isinstance(err, Invalid):
         extra["errors"] = err.errors
     headers = {"WWW-Authenticate": 'Bearer realm="xieshang"'} if err.status == 401 else None
+    if isinstance(err, TooManyRequests):
+        headers = {"Retry-After": str(err.details["retry_after"])}
     return problem_response(err.status, err.code, err.message, headers=headers, **extra)
 
 
@@ -148,6 +162,11 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     """Answer every error as problem+json; log the ones that are our bugs."""
     try:
         return await handler(request)
+    except TooManyRequests as err:
+        # Answer a flood slowly: a client with N connections then gets N answers a second at
+        # most, and each costs the server a sleeping coroutine instead of work.
+        await asyncio.sleep(min(TARPIT_SECONDS, float(err.details["retry_after"])))
+        return app_error_response(err)
     except AppError as err:
         return app_error_response(err)
     except IntegrityError:

@@ -3,6 +3,10 @@
 A token is ``base64url(json payload) "." base64url(mac)``; the MAC covers the purpose too,
 so a feed token never works as an RSVP token. Expiry is in the payload; revocation works
 through a version number in the payload that the caller compares with what it stores.
+
+Key rotation: new tokens are signed with the current key; tokens signed with any of the
+``previous`` keys are still accepted, so links already sent keep working until the old key is
+dropped from the list (which revokes every link it signed).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import hashlib
 import hmac
 import json
 import secrets
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,13 +40,19 @@ def _unb64(text: str) -> bytes:
 
 
 class Signer:
-    """Signs and checks tokens with one secret key."""
+    """Signs tokens with the current secret key; checks them against it and earlier keys."""
 
-    def __init__(self, *, secret: str) -> None:
-        self._key = hashlib.sha256(secret.encode()).digest()
+    def __init__(self, *, secret: str, previous: Sequence[str] = ()) -> None:
+        self._keys = [hashlib.sha256(key.encode()).digest() for key in (secret, *previous)]
 
-    def _mac(self, purpose: str, body: str) -> bytes:
-        return hmac.new(self._key, f"{purpose}\n{body}".encode(), hashlib.sha256).digest()
+    def _mac(self, purpose: str, body: str, key: bytes | None = None) -> bytes:
+        message = f"{purpose}\n{body}".encode()
+        return hmac.new(key or self._keys[0], message, hashlib.sha256).digest()
+
+    def _genuine(self, purpose: str, body: str, mac: bytes) -> bool:
+        # Every key is tried (no early exit), so timing does not tell which one matched.
+        matches = [hmac.compare_digest(mac, self._mac(purpose, body, key)) for key in self._keys]
+        return any(matches)
 
     def sign(
         self, purpose: str, payload: dict[str, Any], expires_at: dt.datetime | None = None
@@ -57,7 +68,7 @@ class Signer:
         """The payload of a genuine, unexpired token, or :class:`BadSignature`."""
         body, _, mac = token.partition(".")
         try:
-            genuine = hmac.compare_digest(_unb64(mac), self._mac(purpose, body))
+            genuine = self._genuine(purpose, body, _unb64(mac))
             payload = json.loads(_unb64(body)) if genuine else None
         except (ValueError, UnicodeDecodeError):
             genuine, payload = False, None

@@ -114,6 +114,8 @@ def config(db_url: str, tmp_path: Path) -> Config:
         db_url=db_url,
         argon2_time_cost=1,
         argon2_memory_kib=8,
+        api_rate=1_000_000,  # every test client is 127.0.0.1; test_abuse_limits sets its own
+        api_burst=10_000_000,
         token_ttl_hours=1,
         secret_key="test-signing-key-" + "k" * 32,
         mail_dir=tmp_path / "mail",

@@ -491,6 +491,9 @@ def server_child(prepared: Prepared, pin: Pinning) -> Child:
         "XIESHANG_ARGON2_TIME_COST": "1",
         "XIESHANG_ARGON2_MEMORY_KIB": "8",
         "XIESHANG_LOG_LEVEL": "WARNING",
+        # Every benchmark client comes from 127.0.0.1: lift the per-address API limit.
+        "XIESHANG_API_RATE": "1000000",
+        "XIESHANG_API_BURST": "10000000",
     }
     env.pop("XIESHANG_REDIS_URL", None)
     argv = [sys.executable, "-m", "server.cli", "serve"]

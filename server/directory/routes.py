@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from server.api import Api, Req
+from server.audit import service as audit
 from server.auth import bearer_token
 from server.directory import service
 from server.directory.schemas import (
@@ -28,8 +29,16 @@ api = Api(tag="directory")
 @api.post("/api/auth/login", body=LoginIn, response=LoginOut, public=True)
 async def login(req: Req, body: LoginIn) -> LoginOut:
     """Sign in with username and password; returns a bearer token."""
-    ttl = dt.timedelta(hours=req.config.token_ttl_hours)
-    return await service.login(req.database, req.passwords, body.username, body.password, ttl)
+    config = req.config
+    limits = audit.LoginLimits(
+        per_account=config.login_failures_per_account,
+        per_address=config.login_failures_per_address,
+        window=dt.timedelta(seconds=config.login_window_seconds),
+    )
+    ttl = dt.timedelta(hours=config.token_ttl_hours)
+    return await service.login(
+        req.database, req.passwords, body.username, body.password, ttl, limits
+    )
 
 
 @api.post("/api/auth/logout", status=204)

@@ -9,8 +9,9 @@ from pydantic import Field, StringConstraints, model_validator
 
 from server.api import MAX_ID, FieldProblem, OutShape, QueryShape, Shape, pattern
 from server.auth import MIN_PASSWORD_LENGTH, Role
+from server.names import plain_name
 
-Name = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=100), plain_name]
 Username = Annotated[
     str,
     pattern(
@@ -96,7 +97,7 @@ class PeopleList(OutShape):
 class UnitCreate(Shape):
     """A new undertaking unit."""
 
-    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200), plain_name]
     contact_ids: Annotated[list[Id], Field(max_length=20)] = []
 
 
@@ -118,7 +119,7 @@ class UnitList(OutShape):
 class VenueCreate(Shape):
     """A new venue."""
 
-    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200), plain_name]
     address: Annotated[str, StringConstraints(max_length=300)] | None = None
     capacity: Annotated[int, Field(ge=1, le=100_000)] | None = None
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.audit import service as audit
 from server.auth import (
     Passwords,
     Principal,
@@ -50,16 +52,48 @@ async def principal_for_token(database: Database, token: str) -> Principal | Non
     return principal(found[1]) if found else None
 
 
+def _login_subject(username: str) -> str:
+    # Failed sign-ins are counted per account name tried, kept as a digest: someone who typed
+    # their password into the username box must not find it in the audit log.
+    return "u:" + hashlib.sha256(username.encode()).hexdigest()[:40]
+
+
+async def _login_failed(
+    database: Database, subject: str, person: Person | None, reason: str
+) -> None:
+    async with database.transaction() as db:
+        await audit.record(
+            db,
+            audit.LOGIN_FAILED,
+            actor=None,
+            object_type="person",
+            object_id=person.id if person else None,
+            subject=subject,
+            reason=reason,
+        )
+
+
 async def login(
-    database: Database, passwords: Passwords, username: str, password: str, ttl: dt.timedelta
+    database: Database,
+    passwords: Passwords,
+    username: str,
+    password: str,
+    ttl: dt.timedelta,
+    limits: audit.LoginLimits,
 ) -> LoginOut:
-    """Check a password and issue a token."""
+    """Check a password and issue a token; too many failures make the account (or the address)
+    wait, and every attempt is in the audit log."""
+    username = username.strip().lower()
+    subject = _login_subject(username)
     async with database.read() as db:
-        person = await store.person_by_username(db, username.strip().lower())
+        await audit.check_login_allowed(db, subject, limits, utcnow())
+        person = await store.person_by_username(db, username)
     ok = await passwords.verify(person.password_hash if person else None, password)
     if person is None or not ok:
+        await _login_failed(database, subject, person, "unknown" if person is None else "password")
         raise Unauthorized("Wrong username or password.")
     if not person.active:
+        await _login_failed(database, subject, person, "disabled")
         raise Forbidden("This account is disabled; ask committee staff to enable it.")
     token, now = new_token(), utcnow()
     async with database.transaction() as db:
@@ -71,6 +105,14 @@ async def login(
                 created_at=now,
                 expires_at=now + ttl,
             ),
+        )
+        await audit.record(
+            db,
+            audit.LOGIN_OK,
+            actor=principal(person),
+            object_type="person",
+            object_id=person.id,
+            subject=subject,
         )
     return LoginOut(token=token, expires_at=now + ttl, person=PersonOut.model_validate(person))
 
@@ -94,7 +136,9 @@ async def _check_unit(db: AsyncSession, unit_id: int | None, field: str) -> None
         raise invalid_field(field, f"there is no unit with id {unit_id}")
 
 
-async def add_person(database: Database, passwords: Passwords, body: PersonCreate) -> PersonOut:
+async def add_person(
+    database: Database, passwords: Passwords, body: PersonCreate, actor: Principal | None = None
+) -> PersonOut:
     """Create an account without a permission check (the CLI and the demo seed use this)."""
     password_hash = await passwords.hash(body.password) if body.password else None
     async with database.transaction() as db:
@@ -113,6 +157,15 @@ async def add_person(database: Database, passwords: Passwords, body: PersonCreat
             created_at=utcnow(),
         )
         await store.add(db, person)
+        await audit.record(
+            db,
+            "person.create",
+            actor=actor,
+            object_type="person",
+            object_id=person.id,
+            username=person.username,
+            role=person.role.value,
+        )
         return PersonOut.model_validate(person)
 
 
@@ -121,7 +174,7 @@ async def create_person(
 ) -> PersonOut:
     """Staff create an account."""
     require_staff(actor)
-    return await add_person(database, passwords, body)
+    return await add_person(database, passwords, body, actor)
 
 
 async def set_password(
@@ -135,6 +188,9 @@ async def set_password(
             raise Invalid(f"There is no account {username!r}.")
         person.password_hash = password_hash
         await store.revoke_tokens_of(db, person.id, utcnow())
+        await audit.record(
+            db, "person.password", actor=None, object_type="person", object_id=person.id
+        )
 
 
 async def list_people(database: Database, actor: Principal, query: PeopleQuery) -> list[PersonOut]:

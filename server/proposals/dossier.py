@@ -13,6 +13,8 @@ import zoneinfo
 from typing import Any, Literal
 
 from server.api import OutShape
+from server.audit import service as audit
+from server.audit.schemas import AuditEntryOut
 from server.auth import Principal
 from server.db import Database
 from server.errors import NotFound
@@ -80,6 +82,8 @@ class DossierOut(OutShape):
     handling: HandlingOut
     follow_ups: list[FollowUpOut]
     timeline: list[TimelineEntry]
+    # The audit trail of the proposal and its sessions (staff and leaders only; else null).
+    audit: list[AuditEntryOut] | None = None
 
 
 async def dossier(database: Database, actor: Principal, proposal_id: int, zone: str) -> DossierOut:
@@ -103,6 +107,12 @@ async def dossier(database: Database, actor: Principal, proposal_id: int, zone: 
         follow_rows, _ = await store.search_follow_ups(
             db, {"proposal_ids": sorted(readable)}, 10_000, 0
         )
+        trail = None
+        if actor.reads_everything:
+            rows = await audit.entries(
+                db, proposal_id=proposal_id, session_ids=[s["id"] for s in sessions], limit=2000
+            )
+            trail = [AuditEntryOut.model_validate(r) for r in reversed(rows)]
     day = followups.today(zone)
     follow = [followups.follow_up_out(r, day) for r in follow_rows]
     lead = proposal.bundle_lead_id or proposal.id
@@ -134,6 +144,7 @@ async def dossier(database: Database, actor: Principal, proposal_id: int, zone: 
         handling=handled,
         follow_ups=follow,
         timeline=_timeline(out, listed, handled, follow),
+        audit=trail,
     )
 
 
@@ -303,4 +314,9 @@ def to_docx(d: DossierOut, zone: str) -> bytes:
             lines.append(("item", f"{f.text}（{state}{due}{'，已逾期' if f.overdue else ''}）"))
     lines.append(("heading", "大事记"))
     lines += [("item", f"{day(t.at)} {t.summary}") for t in d.timeline]
+    if d.audit:
+        lines.append(("heading", "审计记录"))
+        for a in d.audit:
+            target = f"{a.object_type} {a.object_id or ''}"
+            lines.append(("item", f"{day(a.at)} {a.actor}（{a.address}）{a.action} {target}"))
     return lines_to_docx(f"提案办理档案 {p.number}", lines)

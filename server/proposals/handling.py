@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.api import MAX_ID
+from server.audit import service as audit
 from server.auth import Principal, Role
 from server.db import Database, utcnow
 from server.errors import Conflict, Forbidden, Invalid, NotFound, field_error
@@ -87,10 +88,18 @@ def _is_lead(actor: Principal, proposal: Proposal) -> bool:
     )
 
 
+async def _audit(
+    db: AsyncSession, action: str, actor: Principal, object_id: int, **detail: Any
+) -> None:
+    await audit.record_on(db, action, actor, "proposal", object_id, **detail)
+
+
 async def _step(
     db: AsyncSession, proposal: Proposal, to: Status, actor: Principal, note: str | None
 ) -> None:
     now = utcnow()
+    change: dict[str, Any] = {"from": proposal.status.value, "to": to.value}
+    await _audit(db, "proposal.transition", actor, proposal.id, **change)
     await store.add(
         db,
         ProposalTransition(
@@ -139,6 +148,7 @@ async def add_attachment(
             created_at=utcnow(),
         )
         await store.add(db, row)
+        await _audit(db, "proposal.attachment", actor, proposal_id, file_id=row.id, size=row.size)
         return AttachmentOut.model_validate(row)
 
 
@@ -223,6 +233,7 @@ async def add_progress(
             at=utcnow(),
         )
         await store.add(db, row)
+        await _audit(db, "proposal.progress", actor, proposal_id, report_id=row.id)
         return ProgressOut.model_validate(row)
 
 
@@ -322,6 +333,7 @@ async def _evaluation(
         at=utcnow(),
     )
     await store.add(db, row)
+    await _audit(db, f"proposal.{kind.value}", actor, proposal.id, verdict=body.verdict)
     return row
 
 

@@ -7,6 +7,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from server.api import Api, Req, read_raw_any
+from server.audit import service as audit
 from server.proposals import dossier, followups, handling, stats
 from server.proposals.dossier import DossierOut
 from server.proposals.handling_schemas import (
@@ -55,6 +56,14 @@ async def upload_attachment(req: Req, proposal_id: int, query: AttachmentQuery) 
 async def download_attachment(req: Req, attachment_id: int) -> web.Response:
     """A file, for whoever may see its proposal."""
     row = await handling.attachment(req.database, req.actor, attachment_id)
+    await audit.record_now(
+        req.database,
+        "proposal.attachment_download",
+        actor=req.actor,
+        object_type="attachment",
+        object_id=row.id,
+        proposal_id=row.proposal_id,
+    )
     return web.Response(
         body=row.data,
         content_type=row.media_type,
@@ -132,6 +141,14 @@ async def get_dossier(req: Req, proposal_id: int) -> DossierOut:
 async def dossier_docx(req: Req, proposal_id: int) -> web.Response:
     """The dossier as a Word document."""
     found = await dossier.dossier(req.database, req.actor, proposal_id, req.config.timezone)
+    await audit.record_now(
+        req.database,
+        "proposal.dossier_export",
+        actor=req.actor,
+        object_type="proposal",
+        object_id=proposal_id,
+        proposal_id=proposal_id,
+    )
     name = f"提案办理档案-{found.proposal.number}.docx"
     return web.Response(
         body=dossier.to_docx(found, req.config.timezone),

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.audit import service as audit
 from server.auth import Principal, Role, require_not_guest, require_staff
 from server.db import Database, utcnow
 from server.directory import store as directory_store
@@ -130,7 +131,9 @@ def _raise_if(errors: list[dict[str, Any]]) -> None:
         )
 
 
-async def add_proposal(database: Database, body: ProposalCreate, by_id: int) -> ProposalOut:
+async def add_proposal(
+    database: Database, body: ProposalCreate, by_id: int, actor: Principal | None = None
+) -> ProposalOut:
     """Register a proposal (no permission check: the demo seed and staff use this)."""
     async with database.transaction() as db:
         if await store.by_number(db, body.number) is not None:
@@ -168,6 +171,15 @@ async def add_proposal(database: Database, body: ProposalCreate, by_id: int) -> 
                 note=None,
             ),
         )
+        await audit.record(
+            db,
+            "proposal.create",
+            actor=actor,
+            object_type="proposal",
+            object_id=proposal.id,
+            proposal_id=proposal.id,
+            number=proposal.number,
+        )
         return (await _outs(db, [proposal]))[0]
 
 
@@ -176,7 +188,7 @@ async def create_proposal(
 ) -> ProposalOut:
     """Staff register a proposal; it starts as ``submitted``."""
     require_staff(actor)
-    return await add_proposal(database, body, actor.id)
+    return await add_proposal(database, body, actor.id, actor)
 
 
 async def _visible(
@@ -254,6 +266,15 @@ async def update_proposal(
         if "bundle_lead_id" in changes:
             errors += await _bundle_errors(db, proposal_id, changes["bundle_lead_id"])
         _raise_if(errors)
+        await audit.record(
+            db,
+            "proposal.update",
+            actor=actor,
+            object_type="proposal",
+            object_id=proposal_id,
+            proposal_id=proposal_id,
+            fields=sorted(changes),
+        )
         await _apply(db, proposal, changes)
         return (await _outs(db, [proposal]))[0]
 
@@ -300,6 +321,16 @@ async def transition(
                 at=now,
                 note=body.note,
             ),
+        )
+        change: dict[str, Any] = {"from": proposal.status.value, "to": body.to.value}
+        await audit.record(
+            db,
+            "proposal.transition",
+            actor=actor,
+            object_type="proposal",
+            object_id=proposal.id,
+            proposal_id=proposal.id,
+            **change,
         )
         proposal.status = body.to
         proposal.updated_at = now

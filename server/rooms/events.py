@@ -8,17 +8,19 @@ host admits them, then ``join``. Accepted commands reach everyone as ``event``.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
 import socketio
 
-from server.auth import Principal, TokenResolver, token_digest
+from server.audit import service as audit
+from server.auth import Principal, TokenResolver, client_address, token_digest
 from server.db import Database, utcnow
 from server.errors import AppError, socket_handler
+from server.limits import RateLimiter
 from server.rooms import store
 from server.rooms.media import Sfu
 from server.rooms.reducer import Actor, RoomError, audible
@@ -29,6 +31,7 @@ from server.signing import Signer
 
 log = logging.getLogger(__name__)
 NAMESPACE = "/room"
+REFUSAL_DELAY = 0.5  # seconds a refusal for sending too fast is held back
 HOW_TO_CONNECT = (
     "Connect with auth {token, session_id}, {guest_token, session_id} "
     "or, for a hall device, {device_token, session_id}."
@@ -48,27 +51,6 @@ class Refused(socketio.exceptions.ConnectionRefusedError):  # type: ignore[misc]
     """Refuse a connection with a reason the client sees in ``connect_error``."""
 
 
-class RateLimiter:
-    """A token bucket per connection: ``rate`` commands a second, bursts up to ``burst``."""
-
-    def __init__(self, rate: float, burst: int) -> None:
-        self.rate, self.burst = rate, burst
-        self.buckets: dict[str, tuple[float, float]] = {}
-
-    def allow(self, sid: str) -> bool:
-        now = time.monotonic()
-        tokens, last = self.buckets.get(sid, (float(self.burst), now))
-        tokens = min(float(self.burst), tokens + (now - last) * self.rate)
-        if tokens < 1:
-            self.buckets[sid] = (tokens, now)
-            return False
-        self.buckets[sid] = (tokens - 1, now)
-        return True
-
-    def forget(self, sid: str) -> None:
-        self.buckets.pop(sid, None)
-
-
 class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     """The live-room protocol."""
 
@@ -81,10 +63,11 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         limiter: RateLimiter,
         signer: Signer,
         sfu: Sfu,
+        trusted_proxies: tuple[str, ...] = (),
     ) -> None:
         super().__init__(NAMESPACE)
         self.hub, self.database, self.resolve, self.limiter = hub, database, resolve, limiter
-        self.signer, self.sfu = signer, sfu
+        self.signer, self.sfu, self.trusted_proxies = signer, sfu, trusted_proxies
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
         """Dispatch ``rtc.publish`` and friends to ``on_rtc_publish`` (names with a dot)."""
@@ -151,12 +134,20 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     # ---- connection lifecycle
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        request = environ.get("aiohttp.request")
+        address = client_address(
+            getattr(request, "remote", None),
+            environ.get("HTTP_X_FORWARDED_FOR"),
+            self.trusted_proxies,
+        )
+        audit.set_origin(address)
         try:
             session_id, actor = await self._actor(auth)
         except AppError as err:
             raise Refused(err.message) from None
         await self.save_session(
-            sid, {"session_id": session_id, "actor": asdict(actor), "joined": False}
+            sid,
+            {"session_id": session_id, "actor": asdict(actor), "joined": False, "address": address},
         )
         if actor.is_guest:
             await self.enter_room(sid, guest_room(session_id, actor.key))
@@ -231,14 +222,24 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     # ---- messages
 
+    async def _refuse(self, sid: str) -> None:
+        """Refuse a message over the rate: late (a flooding client waits, the others don't), and
+        by disconnecting a client that ignores every refusal (it resyncs if it comes back)."""
+        if self.limiter.ignoring_refusals(sid):
+            log.warning("disconnecting %s: it keeps sending over the rate limit", sid)
+            await self.disconnect(sid)
+        await asyncio.sleep(REFUSAL_DELAY)
+        raise RoomError("rate_limited", "Too many messages; slow down a little.")
+
     async def _who(self, sid: str) -> tuple[int, Actor, dict[str, Any]]:
         session = await self.get_session(sid)
+        audit.set_origin(session.get("address"))
         return session["session_id"], Actor(**session["actor"]), session
 
     @socket_handler
     async def on_command(self, sid: str, payload: Any = None) -> dict[str, Any]:
         if not self.limiter.allow(sid):
-            raise RoomError("rate_limited", "Too many commands; slow down a little.")
+            await self._refuse(sid)
         if not isinstance(payload, dict) or not isinstance(payload.get("type"), str):
             raise RoomError("invalid", "Send {type, data}.")
         session_id, actor, session = await self._who(sid)
@@ -277,7 +278,7 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     async def _media_actor(self, sid: str) -> tuple[int, Actor, dict[str, Any]]:
         if not self.limiter.allow(sid):
-            raise RoomError("rate_limited", "Too many requests; slow down a little.")
+            await self._refuse(sid)
         session_id, actor, session = await self._who(sid)
         if not session["joined"]:
             raise RoomError("in_lobby", "Wait until a host admits you.")

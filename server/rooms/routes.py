@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
-from collections import deque
 from typing import Annotated
 
 from aiohttp import web
 from pydantic import StringConstraints
 
 from server.api import Api, OutShape, Req, Shape
+from server.audit import service as audit
 from server.auth import new_token, token_digest
 from server.db import utcnow
-from server.errors import AppError, Conflict, NotFound
+from server.errors import Conflict, NotFound
+from server.names import plain_name
 from server.rooms import recordings, store
 from server.rooms.models import Guest
 from server.rooms.recordings import RecordingList
@@ -24,17 +24,10 @@ from server.sessions.calendar_routes import CALENDARING
 api = Api(tag="rooms")
 
 
-class TooManyRequests(AppError):
-    """A client asked too often; the message says when to try again."""
-
-    status = 429
-    code = "rate_limited"
-
-
 class GuestJoinIn(Shape):
     """The name a guest shows in the room."""
 
-    name: Annotated[str, StringConstraints(min_length=1, max_length=50)]
+    name: Annotated[str, StringConstraints(min_length=1, max_length=50), plain_name]
 
 
 class GuestJoinOut(OutShape):
@@ -45,38 +38,17 @@ class GuestJoinOut(OutShape):
     session_id: int
 
 
-class JoinLimiter:
-    """At most ``limit`` guest joins per client address per window."""
-
-    def __init__(self, limit: int, window: float) -> None:
-        self.limit, self.window = limit, window
-        self.seen: dict[str, deque[float]] = {}
-
-    def check(self, address: str) -> None:
-        now = time.monotonic()
-        recent = self.seen.setdefault(address, deque())
-        while recent and now - recent[0] > self.window:
-            recent.popleft()
-        if len(recent) >= self.limit:
-            wait = int(self.window - (now - recent[0])) + 1
-            raise TooManyRequests(
-                f"Too many guest joins from your address; try again in {wait} seconds."
-            )
-        recent.append(now)
-
-
-JOIN_LIMITER = web.AppKey("guest_join_limiter", JoinLimiter)
-
-
 @api.post(
     "/api/sessions/{session_id}/guest-join", body=GuestJoinIn, response=GuestJoinOut, public=True
 )
 async def guest_join(req: Req, session_id: int, body: GuestJoinIn) -> GuestJoinOut:
     """Join a public, open session as a guest; you wait in its lobby until a host admits you."""
-    address = req.request.remote or "unknown"
-    req.request.app[JOIN_LIMITER].check(address)
+    address, config = audit.ORIGIN.get(), req.config
     token = new_token()
     async with req.database.transaction() as db:
+        window = dt.timedelta(seconds=config.guest_join_window_seconds)
+        limit = config.guest_joins_per_window
+        await audit.check_rate(db, "guest.join", limit, window, "guest joins")
         seed = await sessions.room_seed(db, session_id)
         if seed is None or seed["visibility"] != "public":
             raise NotFound(f"There is no public session {session_id}.")
@@ -90,6 +62,14 @@ async def guest_join(req: Req, session_id: int, body: GuestJoinIn) -> GuestJoinO
             created_at=utcnow(),
         )
         await store.add_guest(db, guest)
+        await audit.record(
+            db,
+            "guest.join",
+            actor=f"{body.name} [guest]",
+            object_type="guest",
+            object_id=guest.id,
+            session_id=session_id,
+        )
         return GuestJoinOut(guest_token=token, guest_id=guest.id, session_id=session_id)
 
 
@@ -166,6 +146,15 @@ async def hall_device(req: Req, session_id: int) -> HallDeviceOut:
     token = req.request.app[CALENDARING].signer.sign(
         "hall", {"s": session_id, "v": hall["venue_id"]}, expires_at=expires
     )
+    await audit.record_now(
+        req.database,
+        "session.hall_device",
+        actor=actor,
+        object_type="session",
+        object_id=session_id,
+        session_id=session_id,
+        venue_id=hall["venue_id"],
+    )
     return HallDeviceOut(
         device_token=token,
         session_id=session_id,
@@ -206,6 +195,14 @@ async def download_recording(req: Req, recording_id: int) -> web.FileResponse:
     """A recording's WebM file (staff)."""
     row, path = await recordings.file_of(
         req.database, req.actor, req.config.recording_dir, recording_id
+    )
+    await audit.record_now(
+        req.database,
+        "recording.download",
+        actor=req.actor,
+        object_type="recording",
+        object_id=row.id,
+        session_id=row.session_id,
     )
     return web.FileResponse(
         path,

@@ -18,6 +18,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.exc import IntegrityError
 
+from server.audit import service as audit
 from server.db import Database, utcnow
 from server.proposals import handling
 from server.rooms import store
@@ -252,7 +253,7 @@ class RoomHub:
                         at=now,
                     )
                     await store.append(db, row)
-                    await self._side_effects(db, room, kind, now)
+                    await self._side_effects(db, room, row)
             except IntegrityError:
                 continue  # another process took this seq after all: catch up and decide again
             event = as_event(row)
@@ -264,8 +265,11 @@ class RoomHub:
             return event
         raise RoomError("busy", "The room is very busy right now; try again.")
 
-    async def _side_effects(self, db: Any, room: Room, kind: str, now: dt.datetime) -> None:
+    async def _side_effects(self, db: Any, room: Room, row: RoomEvent) -> None:
         """Changes outside the log, in the same transaction as the event."""
+        kind, now = row.type, row.at
+        if kind in AUDITED:
+            await _audit(db, room, row)
         if kind == "session.start":
             await sessions.set_room_status(db, room.session_id, SessionStatus.LIVE)
         elif kind == "session.end":
@@ -318,3 +322,42 @@ class RoomHub:
 
 
 HUB = web.AppKey("hub", RoomHub)
+
+# Room events that also go to the audit log (with the address of the connection that sent them).
+AUDITED = frozenset(
+    {
+        "session.start",
+        "session.end",
+        "lobby.admit",
+        "lobby.deny",
+        "participant.remove",
+        "recording.start",
+        "recording.stop",
+    }
+)
+
+
+def _name(state: State, key: str | None) -> str:
+    for part in ("attendance", "admitted", "lobby"):
+        entry = state.get(part, {}).get(key)
+        if isinstance(entry, dict) and entry.get("name"):
+            return str(entry["name"])
+    return key or "system"
+
+
+async def _audit(db: Any, room: Room, row: RoomEvent) -> None:
+    """The audit entry of an audited room event (its actor named as the room knows them)."""
+    by = row.by or ""
+    actor_id = int(by[2:]) if by.startswith("p:") and by[2:].isdigit() else None
+    target = row.data.get("who") if isinstance(row.data, dict) else None
+    await audit.record(
+        db,
+        f"room.{row.type}",
+        actor=f"{_name(room.state, row.by)} [{by or 'system'}]",
+        actor_id=actor_id,
+        object_type="session",
+        object_id=room.session_id,
+        session_id=room.session_id,
+        seq=row.seq,
+        **({"who": target, "name": _name(room.state, target)} if target else {}),
+    )

@@ -248,25 +248,70 @@ WORDS: dict[str, tuple[str, str]] = {
 PAGE_STYLE = "font-family:sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem"
 
 
-def _page(status: int, title: str, text: str) -> web.Response:
+# The link pages are documents, not the app: no scripts at all, their own inline style only.
+LINK_PAGE_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+    "base-uri 'none'; frame-ancestors 'none'"
+)
+
+
+def _page(status: int, title: str, text: str, form: str = "") -> web.Response:
     body = (
         '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
+        '<meta name="referrer" content="no-referrer">'
         f'<title>{html.escape(title)}</title></head><body style="{PAGE_STYLE}">'
-        f"<h1>{html.escape(title)}</h1><p>{html.escape(text)}</p></body></html>"
+        f"<h1>{html.escape(title)}</h1><p>{html.escape(text)}</p>{form}</body></html>"
     )
-    return web.Response(status=status, text=body, content_type="text/html", charset="utf-8")
+    return web.Response(
+        status=status,
+        text=body,
+        content_type="text/html",
+        charset="utf-8",
+        headers={"Content-Security-Policy": LINK_PAGE_POLICY, "Cache-Control": "no-store"},
+    )
+
+
+def _answer_of(request: web.Request) -> str | None:
+    reply = request.query.get("answer", "")
+    return reply if reply in WORDS else None
+
+
+def _unknown_answer() -> web.Response:
+    return _page(
+        400,
+        "无法识别的答复 Unknown answer",
+        "链接不完整：answer 应为 accepted、declined 或 tentative。",
+    )
 
 
 async def rsvp_link(request: web.Request) -> web.Response:
-    """``GET /rsvp/{token}?answer=…``: record the answer and confirm it on a small page."""
-    reply = request.query.get("answer", "")
-    if reply not in WORDS:
-        return _page(
-            400,
-            "无法识别的答复 Unknown answer",
-            "链接不完整：answer 应为 accepted、declined 或 tentative。",
+    """``GET /rsvp/{token}?answer=…``: show what the link answers, with a button that confirms.
+
+    Opening the link records nothing: mail security scanners and link previews open every link
+    in a message, and must not answer for the invitee."""
+    reply = _answer_of(request)
+    if reply is None:
+        return _unknown_answer()
+    try:
+        session, name = await rsvp.check_link(
+            request.app[DATABASE], request.app[CALENDARING], request.match_info["token"]
         )
+    except AppError as err:
+        return _page(err.status, "无法记录答复 Answer not recorded", err.message)
+    zh, en = WORDS[reply]
+    button = (
+        f'<form method="post"><button type="submit" style="font-size:1.2rem;padding:.5rem 1.5rem">'
+        f"确认：{html.escape(zh)} Confirm: {html.escape(en)}</button></form>"
+    )
+    return _page(200, "确认答复 Confirm your answer", f"{name}，“{session.title}”：{zh}？", button)
+
+
+async def rsvp_confirm(request: web.Request) -> web.Response:
+    """``POST /rsvp/{token}?answer=…``: record the answer and confirm it on a small page."""
+    reply = _answer_of(request)
+    if reply is None:
+        return _unknown_answer()
     try:
         session, name, _value = await rsvp.answer_by_link(
             request.app[DATABASE], request.app[CALENDARING], request.match_info["token"], reply
@@ -295,4 +340,5 @@ async def feed(request: web.Request) -> web.Response:
 def add_link_routes(app: web.Application) -> None:
     """The routes people reach from emails and calendar apps (no sign-in)."""
     app.router.add_get("/rsvp/{token}", rsvp_link)
+    app.router.add_post("/rsvp/{token}", rsvp_confirm)
     app.router.add_get(r"/cal/{token:[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+}.ics", feed)

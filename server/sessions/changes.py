@@ -11,6 +11,7 @@ from scheduling.itip import cancel, request
 from scheduling.recurrence import RecurrenceError, cancel_occurrence, move_occurrence, occurrences
 from server import mail
 from server.api import OutShape
+from server.audit import service as audit
 from server.auth import Principal, require_staff
 from server.db import Database, utcnow
 from server.errors import Conflict, Invalid, NotFound, field_error
@@ -86,6 +87,26 @@ async def reschedule_in(
     db: AsyncSession, ctx: Calendaring, actor: Principal, session_id: int, body: RescheduleIn
 ) -> Session:
     """:func:`reschedule` in the caller's transaction; returns the session now holding the time."""
+    session = await _move(db, ctx, actor, session_id, body)
+    await audit.record(
+        db,
+        "session.reschedule",
+        actor=actor,
+        object_type="session",
+        object_id=session.id,
+        session_id=session_id,
+        starts_at=body.starts_at.isoformat(),
+        ends_at=body.ends_at.isoformat(),
+        occurrence=body.occurrence.isoformat() if body.occurrence else None,
+        following=body.following,
+        allow_conflicts=body.allow_conflicts,
+    )
+    return session
+
+
+async def _move(
+    db: AsyncSession, ctx: Calendaring, actor: Principal, session_id: int, body: RescheduleIn
+) -> Session:
     session = await _open(db, session_id)
     overrides = (await store.overrides_of(db, [session_id]))[session_id]
     series = series_of(session, overrides)
@@ -175,6 +196,16 @@ async def cancel_session(
             await invites.queue(
                 db, ctx, session, kind="cancel", occurrence=original, note=body.reason, now=now
             )
+        await audit.record(
+            db,
+            "session.cancel",
+            actor=actor,
+            object_type="session",
+            object_id=session_id,
+            session_id=session_id,
+            occurrence=body.occurrence.isoformat() if body.occurrence else None,
+            reason=body.reason,
+        )
         out = (await records.outs(db, [session]))[0]
     ctx.wake()
     return out

@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.audit import service as audit
 from server.auth import Principal, require_staff
 from server.db import Database, utcnow
 from server.directory import store as directory_store
@@ -249,6 +250,12 @@ async def _latest_for_write(db: AsyncSession, session_id: int, base: int) -> Min
     return latest
 
 
+async def _audit(
+    db: AsyncSession, action: str, actor: Principal, object_id: int, **detail: Any
+) -> None:
+    await audit.record_on(db, action, actor, "minutes", object_id, **detail)
+
+
 async def edit(
     database: Database, actor: Principal, session_id: int, body: MinutesEdit
 ) -> MinutesOut:
@@ -270,6 +277,7 @@ async def edit(
             now=utcnow(),
             previous=latest,
         )
+        await _audit(db, "minutes.edit", actor, session_id, version=latest.number + 1)
     return await get_minutes(database, actor, session_id, None)
 
 
@@ -301,6 +309,7 @@ async def transition(
             now=now,
             previous=latest,
         )
+        await _audit(db, f"minutes.{body.to.value}", actor, session_id, version=latest.number + 1)
         if body.to is MinutesStatus.APPROVED:
             # Approved action items are followed up (督办) until their units report them done.
             await followups.sync_from_minutes(db, session_id, latest.content, now)
@@ -330,6 +339,8 @@ async def correct(
             now=utcnow(),
             previous=latest,
         )
+        version = {"version": latest.number + 1, "corrects": latest.number}
+        await _audit(db, "minutes.correction", actor, session_id, **version, reason=body.reason)
     return await get_minutes(database, actor, session_id, None)
 
 

@@ -7,6 +7,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from server.api import Api, Req
+from server.audit import service as audit
 from server.sessions import minutes
 from server.sessions.minutes_export import to_docx, to_html, to_markdown
 from server.sessions.minutes_schemas import (
@@ -61,7 +62,19 @@ async def verify_minutes(req: Req, session_id: int) -> MinutesVerifyOut:
     return await minutes.verify(req.database, req.actor, session_id)
 
 
-def _download(body: bytes, media_type: str, out: MinutesOut, suffix: str) -> web.Response:
+async def _download(
+    req: Req, body: bytes, media_type: str, out: MinutesOut, suffix: str
+) -> web.Response:
+    await audit.record_now(
+        req.database,
+        "minutes.export",
+        actor=req.actor,
+        object_type="minutes",
+        object_id=out.session_id,
+        session_id=out.session_id,
+        version=out.version,
+        format=suffix,
+    )
     name = f"{out.content.title}会议纪要-第{out.version}版.{suffix}"
     ascii_name = f"minutes-{out.session_id}-v{out.version}.{suffix}"
     return web.Response(
@@ -83,21 +96,21 @@ def _download(body: bytes, media_type: str, out: MinutesOut, suffix: str) -> web
 async def minutes_docx(req: Req, session_id: int, query: MinutesQuery) -> web.Response:
     """The minutes as a Word document (the newest approved version unless ``?version=N``)."""
     out, titles = await minutes.export_content(req.database, req.actor, session_id, query.version)
-    return _download(to_docx(out, titles), DOCX, out, "docx")
+    return await _download(req, to_docx(out, titles), DOCX, out, "docx")
 
 
 @api.get("/api/sessions/{session_id}/minutes.md", query=MinutesQuery, produces="text/markdown")
 async def minutes_markdown(req: Req, session_id: int, query: MinutesQuery) -> web.Response:
     """The minutes as Markdown (the newest approved version unless ``?version=N``)."""
     out, titles = await minutes.export_content(req.database, req.actor, session_id, query.version)
-    return _download(to_markdown(out, titles).encode(), "text/markdown", out, "md")
+    return await _download(req, to_markdown(out, titles).encode(), "text/markdown", out, "md")
 
 
 @api.get("/api/sessions/{session_id}/minutes.html", query=MinutesQuery, produces="text/html")
 async def minutes_html(req: Req, session_id: int, query: MinutesQuery) -> web.Response:
     """The minutes as a print-friendly web page (newest approved unless ``?version=N``)."""
     out, titles = await minutes.export_content(req.database, req.actor, session_id, query.version)
-    response = _download(to_html(out, titles).encode(), "text/html", out, "html")
+    response = await _download(req, to_html(out, titles).encode(), "text/html", out, "html")
     response.headers["Content-Disposition"] = "inline"
     # A document, not an app: no scripts at all; its own <style> block only.
     response.headers["Content-Security-Policy"] = (

@@ -12,6 +12,7 @@ from scheduling.ical_parse import Counter, parse_counter, parse_reply
 from scheduling.intervals import as_utc
 from scheduling.itip import ItipError, feed
 from scheduling.recurrence import occurrences
+from server.audit import service as audit
 from server.auth import Principal
 from server.db import Database, utcnow
 from server.directory import store as directory_store
@@ -37,6 +38,17 @@ async def _record(
 ) -> None:
     if session.status is SessionStatus.CANCELLED:
         raise Conflict("This session was cancelled; there is nothing to answer.")
+    await audit.record(
+        db,
+        "session.rsvp",
+        actor=f"participant [p:{participant.person_id}]",
+        actor_id=participant.person_id,
+        object_type="session",
+        object_id=session.id,
+        session_id=session.id,
+        answer=answer.value,
+        occurrence=occurrence.isoformat() if occurrence else None,
+    )
     if occurrence is None:
         participant.rsvp, participant.rsvp_at, participant.rsvp_sequence = answer, now, sequence
         return
@@ -86,6 +98,21 @@ async def answer(
             db, session, participant, ANSWERS[reply], occurrence, session.sequence, utcnow()
         )
     return ANSWERS[reply]
+
+
+async def check_link(database: Database, ctx: Calendaring, token: str) -> tuple[Session, str]:
+    """The session and the participant's name a signed link answers for, changing nothing
+    (mail scanners open links; only the confirmation, a POST, records the answer)."""
+    payload = ctx.signer.verify("rsvp", token, utcnow())
+    async with database.read() as db:
+        session = await store.by_id(db, int(payload["s"]))
+        found = await store.participant_of(db, session.id, int(payload["p"])) if session else None
+        if session is None or found is None:
+            raise NotFound("You are not a participant of that session.")
+        if session.status is SessionStatus.CANCELLED:
+            raise Conflict("This session was cancelled; there is nothing to answer.")
+        person = await directory_store.person_by_id(db, found.person_id)
+        return session, person.name if person else ""
 
 
 async def answer_by_link(
@@ -199,6 +226,9 @@ async def feed_url(database: Database, ctx: Calendaring, actor: Principal, rotat
         assert person is not None
         if rotate:
             person.feed_version += 1
+            await audit.record(
+                db, "person.feed_rotate", actor=actor, object_type="person", object_id=actor.id
+            )
         version = person.feed_version
     return f"{ctx.public_url}/cal/{feed_token(ctx, actor.id, version)}.ics"
 

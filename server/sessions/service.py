@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.api import validation_problem
+from server.audit import service as audit
 from server.auth import Principal, require_staff
 from server.db import Database, utcnow
 from server.errors import Conflict, NotFound
@@ -63,6 +64,12 @@ async def _check_conflicts(
     planning.settle(found, allow, session, actor.id)
 
 
+async def _audit(
+    db: AsyncSession, action: str, actor: Principal, object_id: int, **detail: Any
+) -> None:
+    await audit.record_on(db, action, actor, "session", object_id, **detail)
+
+
 async def add_session(
     database: Database, ctx: Calendaring, actor: Principal, body: SessionCreate
 ) -> SessionOut:
@@ -98,6 +105,7 @@ async def add_session(
         )
         await records.write_lists(db, session, spec, participants)
         await invites.queue(db, ctx, session, kind="new", now=now)
+        await _audit(db, "session.create", actor, session.id, allow_conflicts=body.allow_conflicts)
         out = (await records.outs(db, [session]))[0]
     ctx.wake()
     return out
@@ -210,6 +218,15 @@ async def update_session(
         )
         if added:
             await invites.queue(db, ctx, session, kind="new", only=sorted(added), now=now)
+        await _audit(
+            db,
+            "session.update",
+            actor,
+            session_id,
+            fields=sorted(patch.model_fields_set),
+            added=sorted(added),
+            removed=sorted(removed),
+        )
         out = (await records.outs(db, [session]))[0]
     ctx.wake()
     return out

@@ -154,3 +154,17 @@ async def test_a_patch_cannot_leave_a_proposal_without_proposers(cast: Cast) -> 
         f"/api/proposals/{p['id']}", {"proposer_ids": [], "group_proposer": "九三学社"}
     )
     assert grouped.status == 200
+
+
+@pytest.mark.parametrize("name", ["王\u202e秘书", "\u2067主持人\u2069", "\u202a市教育局"])
+async def test_names_with_text_direction_controls_are_refused(cast: Cast, name: str) -> None:
+    person = await cast.staff.post(
+        "/api/people", {"username": "spoof1", "name": name, "role": "member"}
+    )
+    unit = await cast.staff.post("/api/units", {"name": name})
+    for reply in (person, unit):
+        assert reply.status == 400
+        assert reply.body["errors"][0]["field"] == "name"
+        assert "text-direction" in reply.body["errors"][0]["message"]
+    arabic = await cast.staff.post("/api/units", {"name": "市民族宗教事务局 مەدەنىيەت"})
+    assert arabic.status == 201  # right-to-left scripts themselves are fine

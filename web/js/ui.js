@@ -3,6 +3,18 @@ import { lang, t } from "./i18n.js";
 
 export const ZONE = "Asia/Shanghai";
 
+// Text-direction controls (U+202A–U+202E embeddings and overrides, U+2066–U+2069 isolates):
+// text that holds one goes into its own <bdi>, so an unterminated override in a chat message or
+// a title cannot reverse the text that follows it on screen.
+const DIRECTION = /[\u202a-\u202e\u2066-\u2069]/;
+function text(value) {
+  const node = document.createTextNode(value);
+  if (!DIRECTION.test(value)) return node;
+  const isolated = document.createElement("bdi");
+  isolated.append(node);
+  return isolated;
+}
+
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
   for (const [name, value] of Object.entries(attrs || {})) {
@@ -15,7 +27,7 @@ export function h(tag, attrs = {}, ...children) {
   }
   for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined || child === false) continue;
-    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    el.append(child instanceof Node ? child : text(String(child)));
   }
   return el;
 }

@@ -149,6 +149,11 @@ def rsvp_links(message: email.message.EmailMessage) -> dict[str, str]:
     return links
 
 
+async def rsvps(cast: Cast, session_id: int) -> dict[int, str]:
+    session = (await cast.staff.get(f"/api/sessions/{session_id}")).body
+    return {p["person_id"]: p["rsvp"] for p in session["participants"]}
+
+
 async def test_the_signed_link_records_an_answer_and_forgeries_are_refused(
     cast: Cast, inbox: Inbox
 ) -> None:
@@ -156,7 +161,13 @@ async def test_the_signed_link_records_an_answer_and_forgeries_are_refused(
     await sent(cast, session["id"], 3)
     links = rsvp_links(inbox.to("member@example.org")[0])
     path = urllib.parse.urlsplit(links["accepted"])
-    reply = await cast.anon.get(f"{path.path}?{path.query}")
+    # Opening the link (as a mail scanner does) only asks for confirmation.
+    page = await cast.anon.get(f"{path.path}?{path.query}")
+    assert page.status == 200
+    assert '<form method="post">' in page.text and "确认" in page.text
+    assert "script-src" not in page.headers["Content-Security-Policy"]
+    assert (await rsvps(cast, session["id"]))[cast.ids["member"]] == "needs_action"
+    reply = await cast.anon.post(f"{path.path}?{path.query}")
     assert reply.status == 200
     assert "已接受" in reply.text
     people = {
@@ -167,7 +178,9 @@ async def test_the_signed_link_records_an_answer_and_forgeries_are_refused(
     token = path.path.rsplit("/", 1)[1]
     forged = token[:-3] + ("AAA" if token[-3:] != "AAA" else "BBB")
     assert (await cast.anon.get(f"/rsvp/{forged}?answer=declined")).status == 403
+    assert (await cast.anon.post(f"/rsvp/{forged}?answer=declined")).status == 403
     assert (await cast.anon.get(f"/rsvp/{token}?answer=maybe")).status == 400
+    assert (await cast.anon.post(f"/rsvp/{token}?answer=maybe")).status == 400
     assert people == {
         p["person_id"]: p["rsvp"]
         for p in (await cast.staff.get(f"/api/sessions/{session['id']}")).body["participants"]
@@ -560,3 +573,18 @@ async def test_only_participants_download_the_invitation_with_everyones_addresse
             await outsider.get(f"/api/sessions/{public['id']}")
         ).status == 200  # may see the session
         assert (await outsider.get(url)).status == 404  # but not the attendee list
+
+
+async def test_removing_an_invitee_revokes_their_rsvp_links(cast: Cast, inbox: Inbox) -> None:
+    session = await create(cast)
+    await sent(cast, session["id"], 3)
+    link = urllib.parse.urlsplit(rsvp_links(inbox.to("member@example.org")[0])["declined"])
+    keep = [
+        {"person_id": cast.ids["staff"], "role": "host"},
+        {"person_id": cast.ids["unit"], "role": "unit"},
+    ]
+    changed = await cast.staff.patch(f"/api/sessions/{session['id']}", {"participants": keep})
+    assert changed.status == 200, changed.text
+    for answer in (cast.anon.get, cast.anon.post):
+        reply = await answer(f"{link.path}?{link.query}")
+        assert reply.status == 404 and "not a participant" in reply.text
