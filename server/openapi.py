@@ -56,9 +56,11 @@ def _problem_codes(endpoint: Endpoint) -> set[str]:
     if not endpoint.public:
         codes |= {"401", "403"}
     elif endpoint.method != "GET":
-        codes |= {"401", "429"}  # public writes: wrong credentials, limits per client address
+        codes.add("401")  # public writes: wrong credentials
     if endpoint.method != "GET":
         codes.add("409")
+    if not (endpoint.public and endpoint.method == "GET"):
+        codes.add("429")  # the per-address API limit (only the health check is exempt)
     return codes
 
 

@@ -66,7 +66,7 @@ async def run(
         recording_dir=workdir / "recordings",
         argon2_time_cost=1,
         argon2_memory_kib=8,
-        guest_joins_per_window=fuzzing.FUZZ_GUEST_JOINS,
+        **fuzzing.FUZZ_LIMITS,
     )
     logins = await _prepare(config)
     server = TestServer(create_app(config), host="127.0.0.1")

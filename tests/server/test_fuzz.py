@@ -15,7 +15,7 @@ from aiohttp.test_utils import TestServer
 from server.app import create_app, openapi_document
 from server.config import Config
 from server.db import Database
-from tests.server.fuzzing import FUZZ_GUEST_JOINS, Target, fuzz, login, seed_database, seed_more
+from tests.server.fuzzing import FUZZ_LIMITS, Target, fuzz, login, seed_database, seed_more
 
 EXAMPLES = 6  # generated cases per operation and role (positive and negative data)
 COVERAGE = 12  # of schemathesis' coverage cases (boundaries, missing fields, wrong types)
@@ -24,8 +24,8 @@ SEED = 20261125
 
 @pytest.fixture
 def config(config: Config) -> Config:
-    """The test server, with guest joins unthrottled so the fuzzer reaches past the limit."""
-    return dataclasses.replace(config, guest_joins_per_window=FUZZ_GUEST_JOINS)
+    """The test server, with the per-address limits lifted so the fuzzer reaches the routes."""
+    return dataclasses.replace(config, **FUZZ_LIMITS)
 
 
 @pytest.mark.timeout(400)

@@ -32,9 +32,11 @@ async def test_digits_only_times_are_refused_not_read_as_unix_times(cast: Cast) 
     assert {e["field"] for e in created.body["errors"]} == {"starts_at", "ends_at"}
 
 
-def test_a_wrong_password_and_rate_limits_are_documented_on_public_writes() -> None:
+def test_a_wrong_password_and_rate_limits_are_documented() -> None:
     assert {"401", "429"} <= set(_responses("post", "/api/auth/login"))
     assert {"409", "429"} <= set(_responses("post", "/api/sessions/{session_id}/guest-join"))
+    assert "429" in _responses("get", "/api/sessions")  # the per-address API limit
+    assert "429" not in _responses("get", "/api/health")
 
 
 def test_raw_bodies_document_their_400_and_413() -> None:
