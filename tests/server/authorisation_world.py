@@ -137,8 +137,11 @@ async def _to_handling(world: World, proposal_id: int, lead: str) -> None:
         assert reply.status == 200, reply.text
 
 
-async def _hold(world: World, host: str, session_id: int, action: dict[str, Any]) -> None:
-    """Run the session's room from start to end with one action item, then approve the minutes."""
+async def _hold(
+    world: World, host: str, session_id: int, action: dict[str, Any], *, approve: bool = True
+) -> None:
+    """Run the session's room from start to end with one action item, then approve the minutes
+    (or leave them a draft)."""
     room = await world.room(host, session_id)
     try:
         assert (await room.command("session.start"))["ok"]
@@ -147,6 +150,8 @@ async def _hold(world: World, host: str, session_id: int, action: dict[str, Any]
         assert (await room.command("session.end"))["ok"]
     finally:
         await room.close()
+    if not approve:
+        return
     staff = world.clients["staff"]
     url = f"/api/sessions/{session_id}/minutes"
     version = (await staff.get(url)).body["version"]
@@ -268,6 +273,25 @@ async def seed_proposal_p(world: World) -> None:
         attachment_id=await _file(world, "lead_unit", p["id"]),
         report_id=await _progress(world, "lead_unit", p["id"]),
     )
+
+
+async def seed_draft(world: World) -> int:
+    """Another held session of P, like S, whose minutes are still a draft."""
+    pid = world.own["proposal_id"]
+    s = await create_session(
+        world.cast,
+        proposal_ids=[pid],
+        participants=_participants(
+            world,
+            ("host", "host"),
+            ("member_in", "proposer"),
+            ("lead_unit", "unit"),
+            ("co_unit", "unit"),
+        ),
+        agenda=[{"title": "办理进展", "proposal_id": pid}],
+    )
+    await _hold(world, "host", s["id"], {"text": "起草方案"}, approve=False)
+    return int(s["id"])
 
 
 async def seed_record(world: World) -> None:

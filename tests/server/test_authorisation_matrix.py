@@ -38,7 +38,9 @@ from tests.server.authorisation_world import (
     PASS_ROLES,
     ROLES,
     World,
+    seed_draft,
     seed_people,
+    seed_proposal_p,
     seed_record,
 )
 from tests.server.sessions.test_conflicts_and_slots import NOTICE_2027, WEEK
@@ -508,6 +510,31 @@ async def test_every_route_answers_every_role_as_the_matrix_says(world: World) -
                 wrong.append(f"{r.method} {r.route} as {role}: want {r.expected(role)}, got {got}")
     size = f"{len(ROWS)} routes x {len(ROLES)} roles = {len(ROWS) * len(ROLES)} answers"
     print(f"\nHTTP authorisation matrix: {size} in {time.monotonic() - started:.1f}s")
+    assert not wrong, "\n".join(wrong)
+
+
+DRAFT_READERS = "staff leader host"
+
+
+async def test_draft_minutes_are_read_by_staff_leaders_and_hosts_only(
+    server: TestServer, cast: Cast, database: Database, config: Config
+) -> None:
+    """The same routes against a held session whose minutes are a draft: its proposer and units
+    see the session, but not the draft."""
+    world = await seed_people(server, cast, database, config)
+    await seed_proposal_p(world)
+    world.own["session_id"] = await seed_draft(world)
+    reads = [r for r in ROWS if r.method == "GET" and r.route.startswith(f"{S}/minutes")]
+    assert len(reads) == 6
+    wrong = []
+    for r in reads:
+        for role in (*ACCOUNT_ROLES, "anon"):  # guest passes: see the main matrix
+            want = r.expected(role)
+            if want == "ok" and not r.route.endswith("/verify"):
+                want = "ok" if role in DRAFT_READERS.split() else "404"
+            got = outcome(await send(world, r, role))
+            if got != want:
+                wrong.append(f"{r.method} {r.route} as {role}: want {want}, got {got}")
     assert not wrong, "\n".join(wrong)
 
 
