@@ -232,9 +232,7 @@ async def admit(world: World, host: RoomClient, session_id: int, name: str) -> R
     return guest
 
 
-async def seed_people(
-    server: TestServer, cast: Cast, database: Database, config: Config
-) -> World:
+async def seed_people(server: TestServer, cast: Cast, database: Database, config: Config) -> World:
     """The cast plus a non-staff host and a person of the co-handling unit c."""
     from server.directory import service
     from server.directory.schemas import UnitCreate
@@ -308,7 +306,9 @@ async def seed_record(world: World) -> None:
             ("lead_unit", "unit"),
             ("co_unit", "unit"),
         ),
-        agenda=[{"title": "办理进展", "proposal_id": pid, "presenter_id": world.people["lead_unit"]}],
+        agenda=[
+            {"title": "办理进展", "proposal_id": pid, "presenter_id": world.people["lead_unit"]}
+        ],
     )
     world.own.update(
         session_id=s["id"],
@@ -318,8 +318,15 @@ async def seed_record(world: World) -> None:
         counter_id=await _counter(world, "member_in", s["id"]),
     )
     await _hold(
-        world, "host", s["id"], {"text": "制定补贴方案", "owner_unit_id": world.unit_ids["a"],
-                                 "due": "2027-03-31", "proposal_id": pid},
+        world,
+        "host",
+        s["id"],
+        {
+            "text": "制定补贴方案",
+            "owner_unit_id": world.unit_ids["a"],
+            "due": "2027-03-31",
+            "proposal_id": pid,
+        },
     )
     world.own.update(
         follow_up_id=await _follow_up(world, pid),
@@ -332,7 +339,9 @@ async def seed_record(world: World) -> None:
 async def seed_foreign(world: World) -> None:
     """Q of unit b and its session T: only ``member_out`` and unit b take part."""
     q = await create_proposal(
-        world.cast, "2026-0456", proposer_ids=[world.people["member_out"]],
+        world.cast,
+        "2026-0456",
+        proposer_ids=[world.people["member_out"]],
         lead_unit_id=world.unit_ids["b"],
     )
     await _to_handling(world, q["id"], "other_unit")
@@ -355,8 +364,15 @@ async def seed_foreign(world: World) -> None:
         counter_id=await _counter(world, "member_out", t["id"]),
     )
     await _hold(
-        world, "staff", t["id"], {"text": "落实课后服务", "owner_unit_id": world.unit_ids["b"],
-                                  "due": "2027-03-31", "proposal_id": q["id"]},
+        world,
+        "staff",
+        t["id"],
+        {
+            "text": "落实课后服务",
+            "owner_unit_id": world.unit_ids["b"],
+            "due": "2027-03-31",
+            "proposal_id": q["id"],
+        },
     )
     world.foreign.update(
         follow_up_id=await _follow_up(world, q["id"]),

@@ -35,7 +35,6 @@ from tests.conftest import Cast
 from tests.server.authorisation_world import (
     ACCOUNT_ROLES,
     MISSING,
-    PASS_ROLES,
     ROLES,
     World,
     seed_draft,
