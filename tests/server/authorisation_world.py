@@ -218,8 +218,10 @@ async def guest_pass(world: World, session_id: int, name: str) -> dict[str, Any]
     return reply.body  # type: ignore[no-any-return]
 
 
-async def admit(world: World, host: RoomClient, session_id: int, name: str) -> RoomClient:
-    """A guest who joined by link, was admitted by ``host`` and entered the room."""
+async def admit(
+    world: World, host: RoomClient, session_id: int, name: str
+) -> tuple[RoomClient, str]:
+    """A guest who joined by link, was admitted by ``host`` and entered the room; and its key."""
     joined = await guest_pass(world, session_id, name)
     guest = await RoomClient(
         world.url, {"guest_token": joined["guest_token"], "session_id": session_id}
@@ -229,7 +231,7 @@ async def admit(world: World, host: RoomClient, session_id: int, name: str) -> R
     assert admitted["ok"], admitted
     entered = await guest.call("join")
     assert entered["ok"], entered
-    return guest
+    return guest, f"g:{joined['guest_id']}"
 
 
 async def seed_people(server: TestServer, cast: Cast, database: Database, config: Config) -> World:
@@ -395,7 +397,7 @@ async def seed_hall(world: World) -> None:
     try:
         assert (await host.command("session.start"))["ok"]
         waiting = await guest_pass(world, h["id"], "等候的市民")
-        admitted_client = await admit(world, host, h["id"], "入场的市民")
+        admitted_client, _key = await admit(world, host, h["id"], "入场的市民")
         await admitted_client.close()
     finally:
         await host.close()

@@ -355,7 +355,9 @@ async def room(server: TestServer, cast: Cast, database: Database, config: Confi
     waiting = await guest_pass(world, sid, "等候的市民")
     auth = {"guest_token": waiting["guest_token"], "session_id": sid}
     clients["lobby_guest"] = await RoomClient(world.url, auth).connect()
-    clients["admitted_guest"] = await admit(world, clients["host"], sid, "入场的市民")
+    clients["admitted_guest"], keys["admitted_guest"] = await admit(
+        world, clients["host"], sid, "入场的市民"
+    )
     device = await world.clients["host"].post(f"/api/sessions/{sid}/hall-device")
     assert device.status == 200, device.text
     hall = {"device_token": device.body["device_token"], "session_id": sid}
@@ -436,3 +438,22 @@ async def test_people_outside_the_session_are_refused_at_connect(room: Room) -> 
             await client.connect()
         assert client.refused, who
         await client.close()
+
+
+async def test_a_removed_participant_reads_nothing_more_and_cannot_come_back(room: Room) -> None:
+    """participant.remove puts the person (or admitted guest) out at once: their connection is
+    closed, so no later event reaches them, and a person's reconnect is refused."""
+    member, guest = room.clients["member_in"], room.clients["admitted_guest"]
+    for who in (room.keys["member_in"], room.keys["admitted_guest"]):
+        removed = await room.clients["host"].command("participant.remove", who=who)
+        assert removed["ok"], removed
+    await member.wait_for(lambda: not member.sio.connected)
+    await guest.wait_for(lambda: not guest.sio.connected)
+    seen = len(member.events)
+    await room.clients["host"].command("chat.send", text="散会后请留步")
+    again = RoomClient(room.world.url, member.auth)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await again.connect()
+    assert again.refused
+    await again.close()
+    assert len(member.events) == seen
