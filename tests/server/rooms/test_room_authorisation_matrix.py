@@ -228,8 +228,12 @@ async def _member_turn(room: Room) -> dict[str, Any]:
 
 
 NO_FEED = {"feed_id": "nofeed"}
-# An offer aiortc cannot use: roles past the checks get ``invalid`` from the SFU (media.publish),
-# refused roles are refused in events.on_rtc_publish before any SDP is read.
+# An offer aiortc cannot use, to keep media cheap. How ``invalid`` counts as ``ok`` for rtc.publish:
+# events.on_rtc_publish refuses guests and (for screens) everyone but hosts, staff and units
+# before it calls Sfu.publish, and only Sfu.publish reads the SDP and answers ``invalid``; so a
+# refused role never reaches SDP work, and ``invalid`` proves the role checks were passed.
+# rtc.subscribe/answer/unpublish have no role rule past being in the room (_media_actor): their
+# ``not_found``/``conflict`` for a feed that does not exist likewise come after it.
 BAD_SDP = "v=0\r\n"
 
 # In order: rows that change the room for good (lobby.enter, session.end) come last.
