@@ -110,20 +110,19 @@ def _database_ctx(config: Config) -> Any:
                 recording_dir=config.recording_dir,
             )
             app[SFU] = sfu
-            hub.observers.append(follow_room(sfu, hub))
-            app[SIO].register_namespace(
-                RoomNamespace(
-                    hub=hub,
-                    database=database,
-                    limiter=RateLimiter(
-                        rate=float(config.room_command_rate), burst=config.room_command_burst
-                    ),
-                    resolve=lambda token: directory_service.principal_for_token(database, token),
-                    signer=app[CALENDARING].signer,
-                    sfu=sfu,
-                    trusted_proxies=config.trusted_proxies,
-                )
+            namespace = RoomNamespace(
+                hub=hub,
+                database=database,
+                limiter=RateLimiter(
+                    rate=float(config.room_command_rate), burst=config.room_command_burst
+                ),
+                resolve=lambda token: directory_service.principal_for_token(database, token),
+                signer=app[CALENDARING].signer,
+                sfu=sfu,
+                trusted_proxies=config.trusted_proxies,
             )
+            hub.observers.append(follow_room(sfu, hub, namespace))
+            app[SIO].register_namespace(namespace)
             yield
             await hub.close()
             await sfu.close()

@@ -164,17 +164,25 @@ async def list_follow_ups(
     return FollowUpList(items=[follow_up_out(r, day) for r in rows], total=total)
 
 
+async def _sees(db: AsyncSession, actor: Principal, row: FollowUp) -> bool:
+    """Whether ``actor`` finds ``row`` in their list (so may be told 403 rather than 404)."""
+    if actor.reads_everything:
+        return True
+    if actor.role is Role.UNIT:
+        return actor.unit_id is not None and actor.unit_id == row.owner_unit_id
+    if actor.role is Role.MEMBER and row.proposal_id is not None:
+        proposers = (await store.proposers_of(db, [row.proposal_id]))[row.proposal_id]
+        return any(p.id == actor.id for p in proposers)
+    return False
+
+
 async def update_follow_up(
     database: Database, actor: Principal, follow_up_id: int, body: FollowUpPatch, zone: str
 ) -> FollowUpOut:
     """The owner unit reports an item done; staff set any status."""
     async with database.transaction() as db:
         row = await store.follow_up_by_id(db, follow_up_id)
-        visible = row is not None and (
-            actor.reads_everything
-            or (actor.role is Role.UNIT and actor.unit_id == row.owner_unit_id)
-        )
-        if row is None or not visible:
+        if row is None or not await _sees(db, actor, row):
             raise NotFound(f"There is no follow-up {follow_up_id} that you can see.")
         if not actor.is_staff and body.status is not FollowUpStatus.DONE:
             raise Forbidden("Your unit can report the item done; only staff cancel or reopen.")

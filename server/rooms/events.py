@@ -47,6 +47,11 @@ def guest_room(session_id: int, key: str) -> str:
     return f"guest:{session_id}:{key}"
 
 
+def actor_room(session_id: int, key: str) -> str:
+    """Every connection of one person, guest or hall device in one room (to put them out)."""
+    return f"actor:{session_id}:{key}"
+
+
 class Refused(socketio.exceptions.ConnectionRefusedError):  # type: ignore[misc]
     """Refuse a connection with a reason the client sees in ``connect_error``."""
 
@@ -145,10 +150,16 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             session_id, actor = await self._actor(auth)
         except AppError as err:
             raise Refused(err.message) from None
+        # A removed guest is turned away by lobby.enter below; staff read everything anyway.
+        if not actor.is_guest and not actor.staff:
+            _seq, state = await self.hub.snapshot(session_id)
+            if actor.key in state["removed"]:
+                raise Refused("You were removed from this session.")
         await self.save_session(
             sid,
             {"session_id": session_id, "actor": asdict(actor), "joined": False, "address": address},
         )
+        await self.enter_room(sid, actor_room(session_id, actor.key))
         if actor.is_guest:
             await self.enter_room(sid, guest_room(session_id, actor.key))
             _seq, state = await self.hub.snapshot(session_id)
@@ -256,6 +267,9 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         session_id, actor, session = await self._who(sid)
         if not session["joined"]:
             raise RoomError("in_lobby", "Wait until a host admits you.")
+        _seq, state = await self.hub.snapshot(session_id)
+        if actor.key in state["removed"]:
+            raise RoomError("removed", "You were removed from this session.")
         since = payload.get("since") if isinstance(payload, dict) else None
         events = await self.hub.events_since(session_id, since) if isinstance(since, int) else None
         if events is None:
@@ -273,6 +287,15 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         if actor.key not in state["admitted"]:
             raise RoomError("in_lobby", "A host has not admitted you yet.")
         return {"ok": True, "snapshot": await self._join(sid, session_id, actor)}
+
+    async def expel(self, session_id: int, who: str) -> None:
+        """Put a removed participant's connections on this process out of the room: they
+        receive nothing more, and their reconnects are refused."""
+        room = actor_room(session_id, who)
+        sids = [sid for sid, _eio in self.server.manager.get_participants(NAMESPACE, room)]
+        for sid in sids:
+            await self.leave_room(sid, room_name(session_id))
+            await self.disconnect(sid)
 
     # ---- media signaling (acknowledged, outside the durable log; feeds are logged)
 
@@ -346,15 +369,19 @@ def make_emitter(sio: socketio.AsyncServer) -> Any:
     return emit
 
 
-def follow_room(sfu: Sfu, hub: Any) -> Callable[[int, dict[str, Any], dict[str, Any]], None]:
+def follow_room(
+    sfu: Sfu, hub: Any, namespace: RoomNamespace | None = None
+) -> Callable[[int, dict[str, Any], dict[str, Any]], None]:
     """A room observer: microphones follow the floor and mutes; the end of the session closes
-    its media."""
+    its media; a removed participant is put out of the room (``namespace``)."""
 
     def observe(session_id: int, state: dict[str, Any], event: dict[str, Any]) -> None:
         if event["type"] == "session.end":
             hub.spawn(sfu.end_room(session_id))
         elif event["type"] == "participant.remove":
             hub.spawn(sfu.drop_person(session_id, event["data"]["who"]))
+            if namespace is not None:
+                hub.spawn(namespace.expel(session_id, event["data"]["who"]))
             sfu.hear(session_id, audible(state))
         elif event["type"] == "recording.start":
             sfu.start_recording(session_id)

@@ -158,7 +158,11 @@ async def _sender(
 ) -> tuple[Session, Participant]:
     """The session a message is about and the attendee who sent it, or 403/404."""
     session = await store.by_uid(db, uid)
-    if session is None:
+    # Someone who may not see the session learns nothing about it, not even that its UID exists.
+    if session is None or not (
+        await store.is_visible(db, session.id, actor)
+        or await store.participant_of(db, session.id, actor.id) is not None
+    ):
         raise NotFound("No session has the UID this message refers to.")
     people = await directory_store.people_by_ids(
         db, [p.person_id for p, _n in (await store.participants_of(db, [session.id]))[session.id]]
