@@ -20,7 +20,7 @@ from server.auth import Principal, TokenResolver, token_digest
 from server.db import Database, utcnow
 from server.errors import AppError, socket_handler
 from server.rooms import store
-from server.rooms.media import Sfu
+from server.rooms.backend import MediaBackend
 from server.rooms.reducer import Actor, RoomError, audible
 from server.rooms.service import Event, RoomHub
 from server.rooms.views import event_view, lobby_event, state_view
@@ -80,7 +80,7 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         resolve: TokenResolver,
         limiter: RateLimiter,
         signer: Signer,
-        sfu: Sfu,
+        sfu: MediaBackend,
     ) -> None:
         super().__init__(NAMESPACE)
         self.hub, self.database, self.resolve, self.limiter = hub, database, resolve, limiter
@@ -345,7 +345,19 @@ def make_emitter(sio: socketio.AsyncServer) -> Any:
     return emit
 
 
-def follow_room(sfu: Sfu, hub: Any) -> Callable[[int, dict[str, Any], dict[str, Any]], None]:
+def make_restarter(sio: socketio.AsyncServer) -> Any:
+    """Tell one connection its media moved (a media server failed): ``rtc.restart`` asks it to
+    publish again and to subscribe again to the room's feeds."""
+
+    async def restart(sid: str, data: dict[str, Any]) -> None:
+        await sio.emit("rtc.restart", data, to=sid, namespace=NAMESPACE)
+
+    return restart
+
+
+def follow_room(
+    sfu: MediaBackend, hub: Any
+) -> Callable[[int, dict[str, Any], dict[str, Any]], None]:
     """A room observer: microphones follow the floor and mutes; the end of the session closes
     its media."""
 
