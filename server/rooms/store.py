@@ -98,7 +98,7 @@ async def placement_load(db: AsyncSession) -> dict[str, int]:
     rows = await db.execute(
         select(MediaPlacement.instance, func.count()).group_by(MediaPlacement.instance)
     )
-    return {instance: count for instance, count in rows.tuples()}
+    return {str(row[0]): int(row[1]) for row in rows}
 
 
 async def drop_placement(db: AsyncSession, session_id: int) -> None:

@@ -129,17 +129,17 @@ async def _ready(url: str, seconds: float = 10.0) -> None:
     async with aiohttp.ClientSession() as http:
         for _ in range(int(seconds / 0.1)):
             try:
-                async with http.ws_connect(url, protocols=("janus-protocol",), timeout=1):
+                async with http.ws_connect(url, protocols=("janus-protocol",)):
                     return
             except (aiohttp.ClientError, OSError):
                 await asyncio.sleep(0.1)
     raise RuntimeError(f"Janus did not open {url}")
 
 
-async def start_janus(folder: Path, shim: Path) -> JanusProcess:
+async def start_janus(folder: Path, shim: Path, api_secret: str, admin_key: str) -> JanusProcess:
     """Start one Janus from a fresh copy of the templates; returns once it accepts connections."""
     folder.mkdir(parents=True, exist_ok=True)
-    port, api_secret, admin_key = free_port(), secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+    port = free_port()
     write_config(folder, port=port, api_secret=api_secret, admin_key=admin_key)
     env = {**os.environ, "LD_PRELOAD": str(shim)}
     command = [JANUS, "-F", str(folder), "-C", str(folder / "janus.jcfg")]
@@ -156,4 +156,7 @@ async def start_janus(folder: Path, shim: Path) -> JanusProcess:
     except RuntimeError:
         janus.stop()
         raise RuntimeError(janus.log()) from None
+    except BaseException:
+        janus.stop()
+        raise
     return janus

@@ -1,0 +1,264 @@
+"""The Janus tier with real Janus instances (started per test from ``deploy/janus/``) and real
+aiortc peers through the real server's ``rtc.*``: content arrives (colours, a tone), the floor
+decides whose microphone is heard, recordings are made, and a killed instance's room recovers on
+the other one."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import av
+import pytest
+from aiohttp.test_utils import TestServer
+
+from server.config import Config
+from server.rooms import store
+from server.rooms.backend import MEDIA
+from server.rooms.janus import JanusSfu
+from tests.conftest import Cast
+from tests.server.rooms.janus_setup import (
+    REQUIRE_SERVICES,
+    JanusProcess,
+    build_shim,
+    missing,
+    start_janus,
+)
+from tests.server.rooms.test_media import (
+    BLUE,
+    GREEN,
+    RED,
+    Colour,
+    Peer,
+    Tone,
+    centre,
+    near,
+    until,
+)
+
+
+@pytest.fixture(scope="session")
+def shim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    reason = missing()
+    if reason is not None:
+        if REQUIRE_SERVICES:
+            pytest.fail(f"XIESHANG_TEST_REQUIRE_SERVICES=1 but {reason}")
+        pytest.skip(reason)
+    yield build_shim(tmp_path_factory.mktemp("shim"))
+
+
+@pytest.fixture
+async def janus(shim: Path, tmp_path: Path) -> AsyncIterator[list[JanusProcess]]:
+    """Two Janus instances sharing one random API secret and admin key."""
+    api_secret, admin_key = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+    started: list[JanusProcess] = []
+    try:
+        for name in ("janus-a", "janus-b"):
+            started.append(await start_janus(tmp_path / name, shim, api_secret, admin_key))
+        yield started
+    finally:
+        for process in started:
+            process.stop()
+
+
+@pytest.fixture
+def config(config: Config, janus: list[JanusProcess]) -> Config:
+    return config.with_changes(
+        janus_urls=tuple(j.url for j in janus),
+        janus_api_secret=janus[0].api_secret,
+        janus_admin_key=janus[0].admin_key,
+    )
+
+
+async def placed_on(server: TestServer, session_id: int) -> str:
+    backend = server.app[MEDIA]
+    assert isinstance(backend, JanusSfu)
+    async with backend.placer.database.read() as db:
+        row = await store.placement_of(db, session_id)
+    assert row is not None
+    return row.instance
+
+
+async def test_publishers_reach_every_subscriber_through_janus(
+    cast: Cast, room_session: dict[str, Any], clients: Any, server: TestServer, janus: Any
+) -> None:
+    sid = room_session["id"]
+    host = Peer(await clients(token=cast.staff.token, session_id=sid))
+    member = Peer(await clients(token=cast.member.token, session_id=sid))
+    unit = Peer(await clients(token=cast.unit.token, session_id=sid))
+    snapshot = (await host.client.wait_for(lambda: host.client.snapshots))[0]
+    assert snapshot["ice_servers"] == []
+    await host.client.command("session.start")
+    feeds = {
+        "host": await host.publish(Colour(RED)),
+        "member": await member.publish(Colour(GREEN)),
+        "unit": await unit.publish(Colour(BLUE)),
+        "screen": await unit.publish(Colour((240, 240, 240)), source="screen"),
+    }
+    await host.client.wait_for(
+        lambda: len([e for e in host.client.events if e["type"] == "feed.add"]) == 4
+    )
+    assert await placed_on(server, sid) == janus[0].url
+    expected = {"host": RED, "member": GREEN, "unit": BLUE, "screen": (240, 240, 240)}
+    watchers = {"host": host, "member": member, "unit": unit}
+    for name, peer in watchers.items():
+        for feed_name, feed_id in feeds.items():
+            if feed_name != name and not (name == "unit" and feed_name == "screen"):
+                await peer.subscribe(feed_id)
+    for name, peer in watchers.items():
+        for feed_name, feed_id in feeds.items():
+            if feed_id not in peer.video:
+                continue
+            got = await until(lambda p=peer, f=feed_id: len(p.video[f]) >= 5 and p.video[f])
+            assert near(got[-1], expected[feed_name]), (name, feed_name, got[-1])
+    # Nothing of Janus reaches clients: no secret in any message they got.
+    everything = repr(host.client.events) + repr(host.client.snapshots)
+    for secret in (janus[0].api_secret, janus[0].admin_key, "janus"):
+        assert secret not in everything
+    await unit.client.call("rtc.unpublish", {"feed_id": feeds["screen"]})
+    await host.client.wait_for(
+        lambda: any(
+            e["type"] == "feed.remove" and e["data"]["feed_id"] == feeds["screen"]
+            for e in host.client.events
+        )
+    )
+    for peer in watchers.values():
+        await peer.close()
+
+
+async def test_microphones_follow_the_floor_through_janus(
+    cast: Cast, room_session: dict[str, Any], clients: Any, janus: Any
+) -> None:
+    sid = room_session["id"]
+    host = Peer(await clients(token=cast.staff.token, session_id=sid))
+    member = Peer(await clients(token=cast.member.token, session_id=sid))
+    await host.client.command("session.start")
+    feed = await member.publish(Colour(GREEN), Tone())
+    await host.subscribe(feed)
+    await until(lambda: len(host.video[feed]) >= 5)
+    await asyncio.sleep(0.7)
+    assert [x for x in host.audio[feed] if x > 1000] == []  # not on the floor: Janus mutes it
+    member_key = f"p:{cast.ids['member']}"
+    assert (await host.client.command("floor.grant", who=member_key, seconds=60))["ok"]
+    heard = await until(lambda: [x for x in host.audio[feed] if x > 1000])
+    assert len(heard) > 0
+    speaking = await host.client.wait_for(
+        lambda: next((e for e in host.client.events if e["type"] == "speaker.active"), None)
+    )
+    assert speaking["data"]["who"] == member_key
+    assert (await host.client.command("audio.mute", who=member_key))["ok"]
+    await asyncio.sleep(0.5)  # what was in flight
+    count = len([x for x in host.audio[feed] if x > 1000])
+    await asyncio.sleep(1.0)
+    assert len([x for x in host.audio[feed] if x > 1000]) - count <= 2  # muted on the floor
+    await host.client.command("audio.unmute", who=member_key)
+    await until(lambda: len([x for x in host.audio[feed] if x > 1000]) > count + 10)
+    await host.client.command("floor.revoke")
+    await asyncio.sleep(0.5)
+    count = len([x for x in host.audio[feed] if x > 1000])
+    await asyncio.sleep(1.0)
+    assert len([x for x in host.audio[feed] if x > 1000]) - count <= 2
+    await member.close()
+    await host.close()
+
+
+async def test_janus_recordings_are_listed_and_play_with_audio_and_video(
+    cast: Cast, room_session: dict[str, Any], clients: Any, tmp_path: Path, janus: Any
+) -> None:
+    sid = room_session["id"]
+    host = Peer(await clients(token=cast.staff.token, session_id=sid))
+    member = Peer(await clients(token=cast.member.token, session_id=sid))
+    await host.client.command("session.start")
+    await host.client.command("floor.grant", who=f"p:{cast.ids['member']}", seconds=120)
+    await member.publish(Colour(GREEN), Tone())
+    assert (await host.client.command("recording.start"))["ok"]
+    started = dt.datetime.now(dt.UTC)
+    await asyncio.sleep(3.0)
+    assert (await host.client.command("recording.stop"))["ok"]
+    wall = (dt.datetime.now(dt.UTC) - started).total_seconds()
+    url = f"/api/sessions/{sid}/recordings"
+    items: list[Any] = []
+    for _ in range(200):
+        items = (await cast.staff.get(url)).body["items"]
+        if items:
+            break
+        await asyncio.sleep(0.05)
+    assert len(items) == 1, items
+    record = items[0]
+    assert (record["who"], record["source"]) == (f"p:{cast.ids['member']}", "camera")
+    status, data, headers = await cast.staff.download(f"/api/recordings/{record['id']}")
+    assert status == 200 and headers["Content-Type"] == "video/webm"
+    path = tmp_path / "downloaded.webm"
+    path.write_bytes(data)
+    with av.open(str(path)) as container:
+        kinds = sorted(s.type for s in container.streams)
+        colours = [centre(f) for f in container.decode(video=0)]
+    with av.open(str(path)) as container:
+        audio = [f for f in container.decode(audio=0)]
+    assert kinds == ["audio", "video"]
+    assert len(colours) > 10 and near(colours[-1], GREEN), colours[-3:]
+    assert audio and abs(record["duration_ms"] / 1000 - wall) <= 0.35 * wall, (record, wall)
+    await member.close()
+    await host.close()
+
+
+async def test_a_killed_janus_hands_its_room_to_the_other_one(
+    cast: Cast, room_session: dict[str, Any], clients: Any, server: TestServer, janus: Any
+) -> None:
+    sid = room_session["id"]
+    host = Peer(await clients(token=cast.staff.token, session_id=sid))
+    member = Peer(await clients(token=cast.member.token, session_id=sid))
+    restarts: list[Any] = []
+    member.client.sio.on("rtc.restart", restarts.append, namespace="/room")
+    host.client.sio.on("rtc.restart", restarts.append, namespace="/room")
+    await host.client.command("session.start")
+    feed = await member.publish(Colour(GREEN))
+    await host.subscribe(feed)
+    await until(lambda: len(host.video[feed]) >= 5)
+    first = await placed_on(server, sid)
+    dead = next(j for j in janus if j.url == first)
+    dead.kill()
+    killed = asyncio.get_running_loop().time()
+    await until(lambda: len(restarts) == 2, 5)
+    assert {r["reason"] for r in restarts} == {"media_moved"}
+    await host.client.wait_for(
+        lambda: any(
+            e["type"] == "feed.remove" and e["data"]["feed_id"] == feed for e in host.client.events
+        )
+    )
+    # What the web client does on rtc.restart: close its peer connections, publish again and
+    # subscribe to the feeds the room now lists.
+    for peer in (host, member):
+        for pc in peer.pcs:
+            await pc.close()
+        peer.pcs.clear()
+    again = await member.publish(Colour(GREEN))
+    await host.subscribe(again)
+    got = await until(lambda: len(host.video[again]) >= 5 and host.video[again])
+    recovered = asyncio.get_running_loop().time() - killed
+    assert near(got[-1], GREEN) and recovered < 5.0, recovered
+    assert await placed_on(server, sid) != first
+    state = (await host.client.call("sync", {"since": -1}))["snapshot"]["state"]
+    assert [f["feed_id"] for f in state["feeds"]] == [again]
+    await member.close()
+    await host.close()
+
+
+async def test_bad_offers_and_unknown_feeds_are_refused_on_janus(
+    cast: Cast, room_session: dict[str, Any], clients: Any, janus: Any
+) -> None:
+    sid = room_session["id"]
+    member = await clients(token=cast.member.token, session_id=sid)
+    refused = await member.call("rtc.publish", {"sdp": "v=0 garbage", "source": "camera"})
+    assert refused["ok"] is False and refused["error"]["code"] == "invalid"
+    broken = "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n"
+    refused = await member.call("rtc.publish", {"sdp": broken, "source": "camera"})
+    assert refused["ok"] is False and refused["error"]["code"] == "invalid", refused
+    for feed_id in ("nope", "12345"):
+        missing_feed = await member.call("rtc.subscribe", {"feed_id": feed_id})
+        assert missing_feed["error"]["code"] == "not_found", missing_feed
+    assert (await member.call("rtc.answer", {"feed_id": "nope", "sdp": "v=0"}))["ok"] is False
