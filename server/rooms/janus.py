@@ -37,6 +37,8 @@ from server.rooms.rules import RoomError
 log = logging.getLogger(__name__)
 
 SOURCES = ("camera", "screen")
+NO_SUCH_FEED = 428  # JANUS_VIDEOROOM_ERROR_NO_SUCH_FEED
+FEED_WAIT = 5.0  # seconds a subscription waits for a publisher that is still connecting
 FeedChanged = Callable[[int, str, dict[str, Any]], Awaitable[None]]
 Recorded = Callable[[int, Any, dict[str, Any]], Awaitable[None]]
 Restart = Callable[[str, dict[str, Any]], Awaitable[None]]
@@ -223,11 +225,9 @@ class JanusSfu:
         }
         try:
             session, handle = await self._open(place)
-            _data, jsep = await place.instance.message(session, handle, body)
+            jsep = await self._join(place, session, handle, body)
         except (JanusDown, TimeoutError):
             raise unavailable() from None
-        except JanusError:
-            raise RoomError("not_found", "There is no such feed (it may have ended).") from None
         if jsep is None:
             await _quietly(place.instance.destroy(session))
             raise RoomError("not_found", "There is no such feed (it may have ended).")
@@ -235,6 +235,27 @@ class JanusSfu:
         room.subscriptions[(sid, feed_id)] = Subscription(place, session, handle)
         room.owners[sid] = who
         return str(jsep["sdp"])
+
+    async def _join(
+        self, place: Place, session: int, handle: int, body: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """Join as a subscriber; Janus's offer. A publisher that joined but whose media is not
+        flowing yet (its client is still connecting) is waited for, up to ``FEED_WAIT``."""
+        deadline = asyncio.get_running_loop().time() + FEED_WAIT
+        while True:
+            try:
+                _data, jsep = await place.instance.message(session, handle, body)
+                return jsep
+            except JanusError as exc:
+                late = asyncio.get_running_loop().time() > deadline
+                if exc.code != NO_SUCH_FEED or late or not await self._joined(place, body):
+                    return None
+            await asyncio.sleep(0.1)
+
+    async def _joined(self, place: Place, body: dict[str, Any]) -> bool:
+        feed = body["streams"][0]["feed"]
+        data = await self.placer.request(place, {"request": "listparticipants"})
+        return any(p.get("id") == feed for p in data.get("participants", []))
 
     async def answer(self, session_id: int, sid: str, feed_id: str, sdp: str) -> None:
         """The subscriber's answer to :meth:`subscribe`'s offer."""
@@ -390,7 +411,8 @@ class JanusSfu:
         stamp = utcnow().strftime("%Y%m%dT%H%M%S")
         folder = (self.recording_dir / "janus" / str(session_id)).resolve()
         base = folder / f"{stamp}-{feed.who.replace(':', '')}-{feed.source}-{feed.feed_id}"
-        body = {"request": "configure", "record": True, "filename": str(base)}
+        # Janus puts the files in the room's rec_dir (the same folder; see janus_placement).
+        body = {"request": "configure", "record": True, "filename": base.name}
         try:
             await feed.place.instance.message(feed.session, feed.handle, body)
         except (JanusDown, JanusError, TimeoutError) as exc:

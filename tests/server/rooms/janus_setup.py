@@ -136,8 +136,8 @@ async def _ready(url: str, seconds: float = 10.0) -> None:
     raise RuntimeError(f"Janus did not open {url}")
 
 
-async def start_janus(folder: Path, shim: Path, api_secret: str, admin_key: str) -> JanusProcess:
-    """Start one Janus from a fresh copy of the templates; returns once it accepts connections."""
+def launch(folder: Path, shim: Path, api_secret: str, admin_key: str) -> JanusProcess:
+    """Start one Janus from a fresh copy of the templates (not yet accepting connections)."""
     folder.mkdir(parents=True, exist_ok=True)
     port = free_port()
     write_config(folder, port=port, api_secret=api_secret, admin_key=admin_key)
@@ -150,7 +150,12 @@ async def start_janus(folder: Path, shim: Path, api_secret: str, admin_key: str)
         env=env,
         start_new_session=True,
     )
-    janus = JanusProcess(folder, port, api_secret, admin_key, process)
+    return JanusProcess(folder, port, api_secret, admin_key, process)
+
+
+async def start_janus(folder: Path, shim: Path, api_secret: str, admin_key: str) -> JanusProcess:
+    """Start one Janus; returns once it accepts connections."""
+    janus = launch(folder, shim, api_secret, admin_key)
     try:
         await _ready(janus.url)
     except RuntimeError:
