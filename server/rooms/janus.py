@@ -24,72 +24,22 @@ import contextlib
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from server.db import Database, utcnow
+from server.db import Database
 from server.rooms import janus_recording
 from server.rooms.janus_client import JanusDown, JanusError, JanusInstance
 from server.rooms.janus_placement import Place, Placer, unavailable
+from server.rooms.janus_state import JanusFeed, JanusRoom, Subscription, mids
 from server.rooms.rules import RoomError
 
 log = logging.getLogger(__name__)
 
 SOURCES = ("camera", "screen")
-NO_SUCH_FEED = 428  # JANUS_VIDEOROOM_ERROR_NO_SUCH_FEED
-FEED_WAIT = 5.0  # seconds a subscription waits for a publisher that is still connecting
 FeedChanged = Callable[[int, str, dict[str, Any]], Awaitable[None]]
 Recorded = Callable[[int, Any, dict[str, Any]], Awaitable[None]]
 Restart = Callable[[str, dict[str, Any]], Awaitable[None]]
-
-
-@dataclass
-class JanusFeed:
-    """A stream this process published on Janus for one of its connections."""
-
-    feed_id: str  # the Janus publisher id, as text
-    who: str
-    source: str
-    owner_sid: str
-    place: Place
-    session: int
-    handle: int
-    audio_mids: tuple[str, ...]
-    muted: bool = False  # as moderated on Janus
-    recording: Path | None = None  # the files' common start while Janus records
-    record_started: Any = None
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-
-
-@dataclass
-class Subscription:
-    place: Place
-    session: int
-    handle: int
-
-
-@dataclass
-class JanusRoom:
-    """What this process knows of one room's media."""
-
-    feeds: dict[str, JanusFeed] = field(default_factory=dict)
-    subscriptions: dict[tuple[str, str], Subscription] = field(default_factory=dict)
-    owners: dict[str, str] = field(default_factory=dict)  # sid -> who
-    audible: frozenset[str] = frozenset()
-    recording: bool = False
-    speaker: str | None = None
-
-
-def mids(sdp: str, kind: str) -> tuple[str, ...]:
-    """The ``a=mid`` of each ``m=<kind>`` section of an SDP."""
-    found, current = [], None
-    for line in sdp.splitlines():
-        if line.startswith("m="):
-            current = line[2:].split(" ", 1)[0]
-        elif line.startswith("a=mid:") and current == kind:
-            found.append(line[6:].strip())
-    return tuple(found)
 
 
 class JanusSfu:
@@ -225,7 +175,7 @@ class JanusSfu:
         }
         try:
             session, handle = await self._open(place)
-            jsep = await self._join(place, session, handle, body)
+            jsep = await self.placer.join_subscriber(place, session, handle, body)
         except (JanusDown, TimeoutError):
             raise unavailable() from None
         if jsep is None:
@@ -235,27 +185,6 @@ class JanusSfu:
         room.subscriptions[(sid, feed_id)] = Subscription(place, session, handle)
         room.owners[sid] = who
         return str(jsep["sdp"])
-
-    async def _join(
-        self, place: Place, session: int, handle: int, body: dict[str, Any]
-    ) -> dict[str, Any] | None:
-        """Join as a subscriber; Janus's offer. A publisher that joined but whose media is not
-        flowing yet (its client is still connecting) is waited for, up to ``FEED_WAIT``."""
-        deadline = asyncio.get_running_loop().time() + FEED_WAIT
-        while True:
-            try:
-                _data, jsep = await place.instance.message(session, handle, body)
-                return jsep
-            except JanusError as exc:
-                late = asyncio.get_running_loop().time() > deadline
-                if exc.code != NO_SUCH_FEED or late or not await self._joined(place, body):
-                    return None
-            await asyncio.sleep(0.1)
-
-    async def _joined(self, place: Place, body: dict[str, Any]) -> bool:
-        feed = body["streams"][0]["feed"]
-        data = await self.placer.request(place, {"request": "listparticipants"})
-        return any(p.get("id") == feed for p in data.get("participants", []))
 
     async def answer(self, session_id: int, sid: str, feed_id: str, sdp: str) -> None:
         """The subscriber's answer to :meth:`subscribe`'s offer."""
@@ -406,30 +335,12 @@ class JanusSfu:
             self._spawn(self._record(session_id, feed))
 
     async def _record(self, session_id: int, feed: JanusFeed) -> None:
-        if feed.recording is not None:
-            return
-        stamp = utcnow().strftime("%Y%m%dT%H%M%S")
         folder = (self.recording_dir / "janus" / str(session_id)).resolve()
-        base = folder / f"{stamp}-{feed.who.replace(':', '')}-{feed.source}-{feed.feed_id}"
-        # Janus puts the files in the room's rec_dir (the same folder; see janus_placement).
-        body = {"request": "configure", "record": True, "filename": base.name}
-        try:
-            await feed.place.instance.message(feed.session, feed.handle, body)
-        except (JanusDown, JanusError, TimeoutError) as exc:
-            log.warning("could not record feed %s: %s", feed.feed_id, exc)
-            return
-        feed.recording, feed.record_started = base, utcnow()
+        await janus_recording.start(feed, folder)
 
     async def _finish(self, session_id: int, feed: JanusFeed) -> None:
-        base, feed.recording = feed.recording, None
-        if base is None:
-            return
-        body = {"request": "configure", "record": False}
-        await _quietly(feed.place.instance.message(feed.session, feed.handle, body))
-        target = self.recording_dir / str(session_id) / (base.name + ".webm")
-        done = await janus_recording.convert(base, target)
+        done = await janus_recording.finish(feed, self.recording_dir / str(session_id))
         if done is not None and self.on_recorded is not None:
-            done.update(started_at=feed.record_started, ended_at=utcnow())
             await self.on_recorded(session_id, feed, done)
 
     async def stop_recording(self, session_id: int) -> None:

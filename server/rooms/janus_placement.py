@@ -26,6 +26,8 @@ from server.rooms.rules import RoomError
 log = logging.getLogger(__name__)
 
 ROOM_EXISTS = 427  # JANUS_VIDEOROOM_ERROR_ROOM_EXISTS
+NO_SUCH_FEED = 428  # JANUS_VIDEOROOM_ERROR_NO_SUCH_FEED
+FEED_WAIT = 5.0  # seconds a subscription waits for a publisher that is still connecting
 MAX_PUBLISHERS = 100
 SPEAKING_DBOV = 40  # average level (-dBov) under which a microphone counts as speech
 SPEAKING_PACKETS = 25  # 20 ms Opus packets: ~0.5 s of speech before "talking"
@@ -166,6 +168,28 @@ class Placer:
             full["admin_key"] = self.admin_key
         data, _jsep = await place.instance.message(session, handle, full)
         return data
+
+    async def join_subscriber(
+        self, place: Place, session: int, handle: int, body: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """Join as a subscriber; Janus's offer, or None when there is no such feed. A publisher
+        that joined but whose media is not flowing yet (its client is still connecting) is
+        waited for, up to ``FEED_WAIT`` seconds."""
+        deadline = asyncio.get_running_loop().time() + FEED_WAIT
+        while True:
+            try:
+                _data, jsep = await place.instance.message(session, handle, body)
+                return jsep
+            except JanusError as exc:
+                late = asyncio.get_running_loop().time() > deadline
+                if exc.code != NO_SUCH_FEED or late or not await self._joined(place, body):
+                    return None
+            await asyncio.sleep(0.1)
+
+    async def _joined(self, place: Place, body: dict[str, Any]) -> bool:
+        feed = body["streams"][0]["feed"]
+        data = await self.request(place, {"request": "listparticipants"})
+        return any(p.get("id") == feed for p in data.get("participants", []))
 
     async def release(self, session_id: int) -> None:
         """The session ended: destroy its Janus room and forget the placement."""

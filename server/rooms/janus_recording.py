@@ -4,6 +4,7 @@ and joined into one WebM per feed by remuxing (PyAV; nothing is decoded or encod
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import logging
 import shutil
@@ -12,6 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import av
+
+from server.db import utcnow
+from server.rooms.janus_client import JanusDown, JanusError
+from server.rooms.janus_state import JanusFeed
 
 log = logging.getLogger(__name__)
 
@@ -97,3 +102,33 @@ async def convert(base: Path, target: Path) -> dict[str, Any] | None:
     for source, part in pairs:
         await _pp_rec(tool, source, part)
     return await asyncio.to_thread(_join, pairs, target)
+
+
+async def start(feed: JanusFeed, folder: Path) -> None:
+    """Have Janus record ``feed`` into ``folder`` (the room's ``rec_dir``)."""
+    if feed.recording is not None:
+        return
+    stamp = utcnow().strftime("%Y%m%dT%H%M%S")
+    base = folder / f"{stamp}-{feed.who.replace(':', '')}-{feed.source}-{feed.feed_id}"
+    # Janus wants a name relative to the room's rec_dir.
+    body = {"request": "configure", "record": True, "filename": base.name}
+    try:
+        await feed.place.instance.message(feed.session, feed.handle, body)
+    except (JanusDown, JanusError, TimeoutError) as exc:
+        log.warning("could not record feed %s: %s", feed.feed_id, exc)
+        return
+    feed.recording, feed.record_started = base, utcnow()
+
+
+async def finish(feed: JanusFeed, folder: Path) -> dict[str, Any] | None:
+    """Stop recording ``feed`` and make its WebM in ``folder``; what was recorded, if anything."""
+    base, feed.recording = feed.recording, None
+    if base is None:
+        return None
+    body = {"request": "configure", "record": False}
+    with contextlib.suppress(JanusDown, JanusError, TimeoutError):  # gone: convert what it wrote
+        await feed.place.instance.message(feed.session, feed.handle, body)
+    done = await convert(base, folder / (base.name + ".webm"))
+    if done is not None:
+        done.update(started_at=feed.record_started, ended_at=utcnow())
+    return done
