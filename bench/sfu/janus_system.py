@@ -25,8 +25,20 @@ async def start(workdir: Path, cpus: set[int] | None) -> tuple[JanusProcess, dic
     if reason is not None:
         raise SystemExit(f"the janus system {reason}")
     shim = build_shim(workdir)
-    janus = launch(workdir / "janus", shim, secrets.token_urlsafe(24), secrets.token_urlsafe(24))
-    await _ready(janus.url)
+    janus = None
+    for attempt in range(2):
+        folder = workdir / f"janus-{attempt}"
+        janus = launch(folder, shim, secrets.token_urlsafe(24), secrets.token_urlsafe(24))
+        try:
+            await _ready(janus.url, process=janus.process)
+            break
+        except RuntimeError:
+            janus.stop()
+            log = (folder / "janus.log").read_text(errors="replace")[-3000:]
+            print(f"Janus did not start (attempt {attempt + 1}); its log ends:\n{log}", flush=True)
+    else:
+        raise SystemExit("Janus would not start")
+    assert janus is not None
     pin_all_threads(janus.process.pid, cpus)
     env = {
         "XIESHANG_JANUS_URLS": janus.url,

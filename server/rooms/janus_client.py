@@ -55,8 +55,9 @@ class JanusInstance:
         on_event: EventListener | None = None,
         on_down: Listener | None = None,
         on_up: Listener | None = None,
+        keepalive: float = KEEPALIVE,
     ) -> None:
-        self.url, self.api_secret = url, api_secret
+        self.url, self.api_secret, self.keepalive = url, api_secret, keepalive
         self.on_event, self.on_down, self.on_up = on_event, on_down, on_up
         self.up = False
         self.sessions: set[int] = set()
@@ -221,7 +222,7 @@ class JanusInstance:
 
     async def _keepalive(self) -> None:
         while not self._closed:
-            await asyncio.sleep(KEEPALIVE)
+            await asyncio.sleep(self.keepalive)
             for session in list(self.sessions):
                 try:
                     await self.send({"janus": "keepalive", "session_id": session}, wait=5)

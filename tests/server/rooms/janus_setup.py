@@ -18,6 +18,7 @@ import socket
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
@@ -97,7 +98,9 @@ def _fill(template: str, values: dict[str, str]) -> str:
     return template
 
 
-def write_config(folder: Path, *, port: int, api_secret: str, admin_key: str) -> None:
+def write_config(
+    folder: Path, *, port: int, api_secret: str, admin_key: str, session_timeout: int = 60
+) -> None:
     """A config folder with only the VideoRoom plugin and the WebSocket transport."""
     for sub, lib in (
         ("plugins", "plugins/libjanus_videoroom.so"),
@@ -112,6 +115,7 @@ def write_config(folder: Path, *, port: int, api_secret: str, admin_key: str) ->
     values = {
         "config_dir": str(folder),
         "debug_level": "4",
+        "session_timeout": str(session_timeout),
         "api_secret": api_secret,
         "admin_secret": secrets.token_urlsafe(24),
         "admin_key": admin_key,
@@ -125,9 +129,11 @@ def write_config(folder: Path, *, port: int, api_secret: str, admin_key: str) ->
         (folder / template.name).write_text(_fill(template.read_text(), values))
 
 
-async def _ready(url: str, seconds: float = 10.0) -> None:
+async def _ready(url: str, seconds: float = 20.0, process: Any = None) -> None:
     async with aiohttp.ClientSession() as http:
         for _ in range(int(seconds / 0.1)):
+            if process is not None and process.poll() is not None:
+                break
             try:
                 async with http.ws_connect(url, protocols=("janus-protocol",)):
                     return
@@ -136,11 +142,25 @@ async def _ready(url: str, seconds: float = 10.0) -> None:
     raise RuntimeError(f"Janus did not open {url}")
 
 
-def launch(folder: Path, shim: Path, api_secret: str, admin_key: str) -> JanusProcess:
+def launch(
+    folder: Path,
+    shim: Path,
+    api_secret: str,
+    admin_key: str,
+    *,
+    port: int | None = None,
+    session_timeout: int = 60,
+) -> JanusProcess:
     """Start one Janus from a fresh copy of the templates (not yet accepting connections)."""
     folder.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    write_config(folder, port=port, api_secret=api_secret, admin_key=admin_key)
+    port = port or free_port()
+    write_config(
+        folder,
+        port=port,
+        api_secret=api_secret,
+        admin_key=admin_key,
+        session_timeout=session_timeout,
+    )
     env = {**os.environ, "LD_PRELOAD": str(shim)}
     command = [JANUS, "-F", str(folder), "-C", str(folder / "janus.jcfg")]
     process = subprocess.Popen(
@@ -153,11 +173,13 @@ def launch(folder: Path, shim: Path, api_secret: str, admin_key: str) -> JanusPr
     return JanusProcess(folder, port, api_secret, admin_key, process)
 
 
-async def start_janus(folder: Path, shim: Path, api_secret: str, admin_key: str) -> JanusProcess:
+async def start_janus(
+    folder: Path, shim: Path, api_secret: str, admin_key: str, **options: Any
+) -> JanusProcess:
     """Start one Janus; returns once it accepts connections."""
-    janus = launch(folder, shim, api_secret, admin_key)
+    janus = launch(folder, shim, api_secret, admin_key, **options)
     try:
-        await _ready(janus.url)
+        await _ready(janus.url, process=janus.process)
     except RuntimeError:
         janus.stop()
         raise RuntimeError(janus.log()) from None

@@ -16,11 +16,14 @@ import av
 import pytest
 from aiohttp.test_utils import TestServer
 
+from server.app import create_app
 from server.config import Config
 from server.rooms import store
 from server.rooms.backend import MEDIA
 from server.rooms.janus import JanusSfu
-from tests.conftest import Cast
+from server.rooms.janus_client import JanusDown, JanusError, JanusInstance
+from tests.conftest import Cast, redis_url
+from tests.server.rooms.conftest import RoomClient
 from tests.server.rooms.janus_setup import (
     REQUIRE_SERVICES,
     JanusProcess,
@@ -39,6 +42,7 @@ from tests.server.rooms.test_media import (
     near,
     until,
 )
+from tests.server.sessions.test_sessions_api import create
 
 
 @pytest.fixture(scope="session")
@@ -262,3 +266,123 @@ async def test_bad_offers_and_unknown_feeds_are_refused_on_janus(
         missing_feed = await member.call("rtc.subscribe", {"feed_id": feed_id})
         assert missing_feed["error"]["code"] == "not_found", missing_feed
     assert (await member.call("rtc.answer", {"feed_id": "nope", "sdp": "v=0"}))["ok"] is False
+
+
+async def test_two_rooms_go_to_the_least_loaded_instances_and_leave_nothing_behind(
+    cast: Cast, clients: Any, server: TestServer, janus: Any
+) -> None:
+    first = await create(cast)
+    second = await create(cast, title="第二场协商")
+    peers = []
+    for session in (first, second):
+        host = Peer(await clients(token=cast.staff.token, session_id=session["id"]))
+        member = Peer(await clients(token=cast.member.token, session_id=session["id"]))
+        await host.client.command("session.start")
+        feed = await member.publish(Colour(GREEN))
+        await host.subscribe(feed)
+        await until(lambda h=host, f=feed: len(h.video[f]) >= 3)
+        peers += [host, member]
+    placed = {await placed_on(server, s["id"]) for s in (first, second)}
+    assert placed == {j.url for j in janus}  # one room on each
+    backend = server.app[MEDIA]
+    assert isinstance(backend, JanusSfu)
+    for peer in peers:
+        await peer.close()
+    await until(lambda: not backend.rooms, 5)
+    for instance in backend.instances.values():  # only the control session of each is left
+        assert len(instance.sessions) == 1, instance.sessions
+    staff = await clients(token=cast.staff.token, session_id=first["id"])
+    assert (await staff.command("session.end"))["ok"]
+
+    async def placement() -> Any:
+        async with backend.placer.database.read() as db:
+            return await store.placement_of(db, first["id"])
+
+    for _ in range(50):
+        if await placement() is None:
+            break
+        await asyncio.sleep(0.1)
+    assert await placement() is None  # the Janus room was destroyed and forgotten
+
+
+async def test_the_control_connection_keeps_sessions_alive_and_reconnects(
+    shim: Path, tmp_path: Path
+) -> None:
+    secret, key = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+    janus = await start_janus(tmp_path / "a", shim, secret, key, session_timeout=2)
+    ups, downs = [], []
+
+    async def up(instance: JanusInstance) -> None:
+        ups.append(instance)
+
+    async def down(instance: JanusInstance) -> None:
+        downs.append(instance)
+
+    instance = JanusInstance(janus.url, api_secret=secret, on_up=up, on_down=down, keepalive=0.5)
+    intruder = JanusInstance(janus.url, api_secret="not-the-secret")
+    again = None
+    try:
+        await instance.start()
+        await intruder.start()
+        with pytest.raises(JanusError) as refused:
+            await intruder.create_session()
+        assert refused.value.code == 403
+        session = await instance.create_session()
+        await asyncio.sleep(3.5)  # longer than Janus's session_timeout: keepalives hold it
+        assert await instance.attach(session)
+        janus.kill()
+        await until(lambda: downs, 5)
+        with pytest.raises(JanusDown):
+            await instance.create_session()
+        again = await start_janus(tmp_path / "b", shim, secret, key, port=janus.port)
+        await until(lambda: len(ups) == 2 and instance.up, 10)
+        with pytest.raises(JanusError):
+            await instance.attach(session)  # it ended with the Janus that was killed
+        assert await instance.create_session()
+    finally:
+        await instance.close()
+        await intruder.close()
+        janus.stop()
+        if again is not None:
+            again.stop()
+
+
+@pytest.mark.redis
+async def test_two_server_processes_share_a_room_on_janus(
+    cast: Cast, room_session: dict[str, Any], config: Config, janus: Any
+) -> None:
+    """A member connected to one process publishes; a host connected to another sees and hears
+    them, and the floor the host gives is enforced by the member's process."""
+    shared = config.with_changes(redis_url=redis_url(), redis_channel=f"t-{secrets.token_hex(6)}")
+    servers = [TestServer(create_app(shared), host="127.0.0.1") for _ in range(2)]
+    for srv in servers:
+        await srv.start_server()
+    sid = room_session["id"]
+    made: list[RoomClient] = []
+    try:
+        for srv, token in zip(servers, (cast.member.token, cast.staff.token), strict=True):
+            made.append(
+                await RoomClient(
+                    str(srv.make_url("")), {"token": token, "session_id": sid}
+                ).connect()
+            )
+        member, host = Peer(made[0]), Peer(made[1])
+        await host.client.command("session.start")
+        feed = await member.publish(Colour(GREEN), Tone())
+        await host.subscribe(feed)
+        got = await until(lambda: len(host.video[feed]) >= 5 and host.video[feed])
+        assert near(got[-1], GREEN)
+        await asyncio.sleep(0.5)
+        assert [x for x in host.audio[feed] if x > 1000] == []
+        member_key = f"p:{cast.ids['member']}"
+        assert (await host.client.command("floor.grant", who=member_key, seconds=60))["ok"]
+        await until(lambda: [x for x in host.audio[feed] if x > 1000])
+        places = {await placed_on(srv, sid) for srv in servers}
+        assert len(places) == 1
+        await member.close()
+        await host.close()
+    finally:
+        for client in made:
+            await client.close()
+        for srv in servers:
+            await srv.close()
