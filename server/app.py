@@ -116,6 +116,7 @@ def _database_ctx(config: Config) -> Any:
                 on_feed=feed_changed,
                 on_recorded=recorded,
                 on_restart=make_restarter(app[SIO]),
+                refresh=hub.snapshot,
             )
             app[MEDIA] = sfu
             if isinstance(sfu, Sfu):

@@ -52,6 +52,7 @@ async def make_media(
     on_feed: Callable[[int, str, dict[str, Any]], Awaitable[None]],
     on_recorded: Callable[[int, Any, dict[str, Any]], Awaitable[None]],
     on_restart: Callable[[str, dict[str, Any]], Awaitable[None]],
+    refresh: Callable[[int], Awaitable[Any]] | None = None,
 ) -> MediaBackend:
     """The embedded SFU, or the Janus tier when ``XIESHANG_JANUS_URLS`` is set."""
     from server.rooms.janus import JanusSfu
@@ -73,6 +74,7 @@ async def make_media(
         on_feed=on_feed,
         on_recorded=on_recorded,
         on_restart=on_restart,
+        refresh=refresh if config.redis_url else None,  # several processes
         recording_dir=config.recording_dir,
     )
     await janus.start()

@@ -1,20 +1,16 @@
 """The Janus tier: rooms served by Meetecho Janus VideoRoom instances, driven by the server.
 
-Clients speak the same ``rtc.*`` as with the embedded SFU (``media.py``); this backend turns them
-into VideoRoom requests. Per published feed and per subscription, this process opens a Janus
-session with a VideoRoom handle: a publisher ``joinandconfigure``s with the client's offer
-(Janus answers); a subscriber ``join``s with ``streams: [{feed}]`` (Janus offers) and ``start``s
-with the client's answer. A feed id is the Janus publisher id, so any server process can
-subscribe anyone to any feed of the room.
+Clients speak the same ``rtc.*`` as with the embedded SFU (``media.py``). Per published feed and
+per subscription this process opens a Janus session with a VideoRoom handle: a publisher
+``joinandconfigure``s with the client's offer (Janus answers); a subscriber ``join``s with
+``streams: [{feed}]`` (Janus offers) and ``start``s with the client's answer. A feed id is the
+Janus publisher id, so any server process can subscribe anyone to any feed of the room.
 
-* Microphones follow the room (:meth:`JanusSfu.hear`): the VideoRoom ``moderate`` request mutes
-  a feed's audio on Janus, whatever the client sends. Each process moderates the feeds it opened.
-* Active speaker: Janus's ``talking`` events (audio levels the browser puts in each packet).
-* Recording: Janus writes each stream to ``.mjr`` files; ``janus_recording`` converts them with
-  ``janus-pp-rec`` and joins them into one WebM per feed.
+* Microphones follow the room (:meth:`JanusSfu.hear`) through the VideoRoom ``moderate`` request
+  (Janus drops a muted stream whatever the client sends); each process moderates its own feeds.
+* Active speaker: Janus's ``talking`` events. Recording: see ``janus_recording``.
 * Failover: when an instance's connection drops, its feeds end (``feed.remove``), the room is
-  placed on another instance, and every connection that had media there gets ``rtc.restart``
-  (republish, resubscribe). The room's log is untouched otherwise.
+  placed on another instance and every connection with media there gets ``rtc.restart``.
 """
 
 from __future__ import annotations
@@ -40,6 +36,8 @@ SOURCES = ("camera", "screen")
 FeedChanged = Callable[[int, str, dict[str, Any]], Awaitable[None]]
 Recorded = Callable[[int, Any, dict[str, Any]], Awaitable[None]]
 Restart = Callable[[str, dict[str, Any]], Awaitable[None]]
+Refresh = Callable[[int], Awaitable[Any]]
+FOLLOW_EVERY = 0.5  # seconds between looks at other processes' room events (floor, mutes)
 
 
 class JanusSfu:
@@ -56,9 +54,10 @@ class JanusSfu:
         on_feed: FeedChanged,
         on_recorded: Recorded | None = None,
         on_restart: Restart | None = None,
+        refresh: Refresh | None = None,
         recording_dir: Path = Path("var/recordings"),
     ) -> None:
-        self.ice_servers = ice_servers
+        self.ice_servers, self.refresh = ice_servers, refresh
         self.on_feed, self.on_recorded, self.on_restart = on_feed, on_recorded, on_restart
         self.instances = {
             url: JanusInstance(
@@ -152,6 +151,8 @@ class JanusSfu:
         room.feeds[feed.feed_id] = feed
         room.owners[sid] = who
         self.publishers[(place.instance.url, handle)] = (session_id, feed.feed_id)
+        if self.refresh is not None and room.following is None:
+            room.following = asyncio.ensure_future(self._follow(session_id, room))
         await self._moderate(room, feed)  # silent from the start unless they may be heard
         if room.recording:
             await self._record(session_id, feed)
@@ -278,6 +279,17 @@ class JanusSfu:
                     return
             feed.muted = mute
 
+    async def _follow(self, session_id: int, room: JanusRoom) -> None:
+        # With several server processes, a floor given on another one reaches this process's
+        # room state only when it reads the log: read it often while it has feeds there.
+        while self.refresh is not None and self.rooms.get(session_id) is room and room.feeds:
+            await asyncio.sleep(FOLLOW_EVERY)
+            try:
+                await self.refresh(session_id)
+            except Exception:
+                log.exception("could not follow room %s", session_id)
+        room.following = None
+
     def _on_event(self, instance: JanusInstance, message: dict[str, Any]) -> None:
         key = (instance.url, int(message.get("sender") or 0))
         if key not in self.publishers:
@@ -372,6 +384,9 @@ class JanusSfu:
         for session_id in list(self.rooms):
             with contextlib.suppress(Exception):
                 await self.stop_recording(session_id)
+        for room in self.rooms.values():
+            if room.following is not None:
+                room.following.cancel()
         self.rooms.clear()
         for task in list(self._tasks):
             task.cancel()

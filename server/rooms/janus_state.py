@@ -46,6 +46,7 @@ class JanusRoom:
     audible: frozenset[str] = frozenset()
     recording: bool = False
     speaker: str | None = None
+    following: asyncio.Task[None] | None = None  # keeps up with other processes' events
 
 
 def mids(sdp: str, kind: str) -> tuple[str, ...]:
