@@ -289,6 +289,8 @@ async def run_system(system: str, args: argparse.Namespace, pin: Any) -> list[di
                 child.env.update(settings)
             elif system == "xieshang":
                 child = fanout.server_child(prepared, pin)
+            if system != "stock":  # a client subscribes to up to P - 1 feeds at once
+                child.env["XIESHANG_ROOM_COMMAND_BURST"] = "1000"
             else:
                 child = fanout.Child(
                     [sys.executable, str(Path(__file__).with_name("stock_server.py")), str(port)],
