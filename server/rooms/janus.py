@@ -26,7 +26,7 @@ from typing import Any
 from server.db import Database
 from server.rooms import janus_recording
 from server.rooms.janus_client import JanusDown, JanusError, JanusInstance
-from server.rooms.janus_placement import Place, Placer, unavailable
+from server.rooms.janus_placement import Placer, unavailable
 from server.rooms.janus_state import JanusFeed, JanusRoom, Subscription, mids
 from server.rooms.rules import RoomError
 
@@ -97,14 +97,6 @@ class JanusSfu:
         if not task.cancelled() and task.exception() is not None:
             log.error("Janus task failed", exc_info=task.exception())
 
-    async def _open(self, place: Place) -> tuple[int, int]:
-        session = await place.instance.create_session()
-        try:
-            return session, await place.instance.attach(session)
-        except Exception:
-            await _quietly(place.instance.destroy(session))
-            raise
-
     # ---- publishing and subscribing
 
     async def publish(
@@ -129,10 +121,7 @@ class JanusSfu:
             "audio": True,
             "video": True,
         }
-        try:
-            session, handle = await self._open(place)
-        except (JanusDown, JanusError, TimeoutError):
-            raise unavailable() from None
+        session, handle = await self.placer.open(place)
         try:
             _data, jsep = await place.instance.message(
                 session, handle, body, {"type": "offer", "sdp": sdp, "trickle": False}
@@ -143,6 +132,7 @@ class JanusSfu:
             await _quietly(place.instance.destroy(session))
             raise RoomError("invalid", f"That offer cannot be used: {exc.reason}") from None
         except (JanusDown, TimeoutError):
+            await _quietly(place.instance.destroy(session))
             raise unavailable() from None
         feed = JanusFeed(
             str(janus_id), who, source, sid, place, session, handle, mids(sdp, "audio")
@@ -174,11 +164,13 @@ class JanusSfu:
             "room": place.room,
             "streams": [{"feed": int(feed_id)}],
         }
+        session, handle = await self.placer.open(place)
         try:
-            session, handle = await self._open(place)
             jsep = await self.placer.join_subscriber(place, session, handle, body)
         except (JanusDown, TimeoutError):
-            raise unavailable() from None
+            jsep = None
+            if not place.instance.up:
+                raise unavailable() from None
         if jsep is None:
             await _quietly(place.instance.destroy(session))
             raise RoomError("not_found", "There is no such feed (it may have ended).")

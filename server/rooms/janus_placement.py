@@ -169,6 +169,19 @@ class Placer:
         data, _jsep = await place.instance.message(session, handle, full)
         return data
 
+    async def open(self, place: Place) -> tuple[int, int]:
+        """A new Janus session with a VideoRoom handle (one per feed and per subscription)."""
+        try:
+            session = await place.instance.create_session()
+        except (JanusDown, JanusError, TimeoutError):
+            raise unavailable() from None
+        try:
+            return session, await place.instance.attach(session)
+        except (JanusDown, JanusError, TimeoutError):
+            with contextlib.suppress(JanusDown, JanusError, TimeoutError):
+                await place.instance.destroy(session)
+            raise unavailable() from None
+
     async def join_subscriber(
         self, place: Place, session: int, handle: int, body: dict[str, Any]
     ) -> dict[str, Any] | None:
