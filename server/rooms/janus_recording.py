@@ -69,16 +69,25 @@ def remux(parts: list[Path], target: Path) -> int:
 
 
 def _parts(base: Path) -> list[tuple[Path, Path]]:
-    """Each ``.mjr`` file of a feed with the file ``janus-pp-rec`` makes of it."""
+    """Each ``.mjr`` file of a feed with the file ``janus-pp-rec`` makes of it. A file Janus
+    was still writing when it died keeps its temporary ``.mjr.tmp`` name; it is used too."""
     pairs = []
-    for source in sorted(base.parent.glob(base.name + "-*.mjr")):
-        kind = "video" if "-video-" in source.name else "audio"
-        pairs.append((source, source.with_suffix(".webm" if kind == "video" else ".opus")))
+    for pattern in ("-*.mjr", "-*.mjr.tmp"):
+        for source in sorted(base.parent.glob(base.name + pattern)):
+            stem = source.name.removesuffix(".tmp").removesuffix(".mjr")
+            suffix = ".webm" if "-video-" in source.name else ".opus"
+            pairs.append((source, source.with_name(stem + suffix)))
     return pairs
 
 
 def _join(pairs: list[tuple[Path, Path]], target: Path) -> dict[str, Any] | None:
-    parts = [part for _source, part in pairs if part.exists() and part.stat().st_size > 0]
+    parts = []
+    for source, part in pairs:
+        if part.exists() and part.stat().st_size > 0:
+            parts.append(part)
+        else:  # e.g. Janus was killed before it flushed the file's start
+            size = source.stat().st_size if source.exists() else 0
+            log.warning("%s could not convert %s (%d bytes)", PP_REC, source.name, size)
     try:
         if not parts:
             return None

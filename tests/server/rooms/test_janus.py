@@ -220,9 +220,12 @@ async def test_a_killed_janus_hands_its_room_to_the_other_one(
     member.client.sio.on("rtc.restart", restarts.append, namespace="/room")
     host.client.sio.on("rtc.restart", restarts.append, namespace="/room")
     await host.client.command("session.start")
-    feed = await member.publish(Colour(GREEN))
+    await host.client.command("floor.grant", who=f"p:{cast.ids['member']}", seconds=120)
+    feed = await member.publish(Colour(GREEN), Tone())
     await host.subscribe(feed)
     await until(lambda: len(host.video[feed]) >= 5)
+    assert (await host.client.command("recording.start"))["ok"]
+    await asyncio.sleep(3)  # Janus writes through a stdio buffer: let it flush some
     first = await placed_on(server, sid)
     dead = next(j for j in janus if j.url == first)
     dead.kill()
@@ -240,7 +243,7 @@ async def test_a_killed_janus_hands_its_room_to_the_other_one(
         for pc in peer.pcs:
             await pc.close()
         peer.pcs.clear()
-    again = await member.publish(Colour(GREEN))
+    again = await member.publish(Colour(GREEN), Tone())
     await host.subscribe(again)
     got = await until(lambda: len(host.video[again]) >= 5 and host.video[again])
     recovered = asyncio.get_running_loop().time() - killed
@@ -248,6 +251,17 @@ async def test_a_killed_janus_hands_its_room_to_the_other_one(
     assert await placed_on(server, sid) != first
     state = (await host.client.call("sync", {"since": -1}))["snapshot"]["state"]
     assert [f["feed_id"] for f in state["feeds"]] == [again]
+    # The recording went on: what the dead instance wrote is kept, the new feed is recorded.
+    await asyncio.sleep(1.0)
+    assert (await host.client.command("recording.stop"))["ok"]
+    items: list[Any] = []
+    for _ in range(100):
+        items = (await cast.staff.get(f"/api/sessions/{sid}/recordings")).body["items"]
+        if len(items) == 2:
+            break
+        await asyncio.sleep(0.05)
+    assert len(items) == 2, items
+    assert all(i["who"] == f"p:{cast.ids['member']}" and i["duration_ms"] > 500 for i in items)
     await member.close()
     await host.close()
 
