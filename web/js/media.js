@@ -55,12 +55,18 @@ export class Media {
     for (const feed of this.received.values()) feed.pc?.close();
     this.received.clear();
     this.onChange();
-    for (const { stream, source } of published) {
-      await this.publish(source, stream).catch(() => {
-        for (const track of stream.getTracks()) track.stop();
-      });
-    }
+    for (const { stream, source } of published) this.republish(source, stream);
     await this.follow(this.feeds);
+  }
+
+  // The new media server may need a moment (or be the old one coming back): try a few times.
+  async republish(source, stream, attempt = 1) {
+    try {
+      await this.publish(source, stream);
+    } catch {
+      if (attempt < 5) setTimeout(() => this.republish(source, stream, attempt + 1), 2000 * attempt);
+      else for (const track of stream.getTracks()) track.stop();
+    }
   }
 
   async call(event, data) {

@@ -266,6 +266,27 @@ async def test_a_killed_janus_hands_its_room_to_the_other_one(
     await host.close()
 
 
+async def test_a_feed_whose_connection_closes_ends_for_everyone(
+    cast: Cast, room_session: dict[str, Any], clients: Any, janus: Any
+) -> None:
+    sid = room_session["id"]
+    host = Peer(await clients(token=cast.staff.token, session_id=sid))
+    member = Peer(await clients(token=cast.member.token, session_id=sid))
+    await host.client.command("session.start")
+    feed = await member.publish(Colour(GREEN))
+    await host.subscribe(feed)
+    await until(lambda: len(host.video[feed]) >= 3)
+    await member.pcs[0].close()  # still in the room, but the browser's connection is gone
+    await host.client.wait_for(
+        lambda: any(
+            e["type"] == "feed.remove" and e["data"]["feed_id"] == feed for e in host.client.events
+        ),
+        10,
+    )
+    await member.close()
+    await host.close()
+
+
 async def test_bad_offers_and_unknown_feeds_are_refused_on_janus(
     cast: Cast, room_session: dict[str, Any], clients: Any, janus: Any
 ) -> None:
