@@ -17,7 +17,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from server.app import create_app
-from server.config import Config
+from server.config import Config, ConfigError
 from server.rooms import store
 from server.rooms.backend import MEDIA
 from server.rooms.janus import JanusSfu
@@ -421,3 +421,17 @@ async def test_two_server_processes_share_a_room_on_janus(
             await client.close()
         for srv in servers:
             await srv.close()
+
+
+def test_janus_settings_are_checked_at_start_and_secrets_stay_out_of_reprs() -> None:
+    env = {
+        "XIESHANG_JANUS_URLS": "ws://10.0.0.5:8188, ws://10.0.0.6:8188",
+        "XIESHANG_JANUS_API_SECRET": "api-secret-value",
+        "XIESHANG_JANUS_ADMIN_KEY": "admin-key-value",
+    }
+    config = Config.from_env(env)
+    assert config.janus_urls == ("ws://10.0.0.5:8188", "ws://10.0.0.6:8188")
+    assert "api-secret-value" not in repr(config) and "admin-key-value" not in repr(config)
+    with pytest.raises(ConfigError, match="XIESHANG_JANUS_URLS"):
+        Config.from_env({"XIESHANG_JANUS_URLS": "http://10.0.0.5:8088/janus"})
+    assert Config.from_env({}).janus_urls == ()
