@@ -16,11 +16,13 @@ import shutil
 import signal
 import socket
 import subprocess
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
 TEMPLATES = ROOT / "deploy" / "janus"
@@ -187,3 +189,30 @@ async def start_janus(
         janus.stop()
         raise
     return janus
+
+
+# ---- fixtures: ``from tests.server.rooms.janus_setup import janus_fixture, shim_fixture``
+
+
+@pytest.fixture(name="shim", scope="session")
+def shim_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    reason = missing()
+    if reason is not None:
+        if REQUIRE_SERVICES:
+            pytest.fail(f"XIESHANG_TEST_REQUIRE_SERVICES=1 but {reason}")
+        pytest.skip(reason)
+    yield build_shim(tmp_path_factory.mktemp("shim"))
+
+
+@pytest.fixture(name="janus")
+async def janus_fixture(shim: Path, tmp_path: Path) -> AsyncIterator[list[JanusProcess]]:
+    """Two Janus instances sharing one random API secret and admin key."""
+    api_secret, admin_key = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+    started: list[JanusProcess] = []
+    try:
+        for name in ("janus-a", "janus-b"):
+            started.append(await start_janus(tmp_path / name, shim, api_secret, admin_key))
+        yield started
+    finally:
+        for process in started:
+            process.stop()

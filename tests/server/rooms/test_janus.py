@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import secrets
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +23,10 @@ from server.rooms.janus import JanusSfu
 from server.rooms.janus_client import JanusDown, JanusError, JanusInstance
 from tests.conftest import Cast, redis_url
 from tests.server.rooms.conftest import RoomClient
-from tests.server.rooms.janus_setup import (
-    REQUIRE_SERVICES,
+from tests.server.rooms.janus_setup import (  # noqa: F401  (fixtures)
     JanusProcess,
-    build_shim,
-    missing,
+    janus_fixture,
+    shim_fixture,
     start_janus,
 )
 from tests.server.rooms.test_media import (
@@ -43,30 +41,6 @@ from tests.server.rooms.test_media import (
     until,
 )
 from tests.server.sessions.test_sessions_api import create
-
-
-@pytest.fixture(scope="session")
-def shim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    reason = missing()
-    if reason is not None:
-        if REQUIRE_SERVICES:
-            pytest.fail(f"XIESHANG_TEST_REQUIRE_SERVICES=1 but {reason}")
-        pytest.skip(reason)
-    yield build_shim(tmp_path_factory.mktemp("shim"))
-
-
-@pytest.fixture
-async def janus(shim: Path, tmp_path: Path) -> AsyncIterator[list[JanusProcess]]:
-    """Two Janus instances sharing one random API secret and admin key."""
-    api_secret, admin_key = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
-    started: list[JanusProcess] = []
-    try:
-        for name in ("janus-a", "janus-b"):
-            started.append(await start_janus(tmp_path / name, shim, api_secret, admin_key))
-        yield started
-    finally:
-        for process in started:
-            process.stop()
 
 
 @pytest.fixture
