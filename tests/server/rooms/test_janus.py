@@ -361,7 +361,8 @@ async def test_two_server_processes_share_a_room_on_janus(
     cast: Cast, room_session: dict[str, Any], config: Config, janus: Any
 ) -> None:
     """A member connected to one process publishes; a host connected to another sees and hears
-    them, and the floor the host gives is enforced by the member's process."""
+    them, and the floor the host gives is enforced by the member's process. When the instance
+    dies, both processes move the room to the same other instance."""
     shared = config.with_changes(redis_url=redis_url(), redis_channel=f"t-{secrets.token_hex(6)}")
     servers = [TestServer(create_app(shared), host="127.0.0.1") for _ in range(2)]
     for srv in servers:
@@ -388,6 +389,23 @@ async def test_two_server_processes_share_a_room_on_janus(
         await until(lambda: [x for x in host.audio[feed] if x > 1000])
         places = {await placed_on(srv, sid) for srv in servers}
         assert len(places) == 1
+        # Both processes see the instance die; the room moves once and both agree where to.
+        restarts: list[Any] = []
+        for client in made:
+            client.sio.on("rtc.restart", restarts.append, namespace="/room")
+        next(j for j in janus if j.url in places).kill()
+        await until(lambda: len(restarts) == 2, 5)
+        moved = {await placed_on(srv, sid) for srv in servers}
+        assert len(moved) == 1 and moved != places
+        for peer in (host, member):
+            for pc in peer.pcs:
+                await pc.close()
+            peer.pcs.clear()
+        again = await member.publish(Colour(GREEN), Tone())
+        await host.subscribe(again)
+        await until(lambda: [x for x in host.audio[again] if x > 1000])  # still on the floor
+        got = await until(lambda: len(host.video[again]) >= 5 and host.video[again])
+        assert near(got[-1], GREEN)
         await member.close()
         await host.close()
     finally:
