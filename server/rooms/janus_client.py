@@ -153,8 +153,11 @@ class JanusInstance:
 
     def _dispatch(self, message: dict[str, Any]) -> None:
         kind = message.get("janus")
-        future = self._waiting.get(str(message.get("transaction")))
-        if future is not None and kind != "ack":
+        transaction = str(message.get("transaction"))
+        future = self._waiting.get(transaction)
+        # A keepalive is answered with an ack only; a plugin message with an ack, then its event.
+        final = kind != "ack" or transaction.startswith("k")
+        if future is not None and final:
             self._waiting.pop(str(message["transaction"]), None)
             if not future.done():
                 future.set_result(message)
@@ -169,7 +172,8 @@ class JanusInstance:
         ws = self._ws
         if not self.up or ws is None or ws.closed:
             raise JanusDown(f"Janus {self.url} is down")
-        transaction = f"{next(self._ids)}-{secrets.token_hex(4)}"
+        prefix = "k" if body.get("janus") == "keepalive" else "t"
+        transaction = f"{prefix}{next(self._ids)}-{secrets.token_hex(4)}"
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._waiting[transaction] = future
         request = {**body, "transaction": transaction}

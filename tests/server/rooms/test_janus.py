@@ -336,9 +336,11 @@ async def test_the_control_connection_keeps_sessions_alive_and_reconnects(
         with pytest.raises(JanusError) as refused:
             await intruder.create_session()
         assert refused.value.code == 403
-        session = await instance.create_session()
-        await asyncio.sleep(3.5)  # longer than Janus's session_timeout: keepalives hold it
-        assert await instance.attach(session)
+        sessions = [await instance.create_session() for _ in range(3)]
+        await asyncio.sleep(3.5)  # longer than Janus's session_timeout: keepalives hold them
+        for session in sessions:
+            assert await instance.attach(session)
+        session = sessions[0]
         janus.kill()
         await until(lambda: downs, 5)
         with pytest.raises(JanusDown):
