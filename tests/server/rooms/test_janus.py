@@ -329,17 +329,23 @@ async def test_the_control_connection_keeps_sessions_alive_and_reconnects(
 
     instance = JanusInstance(janus.url, api_secret=secret, on_up=up, on_down=down, keepalive=0.5)
     intruder = JanusInstance(janus.url, api_secret="not-the-secret")
+    silent = JanusInstance(janus.url, api_secret=secret, keepalive=3600)
     again = None
     try:
         await instance.start()
         await intruder.start()
+        await silent.start()
         with pytest.raises(JanusError) as refused:
             await intruder.create_session()
         assert refused.value.code == 403
         sessions = [await instance.create_session() for _ in range(3)]
-        await asyncio.sleep(3.5)  # longer than Janus's session_timeout: keepalives hold them
-        for session in sessions:
+        forgotten = await silent.create_session()
+        # Janus's watchdog looks every few seconds: 8 s is well past its 2 s session_timeout.
+        await asyncio.sleep(8)
+        for session in sessions:  # kept alive by the keepalives
             assert await instance.attach(session)
+        with pytest.raises(JanusError):  # no keepalives: Janus let it go
+            await silent.attach(forgotten)
         session = sessions[0]
         janus.kill()
         await until(lambda: downs, 5)
@@ -353,6 +359,7 @@ async def test_the_control_connection_keeps_sessions_alive_and_reconnects(
     finally:
         await instance.close()
         await intruder.close()
+        await silent.close()
         janus.stop()
         if again is not None:
             again.stop()
