@@ -89,12 +89,13 @@ class JanusInstance:
         while not self._closed:
             try:
                 assert self._http is not None
-                self._ws = await self._http.ws_connect(
-                    self.url,
-                    protocols=("janus-protocol",),
-                    heartbeat=10,
-                    timeout=aiohttp.ClientWSTimeout(ws_close=5),
-                )
+                async with asyncio.timeout(TIMEOUT):
+                    self._ws = await self._http.ws_connect(
+                        self.url,
+                        protocols=("janus-protocol",),
+                        heartbeat=10,
+                        timeout=aiohttp.ClientWSTimeout(ws_close=5),
+                    )
             except (aiohttp.ClientError, OSError, TimeoutError) as exc:
                 log.debug("Janus %s unreachable: %s", self.url, exc)
                 await asyncio.sleep(pause)
@@ -111,8 +112,12 @@ class JanusInstance:
             await self._tell(self.on_up)
         try:
             async for message in ws:
-                if message.type == aiohttp.WSMsgType.TEXT:
+                if message.type != aiohttp.WSMsgType.TEXT:
+                    continue
+                try:
                     self._dispatch(message.json())
+                except ValueError:
+                    log.warning("Janus %s sent something that is not JSON", self.url)
         finally:
             self._lost()
         if not self._closed and self.on_down is not None:
@@ -138,9 +143,10 @@ class JanusInstance:
     async def close(self) -> None:
         """Destroy this server's sessions and close the connection."""
         self._closed = True
-        for session in list(self.sessions):
+        if self.sessions:
+            destroys = [self.destroy(session) for session in list(self.sessions)]
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.destroy(session), 1)
+                await asyncio.wait_for(asyncio.gather(*destroys, return_exceptions=True), 2)
         for task in self._tasks:
             task.cancel()
         if self._ws is not None:
