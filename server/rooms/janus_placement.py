@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +43,7 @@ class Place:
 
     instance: JanusInstance
     room: int
-    secret: str
+    secret: str = field(repr=False)  # never in logs
 
 
 class Placer:

@@ -21,6 +21,7 @@ from server.rooms import store
 from server.rooms.backend import MEDIA
 from server.rooms.janus import JanusSfu
 from server.rooms.janus_client import JanusDown, JanusError, JanusInstance
+from server.rooms.janus_placement import Place
 from tests.conftest import Cast, redis_url
 from tests.server.rooms.conftest import RoomClient
 from tests.server.rooms.janus_setup import (  # noqa: F401  (fixtures)
@@ -436,3 +437,5 @@ def test_janus_settings_are_checked_at_start_and_secrets_stay_out_of_reprs() -> 
     with pytest.raises(ConfigError, match="XIESHANG_JANUS_URLS"):
         Config.from_env({"XIESHANG_JANUS_URLS": "http://10.0.0.5:8088/janus"})
     assert Config.from_env({}).janus_urls == ()
+    place = Place(JanusInstance("ws://10.0.0.5:8188", api_secret="api-secret-value"), 7, "room-pw")
+    assert "room-pw" not in repr(place) and "api-secret-value" not in repr(place)
