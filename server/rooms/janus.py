@@ -26,6 +26,7 @@ from typing import Any
 from server.db import Database
 from server.rooms import janus_recording
 from server.rooms.janus_client import JanusDown, JanusError, JanusInstance
+from server.rooms.janus_failover import Failover
 from server.rooms.janus_placement import Placer, unavailable
 from server.rooms.janus_state import JanusFeed, JanusRoom, Subscription, mids
 from server.rooms.rules import RoomError
@@ -37,7 +38,6 @@ FeedChanged = Callable[[int, str, dict[str, Any]], Awaitable[None]]
 Recorded = Callable[[int, Any, dict[str, Any]], Awaitable[None]]
 Restart = Callable[[str, dict[str, Any]], Awaitable[None]]
 Refresh = Callable[[int], Awaitable[Any]]
-FOLLOW_EVERY = 0.5  # seconds between looks at other processes' room events (floor, mutes)
 
 
 class JanusSfu:
@@ -58,14 +58,15 @@ class JanusSfu:
         recording_dir: Path = Path("var/recordings"),
     ) -> None:
         self.ice_servers, self.refresh = ice_servers, refresh
+        self.failover = Failover(self)
         self.on_feed, self.on_recorded, self.on_restart = on_feed, on_recorded, on_restart
         self.instances = {
             url: JanusInstance(
                 url,
                 api_secret=api_secret,
                 on_event=self._on_event,
-                on_down=self._on_down,
-                on_up=self._on_up,
+                on_down=self.failover.on_down,
+                on_up=self.failover.on_up,
             )
             for url in urls
         }
@@ -142,7 +143,7 @@ class JanusSfu:
         room.owners[sid] = who
         self.publishers[(place.instance.url, handle)] = (session_id, feed.feed_id)
         if self.refresh is not None and room.following is None:
-            room.following = asyncio.ensure_future(self._follow(session_id, room))
+            room.following = asyncio.ensure_future(self.failover.follow(session_id, room))
         await self._moderate(room, feed)  # silent from the start unless they may be heard
         if room.recording:
             await self._record(session_id, feed)
@@ -271,17 +272,6 @@ class JanusSfu:
                     return
             feed.muted = mute
 
-    async def _follow(self, session_id: int, room: JanusRoom) -> None:
-        # With several server processes, a floor given on another one reaches this process's
-        # room state only when it reads the log: read it often while it has feeds there.
-        while self.refresh is not None and self.rooms.get(session_id) is room and room.feeds:
-            await asyncio.sleep(FOLLOW_EVERY)
-            try:
-                await self.refresh(session_id)
-            except Exception:
-                log.exception("could not follow room %s", session_id)
-        room.following = None
-
     def _on_event(self, instance: JanusInstance, message: dict[str, Any]) -> None:
         key = (instance.url, int(message.get("sender") or 0))
         if key not in self.publishers:
@@ -301,31 +291,6 @@ class JanusSfu:
             self._spawn(self.on_feed(session_id, "speaker.active", {"who": feed.who}))
 
     # ---- failover
-
-    async def _on_up(self, instance: JanusInstance) -> None:
-        self.placer.forget(instance.url)
-
-    async def _on_down(self, instance: JanusInstance) -> None:
-        """Every room with media on ``instance`` moves; its connections are told to restart."""
-        self.placer.forget(instance.url)
-        for session_id, room in list(self.rooms.items()):
-            lost = [f for f in room.feeds.values() if f.place.instance is instance]
-            subs = [k for k, s in room.subscriptions.items() if s.place.instance is instance]
-            if not lost and not subs:
-                continue
-            sids = {f.owner_sid for f in lost} | {k[0] for k in subs}
-            for key in subs:
-                room.subscriptions.pop(key, None)
-            for feed in lost:
-                await self._drop(session_id, room, feed)
-            try:
-                place = await self.placer.place(session_id)
-                log.warning("room %s moved to Janus %s", session_id, place.instance.url)
-            except RoomError:
-                log.error("room %s has lost its media server and no other is up", session_id)
-            for sid in sids:
-                if self.on_restart is not None:
-                    await self.on_restart(sid, {"session_id": session_id, "reason": "media_moved"})
 
     # ---- recording
 

@@ -439,3 +439,56 @@ def test_janus_settings_are_checked_at_start_and_secrets_stay_out_of_reprs() -> 
     assert Config.from_env({}).janus_urls == ()
     place = Place(JanusInstance("ws://10.0.0.5:8188", api_secret="api-secret-value"), 7, "room-pw")
     assert "room-pw" not in repr(place) and "api-secret-value" not in repr(place)
+
+
+@pytest.mark.redis
+async def test_when_one_process_loses_its_janus_the_other_processes_follow_the_room(
+    cast: Cast, room_session: dict[str, Any], config: Config, janus: Any
+) -> None:
+    """The instance is fine but one process's control connection to it breaks: that process
+    moves the room; a process that still had a feed on the old instance notices the move and
+    restarts its connection too, so the whole room ends up on one instance."""
+    shared = config.with_changes(redis_url=redis_url(), redis_channel=f"t-{secrets.token_hex(6)}")
+    servers = [TestServer(create_app(shared), host="127.0.0.1") for _ in range(2)]
+    for srv in servers:
+        await srv.start_server()
+    sid = room_session["id"]
+    made: list[RoomClient] = []
+    try:
+        for srv, token in zip(servers, (cast.staff.token, cast.member.token), strict=True):
+            made.append(
+                await RoomClient(
+                    str(srv.make_url("")), {"token": token, "session_id": sid}
+                ).connect()
+            )
+        host, member = Peer(made[0]), Peer(made[1])
+        restarts: dict[str, list[Any]] = {"host": [], "member": []}
+        host.client.sio.on("rtc.restart", restarts["host"].append, namespace="/room")
+        member.client.sio.on("rtc.restart", restarts["member"].append, namespace="/room")
+        await host.client.command("session.start")
+        feed = await member.publish(Colour(GREEN))
+        await host.subscribe(feed)
+        await until(lambda: len(host.video[feed]) >= 5)
+        first = await placed_on(servers[0], sid)
+        backend = servers[0].app[MEDIA]
+        assert isinstance(backend, JanusSfu)
+        ws = backend.instances[first]._ws
+        assert ws is not None
+        await ws.close()  # the host's process loses its connection; Janus itself is fine
+        await until(lambda: restarts["host"] and restarts["member"], 5)
+        assert await placed_on(servers[1], sid) != first
+        for peer in (host, member):
+            for pc in peer.pcs:
+                await pc.close()
+            peer.pcs.clear()
+        again = await member.publish(Colour(GREEN))
+        await host.subscribe(again)
+        got = await until(lambda: len(host.video[again]) >= 5 and host.video[again])
+        assert near(got[-1], GREEN)
+        await member.close()
+        await host.close()
+    finally:
+        for client in made:
+            await client.close()
+        for srv in servers:
+            await srv.close()
