@@ -178,6 +178,14 @@ async def measure(track: Any, sub: Sub, source: Numbered) -> None:
                 sub.latencies.append(now - sent)
 
 
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process, MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def client_cpu() -> float:
     t = os.times()
     return t.user + t.system
@@ -237,6 +245,7 @@ async def scenario(
     await asyncio.sleep(seconds)
     cpu1 = [fanout.cpu_seconds(pid) for pid in pids]
     mine1, t1 = client_cpu(), time.perf_counter()
+    memory = sum(rss_mb(pid) for pid in pids)
     frames1 = [s.frames for s in subs]
     window = t1 - t0
     # The server process, plus Janus for the janus system (the media goes through Janus).
@@ -267,6 +276,7 @@ async def scenario(
         if latencies
         else None,
         "client_cpu_pct": round(100 * (mine1 - mine0) / window, 1),
+        "server_mb": round(memory),
         "subscribed": sum(1 for s in subs if s.first is not None),
     }
 
@@ -342,6 +352,7 @@ COLUMNS = [
     ("first_frame_ms_median", "1st ms", 7),
     ("latency_ms_p50", "lat p50", 7),
     ("latency_ms_p95", "lat p95", 7),
+    ("server_mb", "srv MB", 6),
     ("client_cpu_pct", "cli CPU%", 8),
 ]
 
