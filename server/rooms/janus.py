@@ -290,8 +290,6 @@ class JanusSfu:
             room.speaker = feed.who
             self._spawn(self.on_feed(session_id, "speaker.active", {"who": feed.who}))
 
-    # ---- failover
-
     # ---- recording
 
     def start_recording(self, session_id: int) -> None:
