@@ -29,7 +29,9 @@ from server.proposals.handling_routes import api as handling_api
 from server.proposals.routes import api as proposals_api
 from server.realtime import close_socketio, make_socketio
 from server.rooms import recordings
-from server.rooms.events import RoomNamespace, follow_room, make_emitter
+from server.rooms.backend import MEDIA, make_media
+from server.rooms.emitters import make_emitter, make_restarter
+from server.rooms.events import RoomNamespace, follow_room
 from server.rooms.media import SFU, Sfu
 from server.rooms.routes import api as rooms_api
 from server.rooms.service import HUB, RoomHub
@@ -103,13 +105,17 @@ def _database_ctx(config: Config) -> Any:
                 who = room.state.get("attendance", {}).get(feed.who, {}).get("name") or feed.who
                 await recordings.save(database, config.recording_dir, session_id, feed, who, done)
 
-            sfu = Sfu(
-                ice_servers=config.ice_servers,
+            sfu = await make_media(
+                config,
+                database,
                 on_feed=feed_changed,
                 on_recorded=recorded,
-                recording_dir=config.recording_dir,
+                on_restart=make_restarter(app[SIO]),
+                refresh=hub.snapshot,
             )
-            app[SFU] = sfu
+            app[MEDIA] = sfu
+            if isinstance(sfu, Sfu):
+                app[SFU] = sfu
             namespace = RoomNamespace(
                 hub=hub,
                 database=database,

@@ -110,6 +110,13 @@ def _ice_servers(name: str, raw: str) -> list[dict[str, Any]]:
     return list(servers)
 
 
+def _janus_urls(name: str, raw: str) -> tuple[str, ...]:
+    urls = tuple(u for u in raw.replace(",", " ").split() if u)
+    if not urls or not all(u.startswith(("ws://", "wss://")) for u in urls):
+        raise ConfigError(f"{name} must be ws:// or wss:// URLs separated by commas, got {raw!r}")
+    return urls
+
+
 def _log_level(name: str, raw: str) -> str:
     level = raw.upper()
     if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
@@ -274,6 +281,21 @@ _ENV: dict[str, tuple[str, Callable[[str, str], Any], str]] = {
         _ice_servers,
         "STUN/TURN servers for video, as a JSON list of {urls, username, credential}",
     ),
+    "janus_urls": (
+        "XIESHANG_JANUS_URLS",
+        _janus_urls,
+        "Janus WebSocket API endpoints (ws://host:8188, comma separated); unset: embedded SFU",
+    ),
+    "janus_api_secret": (
+        "XIESHANG_JANUS_API_SECRET",
+        lambda _n, v: _optional(v),
+        "the api_secret of the Janus instances (random; never sent to clients)",
+    ),
+    "janus_admin_key": (
+        "XIESHANG_JANUS_ADMIN_KEY",
+        lambda _n, v: _optional(v),
+        "the VideoRoom admin_key of the Janus instances (random; needed to create rooms)",
+    ),
     "web_dir": ("XIESHANG_WEB_DIR", lambda _n, v: Path(v), "folder of the static web front end"),
 }
 
@@ -327,6 +349,9 @@ class Config:
     ws_slow_client_bytes: int = 4 * 2**20
     recording_dir: Path = Path("var/recordings")
     ice_servers: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    janus_urls: tuple[str, ...] = ()
+    janus_api_secret: str | None = dataclasses.field(default=None, repr=False)
+    janus_admin_key: str | None = dataclasses.field(default=None, repr=False)
     web_dir: Path = dataclasses.field(default_factory=_default_web_dir)
 
     @classmethod

@@ -5,6 +5,7 @@ from server.audit import models as audit_models
 from server.db import Base
 from server.directory import models as directory_models
 from server.proposals import models as proposal_models
+from server.rooms import media_models as room_media_models
 from server.rooms import models as room_models
 from server.sessions import models as session_models
 
@@ -16,6 +17,7 @@ __all__ = [
     "mail_models",
     "metadata",
     "proposal_models",
+    "room_media_models",
     "room_models",
     "session_models",
 ]

@@ -43,6 +43,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench" / "fanout"))
 import run as fanout  # noqa: E402  (the fan-out benchmark's seeding and process helpers)
 
+sys.path.insert(0, str(ROOT / "bench" / "sfu"))
+import janus_system  # noqa: E402
+
 BLOCKS = 16  # bits of the frame number painted into the picture
 
 
@@ -175,6 +178,14 @@ async def measure(track: Any, sub: Sub, source: Numbered) -> None:
                 sub.latencies.append(now - sent)
 
 
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process, MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def client_cpu() -> float:
     t = os.times()
     return t.user + t.system
@@ -183,7 +194,7 @@ def client_cpu() -> float:
 async def scenario(
     system: str,
     url: str,
-    server_pid: int,
+    pids: list[int],
     tokens: list[str],
     session_id: int,
     publishers: int,
@@ -195,7 +206,7 @@ async def scenario(
     tasks: list[Any] = []
     pcs: list[RTCPeerConnection] = []
     clients = [await connect(url, {"token": tok, "session_id": session_id}) for tok in tokens]
-    if system == "xieshang":
+    if system != "stock":
         await clients[0].call(
             "command", {"type": "session.start", "data": {}}, namespace="/room", timeout=10
         )
@@ -229,12 +240,17 @@ async def scenario(
         await asyncio.sleep(0.05)
     await asyncio.sleep(1.0)
     frames0 = [s.frames for s in subs]
-    cpu0, mine0, t0 = fanout.cpu_seconds(server_pid), client_cpu(), time.perf_counter()
+    cpu0 = [fanout.cpu_seconds(pid) for pid in pids]
+    mine0, t0 = client_cpu(), time.perf_counter()
     await asyncio.sleep(seconds)
-    cpu1, mine1, t1 = fanout.cpu_seconds(server_pid), client_cpu(), time.perf_counter()
+    cpu1 = [fanout.cpu_seconds(pid) for pid in pids]
+    mine1, t1 = client_cpu(), time.perf_counter()
+    memory = sum(rss_mb(pid) for pid in pids)
     frames1 = [s.frames for s in subs]
     window = t1 - t0
-    server_pct = 100 * (cpu1 - cpu0) / window
+    # The server process, plus Janus for the janus system (the media goes through Janus).
+    used = [b - a for a, b in zip(cpu0, cpu1, strict=True)]
+    server_pct = 100 * sum(used) / window
     fps = [(b - a) / window for a, b in zip(frames0, frames1, strict=True)]
     firsts = [s.first - s.asked for s in subs if s.first is not None]
     latencies = [x for s in subs for x in s.latencies]
@@ -249,6 +265,7 @@ async def scenario(
         "publishers": publishers,
         "streams": len(subs),
         "server_cpu_pct": round(server_pct, 1),
+        "janus_cpu_pct": round(100 * sum(used[1:]) / window, 1) if len(used) > 1 else "-",
         "cpu_pct_per_stream": round(server_pct / max(1, len(subs)), 2),
         "fps_median": round(statistics.median(fps), 1) if fps else 0,
         "fps_min": round(min(fps), 1) if fps else 0,
@@ -259,6 +276,7 @@ async def scenario(
         if latencies
         else None,
         "client_cpu_pct": round(100 * (mine1 - mine0) / window, 1),
+        "server_mb": round(memory),
         "subscribed": sum(1 for s in subs if s.first is not None),
     }
 
@@ -266,15 +284,23 @@ async def scenario(
 async def run_system(system: str, args: argparse.Namespace, pin: Any) -> list[dict[str, Any]]:
     rows = []
     plans = [(1, k, (640, 360)) for k in args.k]
-    if system == "xieshang":
+    if system != "stock":
         plans += [(p, p - 1, (320, 180)) for p in args.p]
     for publishers, subscribers, size in plans:
         people = max(publishers, 1 + subscribers)
         with fanout.scratch("xs-sfu-") as workdir:
             port = fanout.free_port()
             prepared = await fanout.prepare(workdir, port, people)
-            if system == "xieshang":
+            janus, pids = None, []
+            if system == "janus":
+                janus, settings = await janus_system.start(workdir, pin.server)
+                pids.append(janus.process.pid)
                 child = fanout.server_child(prepared, pin)
+                child.env.update(settings)
+            elif system == "xieshang":
+                child = fanout.server_child(prepared, pin)
+            if system != "stock":  # a client subscribes to up to P - 1 feeds at once
+                child.env["XIESHANG_ROOM_COMMAND_BURST"] = "1000"
             else:
                 child = fanout.Child(
                     [sys.executable, str(Path(__file__).with_name("stock_server.py")), str(port)],
@@ -288,7 +314,7 @@ async def run_system(system: str, args: argparse.Namespace, pin: Any) -> list[di
                 await child.wait_http(f"{url}/api/health")
                 usernames = [prepared.host_username, *prepared.member_usernames]
                 tokens_by_name = (
-                    await fanout.login_all(url, usernames[:people]) if system == "xieshang" else {}
+                    await fanout.login_all(url, usernames[:people]) if system != "stock" else {}
                 )
                 tokens = [tokens_by_name.get(u, "-") for u in usernames[:people]]
                 streams = subscribers if publishers == 1 else publishers * (publishers - 1)
@@ -296,7 +322,7 @@ async def run_system(system: str, args: argparse.Namespace, pin: Any) -> list[di
                 row = await scenario(
                     system,
                     url,
-                    child.pid,
+                    [child.pid, *pids],
                     tokens,
                     prepared.session_ids[0],
                     publishers,
@@ -309,6 +335,7 @@ async def run_system(system: str, args: argparse.Namespace, pin: Any) -> list[di
                 fanout.log("  ", json.dumps(row, ensure_ascii=False))
             finally:
                 await child.stop()
+                janus_system.stop(janus)
     return rows
 
 
@@ -318,12 +345,14 @@ COLUMNS = [
     ("streams", "streams", 7),
     ("video", "video", 8),
     ("server_cpu_pct", "srv CPU%", 8),
+    ("janus_cpu_pct", "janus%", 6),
     ("cpu_pct_per_stream", "%/stream", 8),
     ("fps_median", "fps p50", 7),
     ("fps_min", "fps min", 7),
     ("first_frame_ms_median", "1st ms", 7),
     ("latency_ms_p50", "lat p50", 7),
     ("latency_ms_p95", "lat p95", 7),
+    ("server_mb", "srv MB", 6),
     ("client_cpu_pct", "cli CPU%", 8),
 ]
 
@@ -358,6 +387,10 @@ async def main(args: argparse.Namespace) -> int:
         if ours and stock and ours["server_cpu_pct"]:
             ratio = stock["server_cpu_pct"] / ours["server_cpu_pct"]
             print(f"K={k}: stock MediaRelay uses {ratio:.1f}x the server CPU of xieshang")
+        janus = by.get(("janus", k))
+        if ours and janus and janus["server_cpu_pct"]:
+            ratio = ours["server_cpu_pct"] / janus["server_cpu_pct"]
+            print(f"K={k}: the embedded SFU uses {ratio:.1f}x the CPU of Janus + server")
     print(json.dumps(rows, ensure_ascii=False))
     return 0
 
@@ -367,8 +400,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--k", default="1,4,8,16,32", help="subscriber counts for one publisher")
-    parser.add_argument("--p", default="2,4,8", help="publisher counts, all watching each other")
-    parser.add_argument("--systems", default="xieshang,stock")
+    parser.add_argument("--p", default="5,10", help="publisher counts, all watching each other")
+    parser.add_argument("--systems", default="xieshang,janus,stock")
     parser.add_argument("--seconds", type=float, default=8.0, help="measurement window")
     args = parser.parse_args(argv)
     args.k = [int(x) for x in args.k.split(",") if x]

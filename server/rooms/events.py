@@ -22,10 +22,10 @@ from server.db import Database, utcnow
 from server.errors import AppError, socket_handler
 from server.limits import RateLimiter
 from server.rooms import store
-from server.rooms.media import Sfu
+from server.rooms.backend import MediaBackend
 from server.rooms.reducer import Actor, RoomError, audible
-from server.rooms.service import Event, RoomHub
-from server.rooms.views import event_view, lobby_event, state_view
+from server.rooms.service import RoomHub
+from server.rooms.views import event_view, state_view
 from server.sessions import service as sessions
 from server.signing import Signer
 
@@ -67,7 +67,7 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         resolve: TokenResolver,
         limiter: RateLimiter,
         signer: Signer,
-        sfu: Sfu,
+        sfu: MediaBackend,
         trusted_proxies: tuple[str, ...] = (),
     ) -> None:
         super().__init__(NAMESPACE)
@@ -356,21 +356,8 @@ def _text(payload: Any, name: str, limit: int = MAX_SDP) -> str:
     return value
 
 
-def make_emitter(sio: socketio.AsyncServer) -> Any:
-    """The hub's broadcast: every event to the room, lobby events also to the guest concerned."""
-
-    async def emit(session_id: int, event: Event) -> None:
-        view = event_view(event)
-        await sio.emit("event", view, room=room_name(session_id), namespace=NAMESPACE)
-        guest = lobby_event(event)
-        if guest is not None:
-            await sio.emit("event", view, room=guest_room(session_id, guest), namespace=NAMESPACE)
-
-    return emit
-
-
 def follow_room(
-    sfu: Sfu, hub: Any, namespace: RoomNamespace | None = None
+    sfu: MediaBackend, hub: Any, namespace: RoomNamespace | None = None
 ) -> Callable[[int, dict[str, Any], dict[str, Any]], None]:
     """A room observer: microphones follow the floor and mutes; the end of the session closes
     its media; a removed participant is put out of the room (``namespace``)."""

@@ -41,7 +41,32 @@ export class Media {
     this.iceServers = [];
     this.published = new Map(); // feed_id -> {pc, stream, source}
     this.received = new Map(); // feed_id -> {pc, stream, who, source}
+    this.feeds = []; // what the room lists, as last followed
     window.xieshang = { mediaStats: () => this.stats() };
+    // The room's media server failed and the room moved: publish the same camera and screen
+    // again and receive the listed feeds again (the old ones end with feed.remove).
+    socket.on("rtc.restart", () => this.restart());
+  }
+
+  async restart() {
+    const published = [...this.published.values()];
+    this.published.clear();
+    for (const feed of published) feed.pc.close();
+    for (const feed of this.received.values()) feed.pc?.close();
+    this.received.clear();
+    this.onChange();
+    for (const { stream, source } of published) this.republish(source, stream);
+    await this.follow(this.feeds);
+  }
+
+  // The new media server may need a moment (or be the old one coming back): try a few times.
+  async republish(source, stream, attempt = 1) {
+    try {
+      await this.publish(source, stream);
+    } catch {
+      if (attempt < 5) setTimeout(() => this.republish(source, stream, attempt + 1), 2000 * attempt);
+      else for (const track of stream.getTracks()) track.stop();
+    }
   }
 
   async call(event, data) {
@@ -50,11 +75,12 @@ export class Media {
     return answer;
   }
 
-  async publish(source) {
+  async publish(source, reuse = null) {
     const stream =
-      source === "screen"
+      reuse ||
+      (source === "screen"
         ? await navigator.mediaDevices.getDisplayMedia({ video: SCREEN, audio: false })
-        : await navigator.mediaDevices.getUserMedia({ video: CAMERA, audio: true });
+        : await navigator.mediaDevices.getUserMedia({ video: CAMERA, audio: true }));
     const pc = new RTCPeerConnection({ iceServers: this.iceServers });
     for (const track of stream.getTracks()) pc.addTransceiver(track, { direction: "sendonly", streams: [stream] });
     preferVp8(pc);
@@ -91,6 +117,7 @@ export class Media {
 
   // Receive every listed feed that is not ours; drop those no longer listed.
   async follow(feeds) {
+    this.feeds = feeds;
     const listed = new Set(feeds.map((f) => f.feed_id));
     for (const [feedId, feed] of this.received) {
       if (!listed.has(feedId)) {

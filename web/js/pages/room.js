@@ -383,7 +383,12 @@ export function openRoom(main, options) {
     lobby: options.onLobby,
     lobbyEvent: options.onLobbyEvent,
   });
-  media = new Media(room.socket, () => room.state && renderStage(room.state));
+  // A stream came or went (also when the media moved to another server and was published again).
+  media = new Media(room.socket, () => {
+    if (!room.state) return;
+    renderStage(room.state);
+    renderControls(room.state);
+  });
   options.onRoom?.(room);
   return () => {
     closing = true;
