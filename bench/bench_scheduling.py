@@ -4,6 +4,7 @@ Run from the project root::
 
     .venv/bin/python bench/bench_scheduling.py           # table, then the numbers as JSON
     .venv/bin/python bench/bench_scheduling.py --json    # only the JSON line
+    .venv/bin/python bench/bench_scheduling.py --smoke   # small sizes, the same checks
 
 10,000 sessions in 2026 (Asia/Shanghai office hours, 1-3 h, 2-12 of 1,000 people, 30% in one
 of 20 venues) are generated from a fixed seed, then each operation is timed with
@@ -60,6 +61,13 @@ SLOT_RUNS_3M = 20
 SLOT_REQUIRED = 8
 SLOT_OPTIONAL = 4
 SLOT_DURATION = dt.timedelta(hours=1)
+
+
+def _smoke_sizes() -> None:
+    """`--smoke`: a small year and a few runs; the index-against-scan checks still run."""
+    global SESSIONS, PEOPLE, BUILD_RUNS, CLASH_CANDIDATES, BUSY_RUNS, SLOT_RUNS_2W, SLOT_RUNS_3M
+    SESSIONS, PEOPLE = 1_000, 100
+    BUILD_RUNS, CLASH_CANDIDATES, BUSY_RUNS, SLOT_RUNS_2W, SLOT_RUNS_3M = 2, 50, 5, 3, 2
 
 
 # --- data -----------------------------------------------------------------------------------
@@ -324,7 +332,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print only the JSON line")
     parser.add_argument("--seed", type=int, default=SEED, help=f"random seed (default {SEED})")
+    parser.add_argument(
+        "--smoke", action="store_true", help="tiny sizes, a few seconds: checks, no timings"
+    )
     args = parser.parse_args(argv)
+    if args.smoke:
+        _smoke_sizes()
 
     began = time.perf_counter()
     results, meta = run(args.seed)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import re
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -28,6 +29,7 @@ class Mail:
     subject: str
     text: str
     links: tuple[tuple[str, str], ...] = ()  # (label, url): RSVP buttons and the join link
+    language: str = "zh-CN"  # the text's language (BCP 47), for the HTML part
 
 
 BUTTON = (
@@ -36,9 +38,24 @@ BUTTON = (
 )
 
 
+# The characters ``server.text.not_a_line`` refuses in a name or title (C0 and C1 controls, the
+# line and paragraph separators, text-direction embeddings, overrides and isolates); a test
+# checks that the two agree.
+_NOT_IN_A_HEADER = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]+")
+
+
+def header_text(value: str) -> str:
+    """``value`` fit for a header: each run of control characters becomes one space.
+
+    Names and titles are one line when typed, but older records may hold a CR or LF, on which
+    the ``email`` package refuses the whole message (and the change that sends it would fail).
+    """
+    return _NOT_IN_A_HEADER.sub(" ", value).strip()
+
+
 def _address(name: str, email: str) -> Address:
     user, _, domain = email.partition("@")
-    return Address(display_name=name, username=user, domain=domain)
+    return Address(display_name=header_text(name), username=user, domain=domain)
 
 
 def _html(mail: Mail) -> str:
@@ -48,7 +65,8 @@ def _html(mail: Mail) -> str:
         for label, url in mail.links
     )
     return (
-        '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"></head>'
+        f'<!doctype html><html lang="{html.escape(mail.language, quote=True)}">'
+        '<head><meta charset="utf-8"></head>'
         f'<body style="font-family:sans-serif">{paragraphs}<p>{buttons}</p></body></html>'
     )
 
@@ -67,7 +85,7 @@ def message(
     msg = EmailMessage(policy=SMTP)
     msg["From"] = _address(mail.sender_name, mail.sender_email)
     msg["To"] = _address(mail.to_name, mail.to_email)
-    msg["Subject"] = mail.subject
+    msg["Subject"] = header_text(mail.subject)
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = make_msgid(domain=domain)
     msg["Auto-Submitted"] = "auto-generated"

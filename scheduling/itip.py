@@ -17,6 +17,7 @@ from typing import Literal
 import icalendar
 
 from scheduling.intervals import as_utc
+from scheduling.problems import Problem
 from scheduling.recurrence import Series, master_event
 
 PRODID = "-//xieshang//xieshang 0.1//ZH"
@@ -24,7 +25,7 @@ PartStat = Literal["NEEDS-ACTION", "ACCEPTED", "DECLINED", "TENTATIVE"]
 ANSWERS: frozenset[str] = frozenset({"ACCEPTED", "DECLINED", "TENTATIVE"})
 
 
-class ItipError(ValueError):
+class ItipError(Problem):
     """An iTIP message we cannot accept; the message says why."""
 
 

@@ -2,7 +2,9 @@
 
 Expansion is done by ``recurring-ical-events`` on the same iCalendar objects we send out, so
 what we list is what calendar clients compute. Rules must end (COUNT or UNTIL) within
-:data:`MAX_OCCURRENCES`; every occurrence is known by its original start in UTC.
+:data:`MAX_OCCURRENCES`, and be cheap to expand (:mod:`scheduling.expansion`: no rule that can
+stay without occurrences for ever, like 30 February); every occurrence is known by its
+original start in UTC.
 """
 
 from __future__ import annotations
@@ -19,13 +21,17 @@ import icalendar
 import recurring_ical_events
 from dateutil.rrule import rrulestr  # type: ignore[import-untyped]
 
+from scheduling.expansion import Limits, Rule, RuleError, TooComplex, refuse_over, walk_work
 from scheduling.intervals import Interval, as_utc
+from scheduling.problems import Problem, Words
 
 MAX_OCCURRENCES = 200
+# Every listing of a session expands its series on the event loop: keep that to milliseconds.
+SERIES_LIMITS = Limits(per_period=100, work_per_rule=50_000)
 Status = Literal["scheduled", "moved", "cancelled"]
 
 
-class RecurrenceError(ValueError):
+class RecurrenceError(Problem):
     """A rule or occurrence change that cannot be applied; the message says why."""
 
 
@@ -77,15 +83,19 @@ def parse_rrule(value: str) -> icalendar.vRecur:
     try:
         rule = icalendar.vRecur.from_ical(value.removeprefix("RRULE:"))
     except (ValueError, TypeError) as exc:
-        raise RecurrenceError(f"not a recurrence rule: {exc}") from None
+        raise RecurrenceError("not a recurrence rule: {exc}", exc=exc) from None
     if "FREQ" not in rule:
         raise RecurrenceError("the rule needs FREQ, e.g. FREQ=MONTHLY;INTERVAL=3;COUNT=4")
     if "COUNT" not in rule and "UNTIL" not in rule:
         raise RecurrenceError(
-            f"the rule never ends: add COUNT or UNTIL (at most {MAX_OCCURRENCES} occurrences)"
+            "the rule never ends: add COUNT or UNTIL (at most {MAX_OCCURRENCES} occurrences)",
+            MAX_OCCURRENCES=MAX_OCCURRENCES,
         )
     if "COUNT" in rule and int(rule["COUNT"][0]) > MAX_OCCURRENCES:
-        raise RecurrenceError(f"COUNT is above the limit of {MAX_OCCURRENCES} occurrences")
+        raise RecurrenceError(
+            "COUNT is above the limit of {MAX_OCCURRENCES} occurrences",
+            MAX_OCCURRENCES=MAX_OCCURRENCES,
+        )
     if "UNTIL" in rule:
         until = rule["UNTIL"][0]
         if not isinstance(until, dt.datetime):
@@ -113,14 +123,30 @@ def master_event(series: Series) -> icalendar.Event:
     return event
 
 
+def _check_cost(rule: icalendar.vRecur, start: dt.datetime, local_start: dt.datetime) -> None:
+    """Refuse, from the rule's text, a series that is costly to list (every listing expands it)."""
+    try:
+        shape = Rule.parse(rule)
+        until = rule["UNTIL"][0] if "UNTIL" in rule else None
+        work = walk_work(shape, local_start.date(), as_utc(start), until, MAX_OCCURRENCES + 1)
+        refuse_over(shape, local_start.date(), work, SERIES_LIMITS, Words("the series"))
+    except (RuleError, TooComplex) as exc:
+        raise RecurrenceError(exc.template, **exc.params) from None
+
+
 def _check_size(series: Series) -> None:
     """Refuse huge series before expanding them (the full expansion is eager, hence slow)."""
     if not series.rrule:
         return
     local_start = series.start.astimezone(series.zone)
-    rule = rrulestr(rrule_text(parse_rrule(series.rrule)), dtstart=local_start)
+    parsed = parse_rrule(series.rrule)
+    _check_cost(parsed, series.start, local_start)
+    rule = rrulestr(rrule_text(parsed), dtstart=local_start)
     if len(list(islice(iter(rule), MAX_OCCURRENCES + 1))) + len(series.rdates) > MAX_OCCURRENCES:
-        raise RecurrenceError(f"the series has more than {MAX_OCCURRENCES} occurrences; shorten it")
+        raise RecurrenceError(
+            "the series has more than {MAX_OCCURRENCES} occurrences; shorten it",
+            MAX_OCCURRENCES=MAX_OCCURRENCES,
+        )
 
 
 def _original_starts(series: Series) -> list[dt.datetime]:
@@ -136,7 +162,10 @@ def _original_starts(series: Series) -> list[dt.datetime]:
         for e in islice(recurring_ical_events.of(calendar).all(), MAX_OCCURRENCES + 1)
     ]
     if len(found) > MAX_OCCURRENCES:
-        raise RecurrenceError(f"the series has more than {MAX_OCCURRENCES} occurrences; shorten it")
+        raise RecurrenceError(
+            "the series has more than {MAX_OCCURRENCES} occurrences; shorten it",
+            MAX_OCCURRENCES=MAX_OCCURRENCES,
+        )
     return sorted(set(found))
 
 
@@ -160,7 +189,9 @@ def occurrences(series: Series, window: Interval | None = None) -> list[Occurren
 def _require(series: Series, original: dt.datetime) -> dt.datetime:
     original = as_utc(original)
     if original not in _original_starts(series):
-        raise RecurrenceError(f"{original.isoformat()} is not an occurrence of this series")
+        raise RecurrenceError(
+            "{original} is not an occurrence of this series", original=original.isoformat()
+        )
     return original
 
 

@@ -16,12 +16,16 @@ from typing import Any
 
 import icalendar
 
+from scheduling.problems import Problem
+
 FORMAT = "xieshang-workdays/1"
 SATURDAY, SUNDAY = 5, 6
 WORKDAY_WORDS = ("上班", "补班", "调休上班", "workday", "working day")
+MAX_EVENT_DAYS = 366  # one all-day event of an ICS notice
+MAX_ICS_DAYS = 1000  # all of them together (one year's notice names a few dozen)
 
 
-class CalendarDataError(ValueError):
+class CalendarDataError(Problem):
     """A working-day file that cannot be read; the message says what is wrong."""
 
 
@@ -60,13 +64,15 @@ def _date(value: Any, where: str) -> dt.date:
     try:
         return dt.date.fromisoformat(str(value))
     except ValueError:
-        raise CalendarDataError(f"{where}: {value!r} is not a date like 2026-10-01") from None
+        raise CalendarDataError(
+            "{where}: {value!r} is not a date like 2026-10-01", where=where, value=value
+        ) from None
 
 
 def from_data(data: Mapping[str, Any]) -> WorkCalendar:
     """A calendar from the JSON format xieshang ships."""
     if data.get("format") != FORMAT:
-        raise CalendarDataError(f'expected "format": "{FORMAT}"')
+        raise CalendarDataError('expected "format": "{FORMAT}"', FORMAT=FORMAT)
     names: dict[dt.date, str] = {}
     off: set[dt.date] = set()
     extra: set[dt.date] = set()
@@ -78,7 +84,7 @@ def from_data(data: Mapping[str, Any]) -> WorkCalendar:
                 names[day] = str(entry["name"])
     if off & extra:
         clash = min(off & extra).isoformat()
-        raise CalendarDataError(f"{clash} is both a day off and an extra working day")
+        raise CalendarDataError("{clash} is both a day off and an extra working day", clash=clash)
     return WorkCalendar(days_off=frozenset(off), extra_workdays=frozenset(extra), names=names)
 
 
@@ -86,10 +92,22 @@ def from_json(text: str | bytes) -> WorkCalendar:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise CalendarDataError(f"not JSON: {exc}") from None
+        raise CalendarDataError("not JSON: {exc}", exc=exc) from None
     if not isinstance(data, dict):
         raise CalendarDataError("expected a JSON object")
     return from_data(data)
+
+
+def _days_of(start: dt.date, end: object) -> int:
+    """How many days an all-day event covers (one at least); a notice's are days, not years."""
+    days = max((end - start).days, 1) if isinstance(end, dt.date) else 1
+    if days > MAX_EVENT_DAYS:
+        raise CalendarDataError(
+            "an all-day event lasts {days} days (from {start}); a notice covers one year",
+            days=days,
+            start=start,
+        )
+    return days
 
 
 def from_ics(text: str | bytes) -> WorkCalendar:
@@ -97,18 +115,25 @@ def from_ics(text: str | bytes) -> WorkCalendar:
     try:
         calendar = icalendar.Calendar.from_ical(text)
     except ValueError as exc:
-        raise CalendarDataError(f"not an iCalendar file: {exc}") from None
+        raise CalendarDataError("not an iCalendar file: {exc}", exc=exc) from None
     off: set[dt.date] = set()
     extra: set[dt.date] = set()
     names: dict[dt.date, str] = {}
+    listed = 0
     for event in calendar.walk("VEVENT"):
         start = event.decoded("DTSTART")
         if isinstance(start, dt.datetime):
             continue  # only all-day events describe whole days
         end = event.decoded("DTEND") if "DTEND" in event else start + dt.timedelta(days=1)
+        days = _days_of(start, end)
+        listed += days
+        if listed > MAX_ICS_DAYS:  # bound the unrolling below, before doing it
+            raise CalendarDataError(
+                "the events name more than {MAX_ICS_DAYS} days", MAX_ICS_DAYS=MAX_ICS_DAYS
+            )
         summary = str(event.get("SUMMARY", ""))
         target = extra if any(w in summary.lower() for w in WORKDAY_WORDS) else off
-        for i in range(max((end - start).days, 1)):
+        for i in range(days):
             day = start + dt.timedelta(days=i)
             target.add(day)
             names[day] = summary

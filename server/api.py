@@ -8,107 +8,38 @@ fields refused), calls the handler, and serialises the answer; the same declarat
 
 from __future__ import annotations
 
-import functools
 import inspect
 import re
-import zoneinfo
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from aiohttp import web
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    ValidationError,
-    model_validator,
-)
+from pydantic import BaseModel, ValidationError
 
 from server.auth import Passwords, Principal, principal_of
 from server.config import Config
 from server.db import Database
 from server.errors import Invalid, NotFound, PayloadTooLarge, field_error
-from server.times import Day as Day  # re-exported: request shapes import them from here
-from server.times import Instant as Instant
+from server.i18n import _
+from server.mail import Mailer
+from server.shapes import MAX_ID, validation_problem
+from server.signing import Signer
 
 DATABASE = web.AppKey("database", Database)
 CONFIG = web.AppKey("config", Config)
 PASSWORDS = web.AppKey("passwords", Passwords)
+# Shared infrastructure, built once by the app: every feature signs links and tokens with the
+# one signer and queues mail as the one sender.
+SIGNER = web.AppKey("signer", Signer)
+MAILER = web.AppKey("mailer", Mailer)
+SignedOut = Callable[[str], Awaitable[None]]
+# Called with a token's digest once it is revoked (signed out): live connections opened with it
+# end (the app registers the rooms'; features never reach each other through this).
+SIGNED_OUT: web.AppKey[list[SignedOut]] = web.AppKey("signed_out")
 
-MAX_ID = 2**31 - 1  # ids are 32-bit integers on every database
 _ID_TEXT = re.compile(r"[1-9][0-9]{0,9}")
-
-
-@functools.cache
-def known_timezones() -> frozenset[str]:
-    """IANA zone names (a folder like "Asia" is not a zone)."""
-    return frozenset(zoneinfo.available_timezones())
-
-
-def _no_nul(value: Any, path: str = "") -> None:
-    """Refuse NUL characters anywhere: PostgreSQL cannot store them and no person types them."""
-    if isinstance(value, str):
-        if "\x00" in value:
-            raise FieldProblem(path or "(body)", "contains a NUL character")
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _no_nul(key, path)
-            _no_nul(item, f"{path}.{key}" if path else str(key))
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            _no_nul(item, f"{path}.{i}" if path else str(i))
-
-
-def pattern(regex: str, explanation: str) -> AfterValidator:
-    """A string check whose error says in words what is expected."""
-    compiled = re.compile(regex)
-
-    def check(value: str) -> str:
-        if not compiled.fullmatch(value):
-            raise ValueError(explanation)
-        return value
-
-    return AfterValidator(check)
-
-
-class FieldProblem(ValueError):
-    """A rule broken by one field, raised from a model validator so the problem names it."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
-
-
-class Shape(BaseModel):
-    """Base of request shapes: strict types, unknown fields refused, no NUL characters."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _refuse_nul(cls, data: Any) -> Any:
-        _no_nul(data)
-        return data
-
-
-class QueryShape(BaseModel):
-    """Base of query-string shapes: strings are converted, unknown parameters refused."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, str_strip_whitespace=True)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _refuse_nul(cls, data: Any) -> Any:
-        _no_nul(data)
-        return data
-
-
-class OutShape(BaseModel):
-    """Base of response shapes."""
-
-    model_config = ConfigDict(from_attributes=True)
 
 
 @dataclass(frozen=True)
@@ -134,6 +65,11 @@ class Req:
     def passwords(self) -> Passwords:
         return self.request.app[PASSWORDS]
 
+    async def signed_out(self, digest: str) -> None:
+        """Tell whoever holds live connections that the token with ``digest`` was revoked."""
+        for hook in self.request.app.get(SIGNED_OUT, []):
+            await hook(digest)
+
 
 HandlerFn = Callable[..., Awaitable[Any]]
 
@@ -156,6 +92,8 @@ class Endpoint:
     # A non-JSON request body's media types (read by the handler), and a non-JSON response's.
     raw_body: str | tuple[str, ...] | None = None
     produces: str | tuple[str, ...] | None = None
+    # Problem statuses beyond those every endpoint of its kind may answer (server/openapi.py).
+    problems: tuple[str, ...] = ()
 
 
 class Api:
@@ -177,6 +115,7 @@ class Api:
         public: bool = False,
         raw_body: str | tuple[str, ...] | None = None,
         produces: str | tuple[str, ...] | None = None,
+        problems: tuple[str, ...] = (),
     ) -> Callable[[HandlerFn], HandlerFn]:
         """Declare an endpoint; the handler's docstring becomes its summary."""
 
@@ -197,6 +136,7 @@ class Api:
                     path_params=tuple(re.findall(r"\{(\w+)\}", path)),
                     raw_body=raw_body,
                     produces=produces,
+                    problems=problems,
                 )
             )
             return handler
@@ -219,47 +159,6 @@ class Api:
 # ---------------------------------------------------------------- parsing
 
 
-def _field_path(loc: tuple[int | str, ...]) -> str:
-    return ".".join(str(part) for part in loc) or "(body)"
-
-
-_MESSAGES = {
-    "extra_forbidden": "unknown field; remove it (see /api/openapi.json for the accepted fields)",
-    "missing": "this field is required",
-    "timezone_aware": "give the time with an offset, like 2026-12-01T09:30:00+08:00",
-}
-
-
-def _message(error: Any) -> str:
-    kind = error["type"]
-    if kind in _MESSAGES:
-        return _MESSAGES[kind]
-    message = str(error["msg"])
-    return message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
-
-
-def _entry(error: Any) -> dict[str, Any]:
-    cause = error.get("ctx", {}).get("error")
-    if isinstance(cause, FieldProblem):
-        loc = (*tuple(error["loc"]), *cause.field.split("."))
-        return field_error(_field_path(loc), cause.message, "rule")
-    return field_error(_field_path(tuple(error["loc"])), _message(error), error["type"])
-
-
-def validation_problem(exc: ValidationError, where: str) -> Invalid:
-    """Turn a pydantic error into a problem that lists each field and what is wrong."""
-    errors = [_entry(e) for e in exc.errors()]
-    if any(e["type"] == "json_invalid" for e in exc.errors()):
-        ctx = exc.errors()[0].get("ctx", {})
-        return Invalid(
-            f"The request body is not valid JSON ({ctx.get('error', 'parse error')}).",
-            errors=[field_error("(body)", "malformed JSON", "json_invalid")],
-        )
-    summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
-    more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
-    return Invalid(f"The {where} is not valid: {summary}{more}.", errors=errors)
-
-
 async def _parse_body(request: web.Request, model: type[BaseModel]) -> BaseModel:
     content_type = request.content_type
     if (
@@ -268,26 +167,29 @@ async def _parse_body(request: web.Request, model: type[BaseModel]) -> BaseModel
         and not content_type.endswith("+json")
     ):
         raise Invalid(
-            f"Send the body as JSON with Content-Type: application/json (got {content_type}).",
-            errors=[field_error("(body)", "wrong content type", "content_type")],
+            _(
+                "Send the body as JSON with Content-Type: application/json (got {content_type}).",
+                content_type=content_type,
+            ),
+            errors=[field_error("(body)", _("wrong content type"), "content_type")],
         )
     raw = await request.read()
     if not raw.strip():
         raise Invalid(
-            "The request body is empty; send a JSON object.",
-            errors=[field_error("(body)", "empty body", "missing")],
+            _("The request body is empty; send a JSON object."),
+            errors=[field_error("(body)", _("empty body"), "missing")],
         )
     try:
         return model.model_validate_json(raw)
     except ValidationError as exc:
-        raise validation_problem(exc, "request body") from None
+        raise validation_problem(exc, _("request body")) from None
 
 
 def _parse_query(request: web.Request, model: type[BaseModel]) -> BaseModel:
     try:
         return model.model_validate(dict(request.query))
     except ValidationError as exc:
-        raise validation_problem(exc, "query string") from None
+        raise validation_problem(exc, _("query string")) from None
 
 
 def _parse_ids(request: web.Request, names: Iterable[str]) -> dict[str, int]:
@@ -295,25 +197,59 @@ def _parse_ids(request: web.Request, names: Iterable[str]) -> dict[str, int]:
     for name in names:
         raw = request.match_info[name]
         if not _ID_TEXT.fullmatch(raw) or int(raw) > MAX_ID:
-            raise NotFound(f"There is nothing with {name} {raw!r}; ids are positive whole numbers.")
+            raise NotFound(
+                _(
+                    "There is nothing with {name} {raw}; ids are positive whole numbers.",
+                    name=name,
+                    raw=repr(raw),
+                )
+            )
         ids[name] = int(raw)
     return ids
+
+
+async def read_body(request: web.Request, limit: int, too_large: str) -> bytes:
+    """The whole request body, or 413 ``too_large`` as soon as it passes ``limit`` bytes.
+
+    ``StreamReader.read(n)`` returns what happens to be buffered, not ``n`` bytes, so one call
+    cuts a large body short; this reads to the end, holding at most ``limit + 1`` bytes, for a
+    Content-Length body and a chunked one alike.
+    """
+    if request.content_length is not None and request.content_length > limit:
+        raise PayloadTooLarge(too_large)
+    body = bytearray()
+    try:
+        while chunk := await request.content.read(limit + 1 - len(body)):
+            body += chunk
+            if len(body) > limit:
+                raise PayloadTooLarge(too_large)
+    except ConnectionResetError:
+        # aiohttp's word for a client that went away before its body was complete.
+        raise Invalid(
+            _("The body ended before all of it arrived; nothing was stored. Send it again."),
+            errors=[field_error("(body)", _("incomplete body"), "incomplete")],
+        ) from None
+    return bytes(body)
 
 
 async def read_raw(request: web.Request, media_type: str, limit: int) -> bytes:
     """A non-JSON body of the declared media type and at most ``limit`` bytes."""
     if request.content_type != media_type:
         raise Invalid(
-            f"Send the body as {media_type} (got {request.content_type}).",
-            errors=[field_error("(body)", "wrong content type", "content_type")],
+            _(
+                "Send the body as {media_type} (got {content_type}).",
+                media_type=media_type,
+                content_type=request.content_type,
+            ),
+            errors=[field_error("(body)", _("wrong content type"), "content_type")],
         )
-    if request.content_length is not None and request.content_length > limit:
-        raise PayloadTooLarge(f"The body is larger than {limit // 1024} KiB; send less.")
-    data = await request.content.read(limit + 1)
-    if len(data) > limit:
-        raise PayloadTooLarge(f"The body is larger than {limit // 1024} KiB; send less.")
+    data = await read_body(
+        request, limit, _("The body is larger than {kib} KiB; send less.", kib=limit // 1024)
+    )
     if not data.strip():
-        raise Invalid("The body is empty.", errors=[field_error("(body)", "empty body", "missing")])
+        raise Invalid(
+            _("The body is empty."), errors=[field_error("(body)", _("empty body"), "missing")]
+        )
     return data
 
 
@@ -322,17 +258,29 @@ async def read_raw_any(request: web.Request, limit: int) -> tuple[str, bytes]:
     media_type = request.content_type
     if not media_type or media_type == "application/octet-stream":
         raise Invalid(
-            "Send the file with its own Content-Type, e.g. application/pdf.",
-            errors=[field_error("(body)", "missing content type", "content_type")],
+            _("Send the file with its own Content-Type, e.g. application/pdf."),
+            errors=[field_error("(body)", _("missing content type"), "content_type")],
         )
-    if request.content_length is not None and request.content_length > limit:
-        raise PayloadTooLarge(f"The file is larger than {limit // 1024} KiB; send a smaller one.")
-    data = await request.content.read(limit + 1)
-    if len(data) > limit:
-        raise PayloadTooLarge(f"The file is larger than {limit // 1024} KiB; send a smaller one.")
+    too_large = _("The file is larger than {kib} KiB; send a smaller one.", kib=limit // 1024)
+    data = await read_body(request, limit, too_large)
     if not data:
-        raise Invalid("The file is empty.", errors=[field_error("(body)", "empty body", "missing")])
+        raise Invalid(
+            _("The file is empty."), errors=[field_error("(body)", _("empty body"), "missing")]
+        )
     return media_type, data
+
+
+_ASCII_SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,10}\Z")
+
+
+def attachment_disposition(name: str, ascii_stem: str) -> str:
+    """A ``Content-Disposition`` that saves the download as ``name`` (RFC 6266 ``filename*``,
+    every byte outside letters, digits and ``-._~`` percent-encoded, so no quote, CR, LF or
+    ``;`` can end the header early), with ``ascii_stem`` plus ``name``'s extension for clients
+    that read only ``filename``."""
+    suffix = _ASCII_SUFFIX.search(name)
+    fallback = ascii_stem + (suffix.group() if suffix else "")
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 def _respond(endpoint: Endpoint, result: Any) -> web.StreamResponse:

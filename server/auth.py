@@ -18,7 +18,8 @@ from aiohttp import web
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from server.errors import Forbidden, Unauthorized
+from server.errors import PERSON_LANGUAGE_KEY, Forbidden, Unauthorized
+from server.i18n import DEFAULT, _
 
 
 class Role(StrEnum):
@@ -40,6 +41,7 @@ class Principal:
     name: str
     role: Role
     unit_id: int | None = None
+    language: str = DEFAULT  # the person's chosen language (server.i18n.LANGUAGES)
 
     @property
     def is_staff(self) -> bool:
@@ -50,6 +52,15 @@ class Principal:
         """Staff run the work and leaders supervise it: both may read every record."""
         return self.role in (Role.STAFF, Role.LEADER)
 
+
+# Each role in words, for messages (the web shows the same words).
+ROLE_WORDS = {
+    Role.STAFF: _("committee staff"),
+    Role.MEMBER: _("member"),
+    Role.UNIT: _("undertaking unit"),
+    Role.LEADER: _("leader"),
+    Role.GUEST: _("guest"),
+}
 
 MIN_PASSWORD_LENGTH = 8
 
@@ -93,13 +104,13 @@ def token_digest(token: str) -> str:
 def require_staff(actor: Principal) -> None:
     """Only staff may do this."""
     if not actor.is_staff:
-        raise Forbidden("Only committee staff may do this.")
+        raise Forbidden(_("Only committee staff may do this."))
 
 
 def require_not_guest(actor: Principal) -> None:
     """Guests see public sessions and nothing else."""
     if actor.role is Role.GUEST:
-        raise Forbidden("Guest accounts can only see public sessions.")
+        raise Forbidden(_("Guest accounts can only see public sessions."))
 
 
 def client_address(remote: str | None, forwarded_for: str | None, trusted: Collection[str]) -> str:
@@ -125,7 +136,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 def bearer_token(request: web.Request) -> str | None:
     """The token of an ``Authorization: Bearer`` header, if any."""
     header = request.headers.get("Authorization", "")
-    scheme, _, value = header.partition(" ")
+    scheme, _sep, value = header.partition(" ")
     value = value.strip()
     if scheme.lower() != "bearer" or not value:
         return None
@@ -151,6 +162,7 @@ def make_auth_middleware(
                 request[STALE_TOKEN_KEY] = True
             else:
                 request[PRINCIPAL_KEY] = principal
+                request[PERSON_LANGUAGE_KEY] = principal.language
         return await handler(request)
 
     return auth_middleware
@@ -160,9 +172,9 @@ def principal_of(request: web.Request) -> Principal:
     """The signed-in person, or 401."""
     principal: Principal | None = request.get(PRINCIPAL_KEY)
     if principal is None and request.get(STALE_TOKEN_KEY):
-        raise Unauthorized("Your login token is invalid, expired or revoked; sign in again.")
+        raise Unauthorized(_("Your login token is invalid, expired or revoked; sign in again."))
     if principal is None:
         raise Unauthorized(
-            "Sign in first: send Authorization: Bearer <token> from POST /api/auth/login."
+            _("Sign in first: send Authorization: Bearer <token> from POST /api/auth/login.")
         )
     return principal

@@ -1,4 +1,4 @@
-"""Command line: ``xieshang serve | migrate | user add | user passwd | demo``."""
+"""Command line: ``xieshang serve | migrate | user add | user passwd | demo | backup | restore``."""
 
 from __future__ import annotations
 
@@ -8,17 +8,20 @@ import datetime as dt
 import getpass
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from aiohttp import web
 from pydantic import ValidationError
 
 from server import logs
-from server.api import validation_problem
 from server.auth import Role
+from server.backup import BackupError
 from server.config import Config, ConfigError, settings_table
 from server.db import Database
 from server.errors import AppError
+from server.i18n import _
 from server.migrate import SchemaMismatch, check_schema, upgrade
+from server.shapes import validation_problem
 
 EXIT_USAGE = 2
 
@@ -57,7 +60,35 @@ def _parser() -> argparse.ArgumentParser:
     passwd = user.add_parser("passwd", help="set a password (read from standard input)")
     passwd.add_argument("--username", required=True)
     passwd.add_argument("--db")
+    backup = commands.add_parser(
+        "backup",
+        help="copy the database and recordings into a new folder while the server runs",
+    )
+    backup.add_argument("path", type=Path, help="a new (or empty) folder for the backup")
+    backup.add_argument("--db")
+    restore = commands.add_parser(
+        "restore", help="put a backup back (checks every file's sha256 first)"
+    )
+    restore.add_argument("path", type=Path, help="the backup's folder")
+    restore.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite a database that holds data or is in use, and differing recordings",
+    )
+    restore.add_argument("--db")
     return parser
+
+
+def _backup(config: Config, path: Path) -> None:
+    from server import backup
+
+    print(backup.describe(backup.backup(config, path)))
+
+
+def _restore(config: Config, path: Path, force: bool) -> None:
+    from server import backup
+
+    backup.restore(config, path, force)
 
 
 def _read_password() -> str:
@@ -136,7 +167,7 @@ async def _user_add(config: Config, args: argparse.Namespace) -> None:
             strict=False,
         )
     except ValidationError as exc:
-        raise validation_problem(exc, "account") from None
+        raise validation_problem(exc, _("account")) from None
     database = await _with_database(config)
     try:
         person = await add_person(database, config.passwords(), body)
@@ -207,13 +238,17 @@ def run(argv: Sequence[str] | None = None) -> None:
     if args.command == "serve":
         overrides.update(host=args.host, port=args.port)
     config = Config.from_env(**overrides)
-    logs.install(config.log_level)
+    logs.install(config.log_level, config.log_format)
     if args.command == "serve":
         _serve(config, args.demo)
     elif args.command == "migrate":
         asyncio.run(_migrate(config))
     elif args.command == "demo":
         asyncio.run(_demo(config))
+    elif args.command == "backup":
+        _backup(config, args.path)
+    elif args.command == "restore":
+        _restore(config, args.path, args.force)
     elif args.action == "add":
         asyncio.run(_user_add(config, args))
     else:
@@ -229,6 +264,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         raise SystemExit(EXIT_USAGE) from None
     except AppError as err:
         print(f"xieshang: {err.message}", file=sys.stderr)
+        raise SystemExit(1) from None
+    except BackupError as err:
+        print(f"xieshang: {err}", file=sys.stderr)
         raise SystemExit(1) from None
     except KeyboardInterrupt:
         raise SystemExit(130) from None

@@ -90,6 +90,58 @@ def _addresses(name: str, raw: str) -> tuple[str, ...]:
     return found
 
 
+def _token(name: str, raw: str) -> str:
+    if len(raw) < 16 or any(c.isspace() for c in raw):
+        raise ConfigError(f"{name} must be at least 16 characters of random text, no spaces")
+    return raw
+
+
+def _log_format(name: str, raw: str) -> str:
+    if raw not in {"text", "json"}:
+        raise ConfigError(f"{name} must be text or json, got {raw!r}")
+    return raw
+
+
+def _http_url(name: str, raw: str) -> str:
+    if not raw.startswith(("https://", "http://")) or " " in raw:
+        raise ConfigError(f"{name} must be an https:// (or http://) URL, got {raw!r}")
+    return raw.rstrip("/")
+
+
+def _ldap_url(name: str, raw: str) -> str:
+    if not raw.startswith(("ldap://", "ldaps://")) or " " in raw:
+        raise ConfigError(f"{name} must be an ldap:// or ldaps:// URL, got {raw!r}")
+    return raw
+
+
+_ROLES = ("staff", "leader", "member", "unit", "guest")
+
+
+def _role(name: str, raw: str, allowed: tuple[str, ...] = _ROLES) -> str:
+    if raw not in allowed:
+        raise ConfigError(f"{name} must be one of {', '.join(allowed)}, got {raw!r}")
+    return raw
+
+
+def _with_username(name: str, raw: str) -> str:
+    if "{username}" not in raw:
+        raise ConfigError(f"{name} must contain {{username}}, got {raw!r}")
+    return raw
+
+
+def _role_groups(name: str, raw: str) -> tuple[tuple[str, str], ...]:
+    try:
+        groups = json.loads(raw)
+    except json.JSONDecodeError:
+        groups = None
+    if not isinstance(groups, dict) or not all(isinstance(g, str) for g in groups.values()):
+        raise ConfigError(
+            f'{name} must be a JSON object of group DN to role, like {{"cn=staff,ou=groups,'
+            f'dc=example,dc=org": "staff"}}'
+        )
+    return tuple((dn, _role(name, role)) for dn, role in groups.items())
+
+
 def _optional(raw: str) -> str | None:
     return raw or None
 
@@ -124,6 +176,21 @@ def _log_level(name: str, raw: str) -> str:
     return level
 
 
+SESSION_MODES = ("in_person", "remote", "hybrid")
+MODE_ALIASES = {"screen": "remote"}  # 屏对屏 screen-to-screen is the sessions' `remote` mode
+
+
+def _modes(name: str, raw: str) -> tuple[str, ...]:
+    found = [MODE_ALIASES.get(m.strip(), m.strip()) for m in raw.split(",") if m.strip()]
+    unknown = [m for m in found if m not in SESSION_MODES]
+    if not found or unknown:
+        raise ConfigError(
+            f"{name} must be session modes separated by commas ({', '.join(SESSION_MODES)}; "
+            f"screen means remote), got {raw!r}"
+        )
+    return tuple(m for m in SESSION_MODES if m in found)
+
+
 # field name -> (environment variable, parser, description for the README table)
 _ENV: dict[str, tuple[str, Callable[[str, str], Any], str]] = {
     "db_url": ("XIESHANG_DB", _db_url, "database URL (SQLite or PostgreSQL, async drivers)"),
@@ -132,7 +199,7 @@ _ENV: dict[str, tuple[str, Callable[[str, str], Any], str]] = {
     "public_url": (
         "XIESHANG_PUBLIC_URL",
         lambda _n, v: v.rstrip("/"),
-        "URL people use to reach the server (links in invites)",
+        "URL people use to reach the server (links in invites); unset: http://HOST:PORT",
     ),
     "redis_url": (
         "XIESHANG_REDIS_URL",
@@ -185,6 +252,16 @@ _ENV: dict[str, tuple[str, Callable[[str, str], Any], str]] = {
         "XIESHANG_MAIL_FROM",
         lambda n, v: _email(n, v),
         "organizer mailbox of invites (replies go there)",
+    ),
+    "smtp_timeout_seconds": (
+        "XIESHANG_SMTP_TIMEOUT",
+        lambda n, v: _int(n, v, 1, 600),
+        "seconds each SMTP step may take (a message sent but not confirmed is not resent)",
+    ),
+    "mail_concurrency": (
+        "XIESHANG_MAIL_CONCURRENCY",
+        lambda n, v: _int(n, v, 1, 64),
+        "emails sent at once, each over its own SMTP connection",
     ),
     "secret_key": (
         "XIESHANG_SECRET_KEY",
@@ -239,7 +316,7 @@ _ENV: dict[str, tuple[str, Callable[[str, str], Any], str]] = {
     "login_failures_per_account": (
         "XIESHANG_LOGIN_FAILURES_PER_ACCOUNT",
         lambda n, v: _int(n, v, 1, 1000),
-        "failed sign-ins to one account per XIESHANG_LOGIN_WINDOW before it must wait",
+        "failed sign-ins at one account from one address per XIESHANG_LOGIN_WINDOW; then it waits",
     ),
     "login_failures_per_address": (
         "XIESHANG_LOGIN_FAILURES_PER_ADDRESS",
@@ -260,6 +337,31 @@ _ENV: dict[str, tuple[str, Callable[[str, str], Any], str]] = {
         "XIESHANG_ROOM_IDLE_SECONDS",
         lambda n, v: _int(n, v, 1, 7 * 86400),
         "seconds a room without connections stays in a process's memory",
+    ),
+    "room_token_check_seconds": (
+        "XIESHANG_ROOM_TOKEN_CHECK_SECONDS",
+        lambda n, v: _int(n, v, 1, 3600),
+        "seconds between checks that room connections' login tokens are still valid",
+    ),
+    "remind_seconds": (
+        "XIESHANG_REMIND_SECONDS",
+        lambda n, v: _int(n, v, 1, 86400),
+        "seconds between checks for overdue follow-ups (each is reminded at most once a day)",
+    ),
+    "reply_days": (
+        "XIESHANG_REPLY_DAYS",
+        lambda n, v: _int(n, v, 1, 366),
+        "calendar days a unit has to reply from the assignment (default: three months)",
+    ),
+    "reply_working_days": (
+        "XIESHANG_REPLY_WORKING_DAYS",
+        lambda n, v: _int(n, v, 1, 250),
+        "working days a unit has to reply from the assignment (wins over XIESHANG_REPLY_DAYS)",
+    ),
+    "job_lock_seconds": (
+        "XIESHANG_JOB_LOCK_SECONDS",
+        lambda n, v: _int(n, v, 3, 300),
+        "seconds after which another process takes the once-only jobs over from a dead one",
     ),
     "ws_max_message_bytes": (
         "XIESHANG_WS_MAX_MESSAGE_BYTES",
@@ -296,6 +398,102 @@ _ENV: dict[str, tuple[str, Callable[[str, str], Any], str]] = {
         lambda _n, v: _optional(v),
         "the VideoRoom admin_key of the Janus instances (random; needed to create rooms)",
     ),
+    "metrics_token": (
+        "XIESHANG_METRICS_TOKEN",
+        _token,
+        "bearer token that GET /metrics (Prometheus format) asks for; unset: no /metrics",
+    ),
+    "mail_backlog_minutes": (
+        "XIESHANG_MAIL_BACKLOG_MINUTES",
+        lambda n, v: _int(n, v, 1, 24 * 60),
+        "mail waiting longer than this makes /api/health degraded (as does mail that failed)",
+    ),
+    "log_format": (
+        "XIESHANG_LOG_FORMAT",
+        _log_format,
+        "text, or json: one JSON object per line (time, level, logger, message, request_id)",
+    ),
+    "during_modes": (
+        "XIESHANG_DURING_MODES",
+        _modes,
+        "session modes that count for the `during` consultation stage (办中面商), e.g. "
+        "in_person,hybrid,remote (remote = screen, 屏对屏)",
+    ),
+    "oidc_issuer": (
+        "XIESHANG_OIDC_ISSUER",
+        _http_url,
+        "OpenID Connect provider (issuer URL) for 'sign in with'; unset: no such button",
+    ),
+    "oidc_client_id": (
+        "XIESHANG_OIDC_CLIENT_ID",
+        lambda _n, v: v,
+        "this server's client id at the OpenID Connect provider",
+    ),
+    "oidc_client_secret": (
+        "XIESHANG_OIDC_CLIENT_SECRET",
+        lambda _n, v: _optional(v),
+        "this server's client secret there (unset: a public client, PKCE only)",
+    ),
+    "oidc_claim": (
+        "XIESHANG_OIDC_CLAIM",
+        lambda _n, v: v,
+        "ID token claim matched to accounts: email matches their email, any other their username",
+    ),
+    "oidc_name": (
+        "XIESHANG_OIDC_NAME",
+        lambda _n, v: v[:40],
+        "name of the provider on the sign-in button (unset: 'your organisation's account')",
+    ),
+    "oidc_create_role": (
+        "XIESHANG_OIDC_CREATE_ROLE",
+        lambda n, v: _role(n, v, ("staff", "leader", "member", "guest")),
+        "role of accounts created at a first OpenID Connect sign-in; unset: unknown people refused",
+    ),
+    "ldap_url": (
+        "XIESHANG_LDAP_URL",
+        _ldap_url,
+        "LDAP directory for password sign-in (ldap:// or ldaps://); unset: local accounts only",
+    ),
+    "ldap_user_dn": (
+        "XIESHANG_LDAP_USER_DN",
+        _with_username,
+        "bind DN template, e.g. uid={username},ou=people,dc=example,dc=org (or search instead)",
+    ),
+    "ldap_search_base": (
+        "XIESHANG_LDAP_SEARCH_BASE",
+        lambda _n, v: v,
+        "where to search for a person's entry when there is no bind DN template",
+    ),
+    "ldap_search_filter": (
+        "XIESHANG_LDAP_SEARCH_FILTER",
+        _with_username,
+        "the search's filter; {username} is replaced (escaped)",
+    ),
+    "ldap_bind_dn": (
+        "XIESHANG_LDAP_BIND_DN",
+        lambda _n, v: _optional(v),
+        "account the search binds as (unset: anonymous)",
+    ),
+    "ldap_bind_password": (
+        "XIESHANG_LDAP_BIND_PASSWORD",
+        lambda _n, v: _optional(v),
+        "that account's password",
+    ),
+    "ldap_role_groups": (
+        "XIESHANG_LDAP_ROLE_GROUPS",
+        _role_groups,
+        "JSON object of group DN to role; the first group a person is a member of gives the role",
+    ),
+    "ldap_default_role": (
+        "XIESHANG_LDAP_DEFAULT_ROLE",
+        lambda n, v: _role(n, v, ("leader", "member", "guest")),
+        "role of directory people in no mapped group (unset: they get no account)",
+    ),
+    "ldap_timeout_seconds": (
+        "XIESHANG_LDAP_TIMEOUT",
+        lambda n, v: _int(n, v, 1, 60),
+        "seconds each LDAP step may take before the directory counts as unreachable",
+    ),
     "web_dir": ("XIESHANG_WEB_DIR", lambda _n, v: Path(v), "folder of the static web front end"),
 }
 
@@ -308,6 +506,18 @@ def _default_web_dir() -> Path:
     if spec is not None and spec.submodule_search_locations:
         return Path(next(iter(spec.submodule_search_locations)))
     return checkout
+
+
+def _check_sign_in(values: dict[str, Any]) -> None:
+    """Settings that only make sense together."""
+    if values.get("oidc_issuer") and not values.get("oidc_client_id"):
+        raise ConfigError("XIESHANG_OIDC_CLIENT_ID must be set with XIESHANG_OIDC_ISSUER")
+    if values.get("ldap_url") and not (
+        values.get("ldap_user_dn") or values.get("ldap_search_base")
+    ):
+        raise ConfigError(
+            "XIESHANG_LDAP_URL needs XIESHANG_LDAP_USER_DN or XIESHANG_LDAP_SEARCH_BASE"
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -328,6 +538,8 @@ class Config:
     smtp_url: str | None = dataclasses.field(default=None, repr=False)  # may hold a password
     mail_dir: Path = Path("var/mail")
     mail_from: str = "xieshang@localhost"
+    smtp_timeout_seconds: int = 20
+    mail_concurrency: int = 6
     secret_key: str | None = dataclasses.field(default=None, repr=False)
     previous_secret_keys: tuple[str, ...] = dataclasses.field(default=(), repr=False)
     secret_file: Path = Path("var/secret.key")
@@ -345,6 +557,11 @@ class Config:
     login_window_seconds: int = 900
     trusted_proxies: tuple[str, ...] = ()
     room_idle_seconds: int = 600
+    room_token_check_seconds: int = 5
+    remind_seconds: int = 3600
+    reply_days: int | None = None
+    reply_working_days: int | None = None
+    job_lock_seconds: int = 30
     ws_max_message_bytes: int = 64 * 1024
     ws_slow_client_bytes: int = 4 * 2**20
     recording_dir: Path = Path("var/recordings")
@@ -352,6 +569,25 @@ class Config:
     janus_urls: tuple[str, ...] = ()
     janus_api_secret: str | None = dataclasses.field(default=None, repr=False)
     janus_admin_key: str | None = dataclasses.field(default=None, repr=False)
+    metrics_token: str | None = dataclasses.field(default=None, repr=False)
+    mail_backlog_minutes: int = 15
+    log_format: str = "text"
+    during_modes: tuple[str, ...] = ("in_person", "hybrid")
+    oidc_issuer: str | None = None
+    oidc_client_id: str = ""
+    oidc_client_secret: str | None = dataclasses.field(default=None, repr=False)
+    oidc_claim: str = "preferred_username"
+    oidc_name: str = ""
+    oidc_create_role: str | None = None
+    ldap_url: str | None = None
+    ldap_user_dn: str | None = None
+    ldap_search_base: str | None = None
+    ldap_search_filter: str = "(uid={username})"
+    ldap_bind_dn: str | None = None
+    ldap_bind_password: str | None = dataclasses.field(default=None, repr=False)
+    ldap_role_groups: tuple[tuple[str, str], ...] = ()
+    ldap_default_role: str | None = None
+    ldap_timeout_seconds: int = 5
     web_dir: Path = dataclasses.field(default_factory=_default_web_dir)
 
     @classmethod
@@ -368,6 +604,11 @@ class Config:
                 continue
             var, parse, _help = _ENV[field]
             values[field] = parse(f"--{field.replace('_', '-')}", str(value))
+        if "public_url" not in values:
+            values["public_url"] = listening_url(
+                values.get("host", cls.host), values.get("port", cls.port)
+            )
+        _check_sign_in(values)
         return cls(**values)
 
     def passwords(self) -> Passwords:
@@ -377,6 +618,19 @@ class Config:
     def with_changes(self, **changes: Any) -> Config:
         """A copy with some settings replaced (tests and the CLI use this)."""
         return dataclasses.replace(self, **changes)
+
+
+# Addresses that mean "every interface": a browser cannot reach them, so links use loopback.
+_ANY_ADDRESS = {"", "0.0.0.0", "::", "[::]"}  # noqa: S104 - compared with, never bound
+
+
+def listening_url(host: str, port: int) -> str:
+    """The URL of the address ``serve`` listens on (the default public URL)."""
+    if host in _ANY_ADDRESS:
+        host = "127.0.0.1"
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"  # an IPv6 address
+    return f"http://{host}:{port}"
 
 
 def settings_table() -> list[tuple[str, str, str]]:

@@ -7,7 +7,7 @@ and always come back timezone-aware.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from enum import StrEnum
 from pathlib import Path
@@ -109,10 +109,24 @@ def _sqlite_begin(conn: Connection) -> None:
 WRITE_OPTION = "xieshang_write"
 
 
+class DatabaseUnreachable(ConnectionError):
+    """No connection to the database server could be made (refused, timed out, unknown host)."""
+
+
+def _connect(dialect: Dialect, _record: ConnectionPoolEntry, cargs: Any, cparams: Any) -> Any:
+    # A driver's socket errors reach the caller unwrapped, like any other OSError; named here,
+    # where they certainly come from connecting, the HTTP layer can answer 503 rather than 500.
+    try:
+        return dialect.connect(*cargs, **cparams)
+    except OSError as exc:
+        raise DatabaseUnreachable(f"cannot connect to the database: {exc}") from exc
+
+
 def make_engine(url: str) -> AsyncEngine:
     """An async engine with the settings each backend needs."""
     ensure_sqlite_folder(url)
     engine = create_async_engine(url, pool_pre_ping=not url.startswith("sqlite"))
+    event.listen(engine.sync_engine, "do_connect", _connect)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
@@ -125,6 +139,10 @@ class Database:
     def __init__(self, *, engine: AsyncEngine) -> None:
         self.engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False, autoflush=True)
+        # Called with a committed transaction's ``db.info`` (e.g. to push what it told people:
+        # what a transaction leaves there is acted on only once it is durable). Hooks must not
+        # block or raise; they schedule their work.
+        self.on_commit: list[Callable[[dict[Any, Any]], None]] = []
 
     @classmethod
     def from_url(cls, url: str) -> Database:
@@ -134,9 +152,13 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A unit of work: committed on success, rolled back on any error."""
-        async with self._sessions() as db, db.begin():
-            await db.connection(execution_options={WRITE_OPTION: True})
-            yield db
+        async with self._sessions() as db:
+            async with db.begin():
+                await db.connection(execution_options={WRITE_OPTION: True})
+                yield db
+            if db.info:
+                for hook in self.on_commit:
+                    hook(db.info)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:

@@ -10,6 +10,7 @@ from server.auth import Passwords, Principal, Role
 from server.db import Database
 from server.directory import service as directory
 from server.directory.schemas import PersonCreate, UnitCreate, VenueCreate
+from server.password_rules import password_problem
 from server.proposals import service as proposals
 from server.proposals.schemas import ProposalCreate
 from server.sessions import service as sessions
@@ -30,6 +31,14 @@ PEOPLE = [
 ]
 
 
+def _password(username: str) -> str:
+    """A random password the password rules accept (a random one could, rarely, hold the
+    username)."""
+    while password_problem(password := secrets.token_urlsafe(9), username) is not None:
+        pass
+    return password
+
+
 def _at(today: dt.date, days: int, hour: int, minutes: int = 0) -> dt.datetime:
     day = today + dt.timedelta(days=days)
     return dt.datetime(day.year, day.month, day.day, hour, minutes, tzinfo=SHANGHAI)
@@ -46,7 +55,7 @@ async def seed(
         units[name] = (await directory.add_unit(database, UnitCreate(name=name))).id
     logins, ids = [], {}
     for username, name, role, unit in PEOPLE:
-        password = secrets.token_urlsafe(9)
+        password = _password(username)
         person = await directory.add_person(
             database,
             passwords,
@@ -79,6 +88,7 @@ async def seed(
             lead_unit_id=units["市住房和城乡建设局"],
         ),
         ids["staff"],
+        sessions_of=sessions.sessions_of_proposals,
     )
     p2 = await proposals.add_proposal(
         database,
@@ -91,6 +101,7 @@ async def seed(
             co_unit_ids=[units["市卫生健康委员会"]],
         ),
         ids["staff"],
+        sessions_of=sessions.sessions_of_proposals,
     )
     staff = Principal(id=ids["staff"], username="staff", name="王秘书", role=Role.STAFF)
     await sessions.add_session(

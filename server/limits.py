@@ -22,6 +22,7 @@ from aiohttp import web
 
 from server.audit.service import ORIGIN
 from server.errors import TooManyRequests
+from server.i18n import _
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 PRUNE_AT = 10_000  # addresses remembered before idle ones are forgotten
@@ -43,7 +44,7 @@ class AddressLimiter:
             self.buckets[address] = (tokens, now)
             wait = max(1, math.ceil((1 - tokens) / self.rate))
             raise TooManyRequests(
-                f"Too many requests from your address; try again in {wait} seconds.",
+                _("Too many requests from your address; try again in {wait} seconds.", wait=wait),
                 retry_after=wait,
             )
         self.buckets[address] = (tokens - 1, now)

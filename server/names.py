@@ -1,23 +1,28 @@
-"""Rules for names people give: a person's, a guest's, a unit's or a venue's."""
+"""One line a person types: a name (a person's, a guest's, a unit's, a venue's) or a title.
+
+The rule itself is :func:`server.text.not_a_line`: no control characters (a CR or LF in a name
+ends up in a mail header, which the mail library refuses: the request that caused the mail
+would fail) and no text-direction overrides (they let a name reverse the text after it, e.g. to
+pass as someone else). Right-to-left scripts themselves are fine. Multi-line text (summaries,
+notes, comments) keeps its newlines; the request shapes refuse only what cannot be stored.
+"""
 
 from __future__ import annotations
 
-import re
-
 from pydantic import AfterValidator
 
-_DIRECTION_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+from server.text import not_a_line
 
 
-def _plain(value: str) -> str:
-    if _DIRECTION_CONTROLS.search(value):
-        raise ValueError(
-            "remove the text-direction control characters (U+202A–U+202E, U+2066–U+2069): "
-            "names are shown as typed, and these would make one look like another"
-        )
+def _one_line(value: str) -> str:
+    reason = not_a_line(value)
+    if reason is not None:
+        raise ValueError(reason)
     return value
 
 
-# A person's, guest's, unit's or venue's name: no text-direction overrides (they let a name
-# reverse the text after it, e.g. to pass as someone else); right-to-left scripts are fine.
-plain_name = AfterValidator(_plain)
+# Use it after the length limits, ``Annotated[str, StringConstraints(...), one_line]``: placed
+# before them, pydantic would check the limits as a generic length ("items", not "characters")
+# and strip whitespace only after this check.
+one_line = AfterValidator(_one_line)
+plain_name = one_line  # the name the rooms' guest-join shape imports

@@ -51,6 +51,7 @@ def _query_parameters(model: type[BaseModel], defs: dict[str, Any]) -> list[dict
 def _problem_codes(endpoint: Endpoint) -> set[str]:
     takes_input = endpoint.path_params or endpoint.body or endpoint.query or endpoint.raw_body
     codes = {"400", "404"} if takes_input else set()
+    codes |= set(endpoint.problems)
     if endpoint.body or endpoint.raw_body:
         codes.add("413")  # the server's body size limit
     if not endpoint.public:
@@ -61,6 +62,7 @@ def _problem_codes(endpoint: Endpoint) -> set[str]:
         codes.add("409")
     if not (endpoint.public and endpoint.method == "GET"):
         codes.add("429")  # the per-address API limit (only the health check is exempt)
+        codes.add("503")  # the database is unreachable or busy (with Retry-After)
     return codes
 
 

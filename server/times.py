@@ -1,6 +1,6 @@
 """Instants and days as clients send them: ISO 8601 text, within years the calendar code handles.
 
-Request shapes use them through :mod:`server.api`.
+Request shapes use them through :mod:`server.shapes`.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Strict
 
+from server.i18n import _
+
 FIRST_YEAR, LAST_YEAR = 1970, 2200  # of any instant or day a client sends
 _ISO_DATE = re.compile(r"[0-9]{4}-")
 
@@ -20,20 +22,22 @@ def _iso_text(value: object) -> object:
     if isinstance(value, dt.datetime) or (isinstance(value, str) and _ISO_DATE.match(value)):
         return value
     raise ValueError(
-        "give the time as ISO 8601 text with an offset, like 2026-12-01T09:30:00+08:00"
+        _("give the time as ISO 8601 text with an offset, like 2026-12-01T09:30:00+08:00")
     )
 
 
 def _day_text(value: object) -> object:
     if isinstance(value, dt.date) or (isinstance(value, str) and _ISO_DATE.match(value)):
         return value
-    raise ValueError("give the day as ISO 8601 text, like 2026-12-31")
+    raise ValueError(_("give the day as ISO 8601 text, like 2026-12-31"))
 
 
 def _year_in_range(value: dt.date) -> dt.date:
     # Calendar arithmetic (margins, recurrences, time zones) overflows near years 1 and 9999.
     if not FIRST_YEAR <= value.year <= LAST_YEAR:
-        raise ValueError(f"must be between the years {FIRST_YEAR} and {LAST_YEAR}")
+        raise ValueError(
+            _("must be between the years {first} and {last}", first=FIRST_YEAR, last=LAST_YEAR)
+        )
     return value
 
 
@@ -41,7 +45,7 @@ def _to_utc(value: dt.datetime) -> dt.datetime:
     try:
         utc = value.astimezone(dt.UTC)
     except OverflowError:
-        raise ValueError("the time is out of range") from None
+        raise ValueError(_("the time is out of range")) from None
     _year_in_range(utc)
     return utc
 

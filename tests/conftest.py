@@ -145,7 +145,11 @@ class Reply:
 
 
 class ApiClient:
-    """A small JSON client for the server under test."""
+    """A small JSON client for the server under test.
+
+    It asks for English (``Accept-Language: en``) unless a request says otherwise, so tests
+    can check the server's words; tests/server/test_i18n.py checks the zh-CN default.
+    """
 
     def __init__(self, http: ClientSession, base: str, token: str | None = None) -> None:
         self.http, self.base, self.token = http, base, token
@@ -156,6 +160,7 @@ class ApiClient:
 
     async def request(self, method: str, path: str, **kw: Any) -> Reply:
         headers = dict(kw.pop("headers", {}))
+        headers.setdefault("Accept-Language", "en")
         if self.token:
             headers.setdefault("Authorization", f"Bearer {self.token}")
         async with self.http.request(method, self.base + path, headers=headers, **kw) as resp:

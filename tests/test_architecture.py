@@ -26,13 +26,3 @@ def test_only_config_reads_the_environment() -> None:
         if "os.environ" in path.read_text(encoding="utf-8") and path.name != "config.py"
     ]
     assert offenders == []
-
-
-def test_modules_stay_small() -> None:
-    long = {
-        str(p.relative_to(ROOT)): n
-        for p in (ROOT / "server").rglob("*.py")
-        if (n := len(p.read_text(encoding="utf-8").splitlines())) > 400
-        and "migrations" not in p.parts
-    }
-    assert long == {}

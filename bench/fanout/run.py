@@ -4,6 +4,7 @@ Run from the project root, after ``npm install`` in ``bench/fanout``::
 
     .venv/bin/python bench/fanout/run.py                  # sizes 100, 500, 1000 (~6 min)
     .venv/bin/python bench/fanout/run.py --quick          # 100 only
+    .venv/bin/python bench/fanout/run.py --smoke          # 10 clients, seconds; checks only
     .venv/bin/python bench/fanout/run.py --sizes 200 --events 50 --json
 
 For each size N, on a fresh SQLite database: one staff host and N members (made through the
@@ -866,7 +867,37 @@ def raise_fd_limit(need: int) -> None:
         log(f"warning: open files limited to {want}; {need} may be needed")
 
 
+def smoke(args: argparse.Namespace) -> None:
+    """`--smoke`: 10 clients, 10 events, 4 senders for 1 s: seconds, and every check still on."""
+    args.sizes, args.quick, args.events, args.rate = "10", False, 10, 20.0
+    args.senders, args.throughput_seconds, args.systems = 4, 1.0, "xieshang,floor"
+
+
+def smoke_problems(rows: list[Row], throughput: dict[str, Any] | None) -> list[str]:
+    """Every client got every event, no server logged an error, and commands were accepted."""
+    problems = [
+        f"{r.system} {r.size}: received {r.received}/{r.expected}"
+        for r in rows
+        if r.received != r.expected
+    ]
+    problems += [
+        f"{r.system} {r.size}: {r.extra['server_errors']}"
+        for r in rows
+        if r.extra.get("server_errors")
+    ]
+    assert throughput is not None
+    problems += [f"throughput: {e}" for e in throughput["server_errors"]]
+    problems += [
+        f"throughput {label}: nothing accepted"
+        for label, t in throughput.items()
+        if label != "server_errors" and not t["accepted_per_s"]
+    ]
+    return problems
+
+
 async def main(args: argparse.Namespace) -> int:
+    if args.smoke:
+        smoke(args)
     if shutil.which("node") is None or not (HERE / "node_modules" / "socket.io-client").exists():
         log("needs Node.js and `npm install` (or `npm ci`) in bench/fanout first")
         return 2
@@ -916,6 +947,10 @@ async def main(args: argparse.Namespace) -> int:
         "python": platform.python_version(),
         "seconds": round(elapsed, 1),
     }
+    if args.smoke:
+        problems = smoke_problems(rows, throughput)
+        log("\n".join(problems) or "smoke: ok")
+        return 1 if problems else 0
     if args.json:
         print(json.dumps(report, ensure_ascii=False))
         return 0
@@ -955,6 +990,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--server-cpu", type=int, help="CPU for the server (default: the first)")
     parser.add_argument("--client-cpus", help="CPUs for the clients (default: all the others)")
     parser.add_argument("--json", action="store_true", help="print only the JSON report")
+    parser.add_argument("--smoke", action="store_true", help="seconds, tiny sizes; checks only")
     parser.add_argument("--keep", action="store_true", help="keep databases and server logs")
     parser.add_argument(
         "--profile", metavar="DIR", help="py-spy record each server phase into DIR (raw stacks)"

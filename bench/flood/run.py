@@ -4,6 +4,7 @@ Run from the project root::
 
     .venv/bin/python bench/flood/run.py              # 20 listeners, 15 s per phase
     .venv/bin/python bench/flood/run.py --seconds 5  # quicker
+    .venv/bin/python bench/flood/run.py --smoke      # seconds; checks the limits refuse the flood
 
 ``xieshang serve`` runs pinned to one CPU with the default limits (it is the real server, with
 ``XIESHANG_API_RATE``/``_BURST``, the room command rate and the sign-in limits at their
@@ -51,7 +52,13 @@ sys.modules["fanout_run"] = fanout
 _spec.loader.exec_module(fanout)
 
 LISTENERS = 20
+FLOODER_TOKEN = "XIESHANG_FLOODER_TOKEN"  # the flooder process's sign-in, by environment
 FLOOD_ADDRESS = "127.0.0.2"  # the flooder's own source address (loopback is all of 127/8)
+# `--smoke` floods for a second and a half: on a loaded machine the flooder may not get past
+# the default burst (100) in that time, so the smoke's limited phase has small limits that any
+# flood passes; the check is that the limiter refuses it, not how soon.
+SMOKE_SECONDS = 1.5
+SMOKE_LIMITS = {"XIESHANG_API_BURST": "10", "XIESHANG_LOGIN_FAILURES_PER_ADDRESS": "3"}
 
 
 def pct(values: list[float], q: float) -> float | None:
@@ -113,10 +120,11 @@ async def flood_process(
 ) -> dict[str, int]:
     """Run :func:`flooder` in a process of its own (on the clients' CPU), so that its work does
     not slow down the clients that measure."""
-    argv = [sys.executable, __file__, "--flooder", url, token, str(session_id), str(seconds)]
-    proc = await asyncio.create_subprocess_exec(
-        *argv, stdout=asyncio.subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(ROOT)}
-    )
+    # The token goes by environment: a token that starts with "-" (base64url can) would be read
+    # by argparse as an option.
+    argv = [sys.executable, __file__, "--flooder", url, str(session_id), str(seconds)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), FLOODER_TOKEN: token}
+    proc = await asyncio.create_subprocess_exec(*argv, stdout=asyncio.subprocess.PIPE, env=env)
     out, _ = await proc.communicate()
     return json.loads(out.decode().strip().splitlines()[-1])  # type: ignore[no-any-return]
 
@@ -156,7 +164,9 @@ async def listen(url: str, token: str, session_id: int, sink: list[float]) -> so
     return sio
 
 
-async def phase(name: str, seconds: float, unlimited: bool, flood: bool) -> dict[str, Any]:
+async def phase(
+    name: str, seconds: float, unlimited: bool, flood: bool, limits: dict[str, str]
+) -> dict[str, Any]:
     pin = fanout.Pinning.choose(None, None)
     with fanout.scratch("xieshang-flood-") as workdir:
         port = fanout.free_port()
@@ -165,6 +175,7 @@ async def phase(name: str, seconds: float, unlimited: bool, flood: bool) -> dict
         if not unlimited:  # the fan-out bench lifts the API limit; here it is at its default
             child.env.pop("XIESHANG_API_RATE")
             child.env.pop("XIESHANG_API_BURST")
+            child.env.update(limits)
         child.start()
         url = prepared.config.public_url
         try:
@@ -218,12 +229,37 @@ def fmt(value: Any) -> str:
     return f"{value:.1f}" if isinstance(value, float) else str(value)
 
 
-async def main(args: argparse.Namespace) -> int:
-    rows = [
-        await phase("quiet", args.seconds, unlimited=False, flood=False),
-        await phase("flood", args.seconds, unlimited=False, flood=True),
-        await phase("flood-unlimited", args.seconds, unlimited=True, flood=True),
+def smoke_problems(rows: list[dict[str, Any]]) -> list[str]:
+    """What a `--smoke` run must see: deliveries in every phase, the flood refused (429) only
+    while the limit is on, and no answer the flooder did not expect."""
+    _quiet, flood, unlimited = rows
+    problems = [f"{r['phase']}: no room delivery" for r in rows if not r["deliveries"]]
+    problems += [f"{r['phase']}: no polite answer" for r in rows if r["http_p50_ms"] is None]
+    if not flood["http_429"] or not flood["login_429"]:
+        problems.append(f"flood: the limits refused nothing: {flood}")
+    if unlimited["http_429"]:
+        problems.append(f"flood-unlimited: {unlimited['http_429']} API answers were 429")
+    problems += [
+        f"{r['phase']}: unexpected statuses" for r in (flood, unlimited) if r["http_other"]
     ]
+    return problems
+
+
+async def main(args: argparse.Namespace) -> int:
+    if args.smoke:
+        global LISTENERS
+        LISTENERS = 3
+        args.seconds = SMOKE_SECONDS
+    limits = SMOKE_LIMITS if args.smoke else {}
+    rows = [
+        await phase("quiet", args.seconds, unlimited=False, flood=False, limits=limits),
+        await phase("flood", args.seconds, unlimited=False, flood=True, limits=limits),
+        await phase("flood-unlimited", args.seconds, unlimited=True, flood=True, limits={}),
+    ]
+    if args.smoke:
+        problems = smoke_problems(rows)
+        print("\n".join(problems) or "smoke: ok", file=sys.stderr)
+        return 1 if problems else 0
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
@@ -242,11 +278,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--json", action="store_true")
-    parser.add_argument("--flooder", nargs=4, metavar=("URL", "TOKEN", "SESSION", "SECONDS"))
+    parser.add_argument("--smoke", action="store_true", help="3 listeners, 1.5 s phases, checks")
+    parser.add_argument(
+        "--flooder",
+        nargs=3,
+        metavar=("URL", "SESSION", "SECONDS"),
+        help=f"token in ${FLOODER_TOKEN}",
+    )
     return parser.parse_args(argv)
 
 
-def run_flooder(url: str, token: str, session_id: str, seconds: str) -> None:
+def run_flooder(url: str, session_id: str, seconds: str) -> None:
+    token = os.environ[FLOODER_TOKEN]
     until = time.monotonic() + float(seconds)
     print(json.dumps(asyncio.run(flooder(url, token, int(session_id), until))))
 

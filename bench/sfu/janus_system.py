@@ -8,7 +8,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from tests.server.rooms.janus_setup import JanusProcess, _ready, build_shim, launch, missing
+from tests.server.media.janus_setup import JanusProcess, _ready, build_shim, launch, missing
 
 
 def pin_all_threads(pid: int, cpus: set[int] | None) -> None:

@@ -16,6 +16,7 @@ encode → server → decode) on one clock.
 
     .venv/bin/python bench/sfu/sfu_bench.py            # about 4 minutes
     .venv/bin/python bench/sfu/sfu_bench.py --k 1,8 --p 2 --seconds 5
+    .venv/bin/python bench/sfu/sfu_bench.py --smoke    # K=2, P=2, 2 s: checks the frames arrive
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import fractions
 import json
 import os
 import queue
+import shutil
 import statistics
 import sys
 import time
@@ -122,6 +124,8 @@ async def connect(url: str, auth: dict[str, Any]) -> socketio.AsyncClient:
 
 
 async def publish(client: socketio.AsyncClient, track: Numbered) -> tuple[str, RTCPeerConnection]:
+    consent = {"type": "recording.consent", "data": {"answer": "accepted"}}  # may be recorded
+    await client.call("command", consent, namespace="/room", timeout=10)
     pc = RTCPeerConnection()
     pc.addTrack(track)
     await pc.setLocalDescription(await pc.createOffer())
@@ -365,6 +369,24 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def smoke_problems(rows: list[dict[str, Any]]) -> list[str]:
+    """Every subscriber got a first frame, frames kept coming, and latency was measured."""
+    problems = [
+        f"{r['system']} {r['streams']} streams: {r['subscribed']} subscribed"
+        for r in rows
+        if r["subscribed"] != r["streams"]
+    ]
+    problems += [
+        f"{r['system']} {r['streams']} streams: no frames" for r in rows if not r["fps_min"]
+    ]
+    problems += [
+        f"{r['system']} {r['streams']} streams: no latency"
+        for r in rows
+        if r["latency_ms_p50"] is None
+    ]
+    return problems
+
+
 async def main(args: argparse.Namespace) -> int:
     pin = fanout.Pinning.choose(None, None)
     if pin.clients:
@@ -372,6 +394,10 @@ async def main(args: argparse.Namespace) -> int:
     rows = []
     for system in args.systems:
         rows += await run_system(system, args, pin)
+    if args.smoke:
+        problems = smoke_problems(rows)
+        fanout.log("\n".join(problems) or "smoke: ok")
+        return 1 if problems else 0
     print(table(rows))
     by = {(r["system"], r["streams"]): r for r in rows if r["publishers"] == 1}
     for system in args.systems:
@@ -403,7 +429,15 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--p", default="5,10", help="publisher counts, all watching each other")
     parser.add_argument("--systems", default="xieshang,janus,stock")
     parser.add_argument("--seconds", type=float, default=8.0, help="measurement window")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="K=2 and P=2 for 2 s, xieshang (and janus if installed); checks only",
+    )
     args = parser.parse_args(argv)
+    if args.smoke:  # the stock relay is a comparison, not the product: the smoke leaves it out
+        args.k, args.p, args.seconds = "2", "2", 2.0
+        args.systems = "xieshang,janus" if shutil.which("janus") else "xieshang"
     args.k = [int(x) for x in args.k.split(",") if x]
     args.p = [int(x) for x in args.p.split(",") if x]
     args.systems = args.systems.split(",")

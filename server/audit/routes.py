@@ -6,10 +6,11 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
-from server.api import MAX_ID, Api, Instant, OutShape, QueryShape, Req
+from server.api import Api, Req
 from server.audit import service
 from server.audit.schemas import AuditEntryOut
 from server.auth import require_staff
+from server.shapes import MAX_ID, Instant, OutShape, QueryShape
 
 api = Api(tag="audit")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from server.api import OutShape
+from server.shapes import OutShape
 
 
 class AuditEntryOut(OutShape):

@@ -21,6 +21,7 @@ from server.audit.models import AuditEntry
 from server.auth import Principal
 from server.db import Database, utcnow
 from server.errors import TooManyRequests
+from server.i18n import Msg, _
 
 SYSTEM = "system"
 ORIGIN: ContextVar[str] = ContextVar("audit_origin", default=SYSTEM)
@@ -98,7 +99,8 @@ async def record_now(database: Database, action: str, **kw: Any) -> None:
 
 @dataclass(frozen=True, kw_only=True)
 class LoginLimits:
-    """Failed sign-ins allowed per account and per address within ``window``."""
+    """Failed sign-ins allowed within ``window``: at one account from one address
+    (``per_account``), and from one address at any accounts (``per_address``)."""
 
     per_account: int
     per_address: int
@@ -113,39 +115,51 @@ def _wait(oldest: dt.datetime | None, window: dt.timedelta, now: dt.datetime) ->
 
 def _in_words(seconds: int) -> str:
     if seconds < 120:
-        return f"{seconds} seconds"
-    return f"{math.ceil(seconds / 60)} minutes"
+        return _("{count} seconds", count=seconds)
+    return _("{count} minutes", count=math.ceil(seconds / 60))
 
 
 async def check_login_allowed(
     db: AsyncSession, username: str, limits: LoginLimits, now: dt.datetime
 ) -> None:
-    """Refuse (429, with "try again in") when the account or the address failed too often.
+    """Refuse (429, with "try again in") when this address failed too often at this account,
+    or at any accounts.
 
-    An account's failures count since its last successful sign-in; a locked account refuses
-    even the right password until the wait is over, or guessing would go on unhindered.
+    Failures at an account are counted per address, since that address's last successful
+    sign-in to it: whoever guesses from one address waits, even with the right password (or the
+    guessing would go on), while the owner signing in from another address is not locked out by
+    them (counting per account alone let anyone lock any account).
     """
-    since = now - limits.window
-    last_ok = await store.last_at(db, LOGIN_OK, username)
+    address, since = ORIGIN.get(), now - limits.window
+    last_ok = await store.last_at(db, LOGIN_OK, username, address=address)
     account_since = max(since, last_ok) if last_ok else since
-    count, oldest = await store.count_since(db, LOGIN_FAILED, account_since, subject=username)
+    count, oldest = await store.count_since(
+        db, LOGIN_FAILED, account_since, subject=username, address=address
+    )
     if count >= limits.per_account:
         wait = _wait(oldest, limits.window, now)
         raise TooManyRequests(
-            f"Too many failed sign-ins for this account; try again in {_in_words(wait)}.",
+            _(
+                "Too many failed sign-ins for this account from your "
+                "address; try again in {in_words}.",
+                in_words=_in_words(wait),
+            ),
             retry_after=wait,
         )
-    count, oldest = await store.count_since(db, LOGIN_FAILED, since, address=ORIGIN.get())
+    count, oldest = await store.count_since(db, LOGIN_FAILED, since, address=address)
     if count >= limits.per_address:
         wait = _wait(oldest, limits.window, now)
         raise TooManyRequests(
-            f"Too many failed sign-ins from your address; try again in {_in_words(wait)}.",
+            _(
+                "Too many failed sign-ins from your address; try again in {in_words}.",
+                in_words=_in_words(wait),
+            ),
             retry_after=wait,
         )
 
 
 async def check_rate(
-    db: AsyncSession, action: str, limit: int, window: dt.timedelta, what: str
+    db: AsyncSession, action: str, limit: int, window: dt.timedelta, what: str | Msg
 ) -> None:
     """Refuse (429) when this address did ``action`` ``limit`` times within ``window``; counted
     from the log itself, so every server process and a restart agree."""
@@ -154,7 +168,11 @@ async def check_rate(
     if count >= limit:
         wait = _wait(oldest, window, now)
         raise TooManyRequests(
-            f"Too many {what} from your address; try again in {_in_words(wait)}.",
+            _(
+                "Too many {what} from your address; try again in {in_words}.",
+                what=what,
+                in_words=_in_words(wait),
+            ),
             retry_after=wait,
         )
 

@@ -37,11 +37,15 @@ async def count_since(
     return int(count), oldest
 
 
-async def last_at(db: AsyncSession, action: str, subject: str) -> dt.datetime | None:
-    """When ``action`` last happened to ``subject``."""
+async def last_at(
+    db: AsyncSession, action: str, subject: str, *, address: str | None = None
+) -> dt.datetime | None:
+    """When ``action`` last happened to ``subject`` (from ``address``, if given)."""
     query = select(func.max(AuditEntry.at)).where(
         AuditEntry.action == action, AuditEntry.subject == subject
     )
+    if address is not None:
+        query = query.where(AuditEntry.address == address)
     return (await db.execute(query)).scalar_one()
 
 

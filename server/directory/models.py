@@ -38,6 +38,9 @@ class Person(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     # Feed URLs are signed with this number inside; rotating raises it, killing old URLs.
     feed_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The language the person chose ("zh-CN" or "en"): their emails, and the server's words
+    # to them when a request names none.
+    language: Mapped[str] = mapped_column(String(8), default="zh-CN", server_default="zh-CN")
 
 
 unit_contacts = Table(

@@ -28,11 +28,25 @@ async def person_by_username(db: AsyncSession, username: str) -> Person | None:
     ).scalar_one_or_none()
 
 
+async def people_by_email(db: AsyncSession, email: str, limit: int = 2) -> Sequence[Person]:
+    """Accounts with this email address, compared without regard to case."""
+    query = select(Person).where(func.lower(Person.email) == email.lower()).limit(limit)
+    return (await db.execute(query)).scalars().all()
+
+
 async def people_by_ids(db: AsyncSession, ids: Sequence[int]) -> dict[int, Person]:
     if not ids:
         return {}
     rows = await db.execute(select(Person).where(Person.id.in_(set(ids))))
     return {p.id: p for p in rows.scalars()}
+
+
+async def languages_of(db: AsyncSession, ids: Sequence[int]) -> dict[int, str]:
+    """The chosen language of each of these people."""
+    if not ids:
+        return {}
+    rows = await db.execute(select(Person.id, Person.language).where(Person.id.in_(set(ids))))
+    return {pid: language for pid, language in rows.all()}
 
 
 async def list_people(
@@ -132,6 +146,21 @@ async def live_token(
     return (found[0], found[1]) if found else None
 
 
+async def live_digests(db: AsyncSession, digests: Sequence[str], now: dt.datetime) -> set[str]:
+    """Which of ``digests`` belong to tokens that still sign an active account in."""
+    rows = await db.execute(
+        select(Token.digest)
+        .join(Person, Person.id == Token.person_id)
+        .where(
+            Token.digest.in_(digests),
+            Token.revoked_at.is_(None),
+            Token.expires_at > now,
+            Person.active.is_(True),
+        )
+    )
+    return set(rows.scalars())
+
+
 async def revoke_token(db: AsyncSession, digest: str, now: dt.datetime) -> int:
     result = await db.execute(
         update(Token)
@@ -141,9 +170,71 @@ async def revoke_token(db: AsyncSession, digest: str, now: dt.datetime) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+async def live_digests_of(db: AsyncSession, person_id: int, now: dt.datetime) -> list[str]:
+    """The digests of a person's tokens that still sign them in."""
+    rows = await db.execute(
+        select(Token.digest).where(
+            Token.person_id == person_id, Token.revoked_at.is_(None), Token.expires_at > now
+        )
+    )
+    return list(rows.scalars())
+
+
 async def revoke_tokens_of(db: AsyncSession, person_id: int, now: dt.datetime) -> None:
     await db.execute(
         update(Token)
         .where(Token.person_id == person_id, Token.revoked_at.is_(None))
         .values(revoked_at=now)
     )
+
+
+async def unit_people(
+    db: AsyncSession, unit_ids: Sequence[int]
+) -> dict[int, list[tuple[int, str, str]]]:
+    """(id, name, email) of the people of each unit who have an email address."""
+    result: dict[int, list[tuple[int, str, str]]] = {u: [] for u in unit_ids}
+    rows = await db.execute(
+        select(Person.unit_id, Person.id, Person.name, Person.email)
+        .where(Person.unit_id.in_(unit_ids), Person.email.is_not(None))
+        .order_by(Person.id)
+    )
+    for unit_id, person_id, name, email in rows:
+        if unit_id is not None and email:
+            result[unit_id].append((person_id, name, email))
+    return result
+
+
+async def active_ids_of_units(db: AsyncSession, unit_ids: Sequence[int]) -> dict[int, list[int]]:
+    """The ids of the active people of each unit in ``unit_ids``."""
+    result: dict[int, list[int]] = {u: [] for u in unit_ids}
+    if not unit_ids:
+        return result
+    rows = await db.execute(
+        select(Person.unit_id, Person.id)
+        .where(Person.unit_id.in_(set(unit_ids)), Person.active.is_(True))
+        .order_by(Person.id)
+    )
+    for unit_id, person_id in rows.all():
+        if unit_id is not None:
+            result[unit_id].append(person_id)
+    return result
+
+
+async def people_by_names(db: AsyncSession, names: Sequence[str]) -> dict[str, list[Person]]:
+    """The people named each of ``names`` exactly (a name may be shared)."""
+    result: dict[str, list[Person]] = {n: [] for n in names}
+    if names:
+        rows = await db.execute(
+            select(Person).where(Person.name.in_(set(names))).order_by(Person.id)
+        )
+        for p in rows.scalars():
+            result[p.name].append(p)
+    return result
+
+
+async def units_by_names(db: AsyncSession, names: Sequence[str]) -> dict[str, Unit]:
+    """The units named each of ``names`` exactly."""
+    if not names:
+        return {}
+    rows = await db.execute(select(Unit).where(Unit.name.in_(set(names))))
+    return {u.name: u for u in rows.scalars()}

@@ -1,39 +1,44 @@
-"""HTTP routes of proposal handling: files, reply, progress, evaluations, follow-ups."""
+"""HTTP routes of proposal handling: files, reply, progress, evaluations."""
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from aiohttp import web
 
-from server.api import Api, Req, read_raw_any
+from server.api import Api, Req, attachment_disposition, read_raw_any
 from server.audit import service as audit
-from server.proposals import dossier, followups, handling, stats
-from server.proposals.dossier import DossierOut
+from server.proposals import evaluation_settings, files, handling
 from server.proposals.handling_schemas import (
     AttachmentOut,
     AttachmentQuery,
+    AttachmentRulesOut,
     EvaluationIn,
     EvaluationOut,
-    FollowUpList,
-    FollowUpOut,
-    FollowUpPatch,
-    FollowUpQuery,
+    EvaluationSettingsIn,
+    EvaluationSettingsOut,
     HandlingOut,
+    OnReply,
+    OpinionIn,
+    OpinionOut,
     ProgressIn,
     ProgressOut,
     QualityIn,
-    RemindOut,
     ReplyIn,
     ReplyOut,
 )
-from server.proposals.stats import StatsOut, StatsQuery
-from server.sessions.calendar_routes import CALENDARING
-from server.sessions.minutes_routes import DOCX
 
 api = Api(tag="handling")
+# What runs when a unit replies, in the reply's transaction (the floors above hook in here):
+# the record's follow-ups of class-B commitments, and the notices of a reply received. Set by
+# the composition root.
+REPLY_HOOKS = web.AppKey("proposal_reply_hooks", list[OnReply])
 P = "/api/proposals/{proposal_id}"
 FILE_TYPES = tuple(sorted(handling.ATTACHMENT_TYPES))
+
+
+@api.get("/api/attachment-rules", response=AttachmentRulesOut)
+async def attachment_rules(req: Req) -> AttachmentRulesOut:
+    """What a proposal's file may be (types and the largest size), shown before an upload."""
+    return handling.attachment_rules(req.config.max_attachment_bytes)
 
 
 @api.post(
@@ -68,7 +73,9 @@ async def download_attachment(req: Req, attachment_id: int) -> web.Response:
         body=row.data,
         content_type=row.media_type,
         headers={
-            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(row.name)}",
+            "Content-Disposition": attachment_disposition(
+                files.saved_name(row.name, row.media_type), f"attachment-{row.id}"
+            ),
             "X-Content-Type-Options": "nosniff",
             "Cache-Control": "private, no-store",
         },
@@ -77,8 +84,18 @@ async def download_attachment(req: Req, attachment_id: int) -> web.Response:
 
 @api.post(f"{P}/reply", body=ReplyIn, response=ReplyOut, status=201)
 async def reply(req: Req, proposal_id: int, body: ReplyIn) -> ReplyOut:
-    """The lead unit's formal reply; the proposal becomes ``replied``."""
-    return await handling.reply(req.database, req.actor, proposal_id, body)
+    """The lead unit's formal reply (清单式答复): ``items`` answer each of the proposal's
+    ``suggestions`` once (1-based ``suggestion``, ``class`` A/B/C/D; B with its commitment in
+    ``text`` and its ``due`` date); the reply letter is an uploaded attachment. The proposal
+    becomes ``replied``; class-B items become follow-ups."""
+    hooks = req.request.app.get(REPLY_HOOKS, [])
+    return await handling.reply(req.database, req.actor, proposal_id, body, on_reply=hooks)
+
+
+@api.post(f"{P}/opinions", body=OpinionIn, response=OpinionOut, status=201)
+async def add_opinion(req: Req, proposal_id: int, body: OpinionIn) -> OpinionOut:
+    """A co-handling unit's opinion for the lead unit, before it replies."""
+    return await handling.add_opinion(req.database, req.actor, proposal_id, body)
 
 
 @api.post(f"{P}/progress", body=ProgressIn, response=ProgressOut, status=201)
@@ -105,66 +122,16 @@ async def get_handling(req: Req, proposal_id: int) -> HandlingOut:
     return await handling.handling(req.database, req.actor, proposal_id)
 
 
-@api.get("/api/follow-ups", query=FollowUpQuery, response=FollowUpList)
-async def list_follow_ups(req: Req, query: FollowUpQuery) -> FollowUpList:
-    """Action items being followed up; ``overdue=true`` for open ones past their due date."""
-    return await followups.list_follow_ups(req.database, req.actor, query, req.config.timezone)
+@api.get("/api/evaluation-settings", response=EvaluationSettingsOut)
+async def get_evaluation_settings(req: Req) -> EvaluationSettingsOut:
+    """The two-way evaluation's criteria (each with its weight and highest score) for the
+    proposer's evaluation and the unit's quality rating, and whether co-signers evaluate."""
+    return await evaluation_settings.get_settings(req.database, req.actor)
 
 
-@api.patch("/api/follow-ups/{follow_up_id}", body=FollowUpPatch, response=FollowUpOut)
-async def update_follow_up(req: Req, follow_up_id: int, body: FollowUpPatch) -> FollowUpOut:
-    """The owner unit reports an item done; staff cancel or reopen."""
-    return await followups.update_follow_up(
-        req.database, req.actor, follow_up_id, body, req.config.timezone
-    )
-
-
-@api.post("/api/follow-ups/reminders", response=RemindOut)
-async def remind(req: Req) -> RemindOut:
-    """Email the owner units of overdue items now (staff; the server also does it hourly)."""
-    ctx = req.request.app[CALENDARING]
-    out = await followups.remind_overdue(
-        req.database, req.actor, zone=req.config.timezone, sender=ctx.sender
-    )
-    ctx.wake()
-    return out
-
-
-@api.get(f"{P}/dossier", response=DossierOut)
-async def get_dossier(req: Req, proposal_id: int) -> DossierOut:
-    """The proposal's whole handling file: bundle, sessions with approved minutes, replies,
-    progress, evaluations, follow-ups and a timeline."""
-    return await dossier.dossier(req.database, req.actor, proposal_id, req.config.timezone)
-
-
-@api.get(f"{P}/dossier.docx", produces=DOCX)
-async def dossier_docx(req: Req, proposal_id: int) -> web.Response:
-    """The dossier as a Word document."""
-    found = await dossier.dossier(req.database, req.actor, proposal_id, req.config.timezone)
-    await audit.record_now(
-        req.database,
-        "proposal.dossier_export",
-        actor=req.actor,
-        object_type="proposal",
-        object_id=proposal_id,
-        proposal_id=proposal_id,
-    )
-    name = f"提案办理档案-{found.proposal.number}.docx"
-    return web.Response(
-        body=dossier.to_docx(found, req.config.timezone),
-        content_type=DOCX,
-        headers={
-            "Content-Disposition": (
-                f'attachment; filename="dossier-{proposal_id}.docx"; '
-                f"filename*=UTF-8''{quote(name)}"
-            ),
-            "Cache-Control": "no-store",
-        },
-    )
-
-
-@api.get("/api/stats", query=StatsQuery, response=StatsOut)
-async def get_stats(req: Req, query: StatsQuery) -> StatsOut:
-    """Sessions by kind and month, proposals by status, compliance, satisfaction, follow-ups
-    (staff and leaders)."""
-    return await stats.stats(req.database, req.actor, query, req.config.timezone)
+@api.route(
+    "PUT", "/api/evaluation-settings", body=EvaluationSettingsIn, response=EvaluationSettingsOut
+)
+async def put_evaluation_settings(req: Req, body: EvaluationSettingsIn) -> EvaluationSettingsOut:
+    """Replace the criteria and the co-signers setting (staff)."""
+    return await evaluation_settings.put_settings(req.database, req.actor, body)

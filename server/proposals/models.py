@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
     Column,
     Date,
+    Float,
     ForeignKey,
     Integer,
     LargeBinary,
@@ -21,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base, UTCDateTime, enum_column
+from server.i18n import _
 from server.proposals.lifecycle import Status
 
 
@@ -30,9 +33,14 @@ class Proposal(Base):
     __tablename__ = "proposals"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    number: Mapped[str] = mapped_column(String(16), unique=True)
+    # None until filed: a member's draft gets its number when staff file it (立案).
+    number: Mapped[str | None] = mapped_column(String(16), unique=True)
     title: Mapped[str] = mapped_column(String(200))
     summary: Mapped[str] = mapped_column(Text, default="")
+    situation: Mapped[str] = mapped_column(Text, default="", server_default="")  # 现状与问题
+    suggestions: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    public: Mapped[bool | None] = mapped_column(Boolean)  # 是否同意公开; None: not stated
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
     category: Mapped[str | None] = mapped_column(String(50))
     key: Mapped[bool] = mapped_column(Boolean, default=False)
     group_proposer: Mapped[str | None] = mapped_column(String(100))
@@ -42,6 +50,10 @@ class Proposal(Base):
     # Handling round: an "unsatisfied" evaluation sends the proposal back for a second round.
     round: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     supervisor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))  # 督办领导
+    leader_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)  # 领办领导
+    # Set from the assignment by the reply term (config); None before it.
+    reply_due: Mapped[dt.date | None] = mapped_column(Date)
+    reply_reminded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
@@ -80,6 +92,40 @@ class ProposalTransition(Base):
     by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     note: Mapped[str | None] = mapped_column(String(500))
+    reason: Mapped[str | None] = mapped_column(String(32))  # a RejectReason when not filed
+
+
+class CosignAnswer(StrEnum):
+    """A co-signer's answer to the author's invitation (联名)."""
+
+    INVITED = "invited"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+
+
+class Cosigner(Base):
+    """A member the author invited to co-sign a draft, and the answer."""
+
+    __tablename__ = "proposal_cosigners"
+
+    proposal_id: Mapped[int] = mapped_column(
+        ForeignKey("proposals.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True, index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    answer: Mapped[CosignAnswer] = mapped_column(enum_column(CosignAnswer, "cosign_answer"))
+    answered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class SubmissionWindow(Base):
+    """The days of a year on which members may submit proposals (the plenary session's)."""
+
+    __tablename__ = "submission_windows"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    opens: Mapped[dt.date] = mapped_column(Date)
+    closes: Mapped[dt.date] = mapped_column(Date)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
 class Attachment(Base):
@@ -118,6 +164,48 @@ class Reply(Base):
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
+class ReplyClass(StrEnum):
+    """The class of a reply's answer to one suggestion (清单式答复)."""
+
+    A = "A"  # 已解决或采纳: solved or adopted
+    B = "B"  # 正在解决或列入计划: being solved or planned (with a commitment and its date)
+    C = "C"  # 因条件限制暂缓: not now, for lack of means
+    D = "D"  # 留作参考: kept for reference
+
+
+class ReplyItem(Base):
+    """The answer of one reply to one suggestion of its proposal (1-based ``suggestion``)."""
+
+    __tablename__ = "proposal_reply_items"
+    __table_args__ = (UniqueConstraint("reply_id", "suggestion"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reply_id: Mapped[int] = mapped_column(
+        ForeignKey("proposal_replies.id", ondelete="CASCADE"), index=True
+    )
+    suggestion: Mapped[int] = mapped_column(Integer)
+    reply_class: Mapped[ReplyClass] = mapped_column(enum_column(ReplyClass, "reply_class"))
+    text: Mapped[str] = mapped_column(Text, default="")
+    due: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class Opinion(Base):
+    """A co-handling unit's opinion (协办意见) sent to the lead unit before it replies."""
+
+    __tablename__ = "proposal_opinions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(
+        ForeignKey("proposals.id", ondelete="CASCADE"), index=True
+    )
+    round: Mapped[int] = mapped_column(Integer)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    text: Mapped[str] = mapped_column(Text)
+    attachment_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
 class ProgressReport(Base):
     """A unit's report of handling progress: milestone, percent done, text."""
 
@@ -142,11 +230,19 @@ class EvaluationKind(StrEnum):
     QUALITY = "quality"
 
 
+# Each kind in words, for messages.
+EVALUATION_KIND_WORDS = {
+    EvaluationKind.HANDLING: _("the proposer's evaluation of the handling"),
+    EvaluationKind.QUALITY: _("the unit's rating of the proposal's quality"),
+}
+
+
 class Evaluation(Base):
-    """One evaluation per kind and handling round."""
+    """One evaluation per kind and handling round by the proposer (or the lead unit), plus one
+    per co-signer when staff let co-signers evaluate (``as_cosigner``)."""
 
     __tablename__ = "evaluations"
-    __table_args__ = (UniqueConstraint("proposal_id", "round", "kind"),)
+    __table_args__ = (UniqueConstraint("proposal_id", "round", "kind", "by_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     proposal_id: Mapped[int] = mapped_column(
@@ -156,39 +252,37 @@ class Evaluation(Base):
     kind: Mapped[EvaluationKind] = mapped_column(enum_column(EvaluationKind, "evaluation_kind"))
     verdict: Mapped[str] = mapped_column(String(32))
     comment: Mapped[str] = mapped_column(Text, default="")
+    # Scores against the staff's criteria as they were when given: [{"criterion_id", "name",
+    # "weight", "max", "score"}], and their weighted total out of 100 (None without criteria).
+    scores: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    score: Mapped[float | None] = mapped_column(Float)
+    as_cosigner: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
-class FollowUpStatus(StrEnum):
-    """An action item's state (督办)."""
+class EvaluationCriterion(Base):
+    """A criterion of the two-way evaluation checklist staff define (双向评议): for the proposer's
+    evaluation of the handling or the unit's rating of the proposal's quality, with a weight and
+    the highest score."""
 
-    OPEN = "open"
-    DONE = "done"
-    CANCELLED = "cancelled"
-
-
-class FollowUp(Base):
-    """An action item of approved minutes, followed up until done (督办)."""
-
-    __tablename__ = "follow_ups"
+    __tablename__ = "evaluation_criteria"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # Where it came from: session, agenda item and action number in the approved minutes;
-    # a later approval of corrected minutes updates the same row.
-    source: Mapped[str] = mapped_column(String(64), unique=True)
-    session_id: Mapped[int] = mapped_column(
-        ForeignKey("sessions.id", ondelete="CASCADE"), index=True
+    kind: Mapped[EvaluationKind] = mapped_column(
+        enum_column(EvaluationKind, "criterion_kind"), index=True
     )
-    proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposals.id"), index=True)
-    owner_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
-    text: Mapped[str] = mapped_column(Text)
-    due: Mapped[dt.date | None] = mapped_column(Date, index=True)
-    status: Mapped[FollowUpStatus] = mapped_column(
-        enum_column(FollowUpStatus, "follow_up_status"), index=True
-    )
-    note: Mapped[str | None] = mapped_column(String(1000))
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(100))
+    weight: Mapped[int] = mapped_column(Integer)
+    max: Mapped[int] = mapped_column(Integer)
+
+
+class EvaluationSettings(Base):
+    """The committee's evaluation settings: one row (id 1)."""
+
+    __tablename__ = "evaluation_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cosigners_evaluate: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    reminded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

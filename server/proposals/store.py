@@ -6,25 +6,30 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, false, func, not_, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, delete, exists, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.auth import Principal, Role
 from server.directory.models import Person
 from server.directory.store import like_pattern
+from server.proposals.lifecycle import AWAITING_REPLY, Status
 from server.proposals.models import (
     Attachment,
+    Cosigner,
     Evaluation,
-    FollowUp,
-    FollowUpStatus,
+    EvaluationCriterion,
+    EvaluationKind,
+    EvaluationSettings,
+    Opinion,
     ProgressReport,
     Proposal,
     ProposalTransition,
     Reply,
+    ReplyItem,
+    SubmissionWindow,
     proposal_co_units,
     proposal_proposers,
 )
-from server.sessions.models import Session, SessionStatus, session_proposals
 
 
 def involves_unit(unit_id: int) -> ColumnElement[bool]:
@@ -42,14 +47,26 @@ def proposed_by(person_id: int) -> ColumnElement[bool]:
     )
 
 
+def ids_involving_unit(unit_id: int) -> Select[int]:
+    """The ids of the proposals whose lead or co-handling unit is ``unit_id``, as a subquery."""
+    return select(Proposal.id).where(involves_unit(unit_id))
+
+
+def drafted_with(person_id: int) -> ColumnElement[bool]:
+    """Proposals ``person_id`` drafted or was invited to co-sign."""
+    invited = exists().where(Cosigner.proposal_id == Proposal.id, Cosigner.person_id == person_id)
+    return or_(Proposal.author_id == person_id, invited)
+
+
 def visible_to(actor: Principal) -> ColumnElement[bool]:
-    """The proposals ``actor`` may read."""
+    """The proposals ``actor`` may read: a draft only its author and invited co-signers."""
+    not_draft = Proposal.status != Status.DRAFT
     if actor.reads_everything:
-        return true()
+        return or_(not_draft, drafted_with(actor.id))
     if actor.role is Role.MEMBER:
-        return proposed_by(actor.id)
+        return or_(and_(not_draft, proposed_by(actor.id)), drafted_with(actor.id))
     if actor.role is Role.UNIT and actor.unit_id is not None:
-        return involves_unit(actor.unit_id)
+        return and_(not_draft, involves_unit(actor.unit_id))
     return false()
 
 
@@ -87,8 +104,28 @@ async def visible_ids(db: AsyncSession, ids: Sequence[int], actor: Principal) ->
     return set((await db.execute(stmt)).scalars())
 
 
+SORTABLE = {
+    "number": Proposal.number,
+    "title": Proposal.title,
+    "status": Proposal.status,
+    "created_at": Proposal.created_at,
+    "updated_at": Proposal.updated_at,
+}
+
+
+def _order(sort: str) -> list[Any]:
+    column = SORTABLE[sort.removeprefix("-")]
+    first = column.desc() if sort.startswith("-") else column.asc()
+    return [first, Proposal.number]  # numbers are unique: a stable order for paging
+
+
 async def search(
-    db: AsyncSession, actor: Principal, filters: dict[str, Any], limit: int, offset: int
+    db: AsyncSession,
+    actor: Principal,
+    filters: dict[str, Any],
+    limit: int,
+    offset: int,
+    sort: str = "number",
 ) -> tuple[Sequence[Proposal], int]:
     conditions = [visible_to(actor)]
     if filters.get("status") is not None:
@@ -97,6 +134,10 @@ async def search(
         conditions.append(involves_unit(filters["unit_id"]))
     if filters.get("key") is not None:
         conditions.append(Proposal.key == filters["key"])
+    if filters.get("category") is not None:
+        conditions.append(Proposal.category == filters["category"])
+    if filters.get("year") is not None:
+        conditions.append(Proposal.number.like(f"{filters['year']:04d}-%"))
     if filters.get("q"):
         pattern = like_pattern(filters["q"])
         conditions.append(
@@ -109,7 +150,7 @@ async def search(
     total = (
         await db.execute(select(func.count()).select_from(Proposal).where(*conditions))
     ).scalar_one()
-    stmt = select(Proposal).where(*conditions).order_by(Proposal.number).limit(limit).offset(offset)
+    stmt = select(Proposal).where(*conditions).order_by(*_order(sort)).limit(limit).offset(offset)
     return (await db.execute(stmt)).scalars().all(), int(total)
 
 
@@ -221,6 +262,24 @@ async def replies_of(db: AsyncSession, ids: Sequence[int]) -> dict[int, list[Rep
     return await _grouped(db, Reply, ids, Reply.id)
 
 
+async def reply_items_of(db: AsyncSession, reply_ids: Sequence[int]) -> dict[int, list[ReplyItem]]:
+    """The items of each reply, by suggestion."""
+    result: dict[int, list[ReplyItem]] = {i: [] for i in reply_ids}
+    if reply_ids:
+        stmt = (
+            select(ReplyItem)
+            .where(ReplyItem.reply_id.in_(reply_ids))
+            .order_by(ReplyItem.reply_id, ReplyItem.suggestion)
+        )
+        for row in (await db.execute(stmt)).scalars():
+            result[row.reply_id].append(row)
+    return result
+
+
+async def opinions_of(db: AsyncSession, ids: Sequence[int]) -> dict[int, list[Opinion]]:
+    return await _grouped(db, Opinion, ids, Opinion.id)
+
+
 async def progress_of(db: AsyncSession, ids: Sequence[int]) -> dict[int, list[ProgressReport]]:
     return await _grouped(db, ProgressReport, ids, ProgressReport.id)
 
@@ -233,81 +292,12 @@ async def evaluations_of(db: AsyncSession, ids: Sequence[int]) -> dict[int, list
     return await _grouped(db, Evaluation, ids, Evaluation.id)
 
 
-async def follow_ups_of_session(db: AsyncSession, session_id: int) -> Sequence[FollowUp]:
-    stmt = select(FollowUp).where(FollowUp.session_id == session_id).order_by(FollowUp.id)
-    return (await db.execute(stmt)).scalars().all()
-
-
-async def follow_up_by_id(db: AsyncSession, follow_up_id: int) -> FollowUp | None:
-    stmt = select(FollowUp).where(FollowUp.id == follow_up_id).with_for_update()
-    return (await db.execute(stmt)).scalar_one_or_none()
-
-
-def _overdue(day: dt.date) -> ColumnElement[bool]:
-    return and_(
-        FollowUp.status == FollowUpStatus.OPEN, FollowUp.due.is_not(None), FollowUp.due < day
-    )
-
-
-async def search_follow_ups(
-    db: AsyncSession, filters: dict[str, Any], limit: int, offset: int
-) -> tuple[Sequence[FollowUp], int]:
-    """Follow-ups by status, owner unit, proposal, proposer or overdue-ness; soonest due first."""
-    clauses: list[ColumnElement[bool]] = []
-    if "status" in filters:
-        clauses.append(FollowUp.status == filters["status"])
-    if "unit_id" in filters:
-        clauses.append(FollowUp.owner_unit_id == filters["unit_id"])
-    if "proposal_id" in filters:
-        clauses.append(FollowUp.proposal_id == filters["proposal_id"])
-    if "proposal_ids" in filters:
-        clauses.append(FollowUp.proposal_id.in_(filters["proposal_ids"]))
-    if "proposer_id" in filters:
-        clauses.append(
-            exists().where(
-                proposal_proposers.c.proposal_id == FollowUp.proposal_id,
-                proposal_proposers.c.person_id == filters["proposer_id"],
-            )
-        )
-    if "overdue_before" in filters:
-        clauses.append(_overdue(filters["overdue_before"]))
-    if "not_overdue_before" in filters:
-        clauses.append(not_(_overdue(filters["not_overdue_before"])))
-    total = (
-        await db.execute(select(func.count()).select_from(FollowUp).where(*clauses))
-    ).scalar_one()
-    stmt = (
-        select(FollowUp)
-        .where(*clauses)
-        .order_by(FollowUp.due.is_(None), FollowUp.due, FollowUp.id)
-        .limit(limit)
-        .offset(offset)
-    )
-    return (await db.execute(stmt)).scalars().all(), total
-
-
-async def unit_people(
-    db: AsyncSession, unit_ids: Sequence[int]
-) -> dict[int, list[tuple[int, str, str]]]:
-    """(id, name, email) of the people of each unit who have an email address."""
-    result: dict[int, list[tuple[int, str, str]]] = {u: [] for u in unit_ids}
-    rows = await db.execute(
-        select(Person.unit_id, Person.id, Person.name, Person.email)
-        .where(Person.unit_id.in_(unit_ids), Person.email.is_not(None))
-        .order_by(Person.id)
-    )
-    for unit_id, person_id, name, email in rows:
-        if unit_id is not None and email:
-            result[unit_id].append((person_id, name, email))
-    return result
-
-
 async def titles(db: AsyncSession, ids: Sequence[int]) -> dict[int, str]:
     """``number title`` of each proposal."""
     rows = await db.execute(
         select(Proposal.id, Proposal.number, Proposal.title).where(Proposal.id.in_(ids))
     )
-    return {pid: f"{number} {title}" for pid, number, title in rows}
+    return {pid: f"{number} {title}" if number else title for pid, number, title in rows}
 
 
 async def bundle_groups(db: AsyncSession, proposals: Sequence[Proposal]) -> dict[int, set[int]]:
@@ -324,50 +314,12 @@ async def bundle_groups(db: AsyncSession, proposals: Sequence[Proposal]) -> dict
     return {p.id: members[p.bundle_lead_id or p.id] for p in proposals}
 
 
-async def sessions_of(
-    db: AsyncSession, proposals: Sequence[Proposal]
-) -> dict[int, list[dict[str, Any]]]:
-    """The sessions of each proposal, its bundle's included (id, title, kind, stage, mode,
-    status, starts_at), by start time."""
-    groups = await bundle_groups(db, proposals)
-    everyone = sorted(set().union(*groups.values())) if groups else []
+async def ids_proposed_by(db: AsyncSession, person_id: int) -> list[int]:
+    """The proposals ``person_id`` is a proposer of."""
     rows = await db.execute(
-        select(
-            session_proposals.c.proposal_id,
-            Session.id,
-            Session.title,
-            Session.kind,
-            Session.stage,
-            Session.mode,
-            Session.status,
-            Session.starts_at,
-        )
-        .join(Session, Session.id == session_proposals.c.session_id)
-        .where(session_proposals.c.proposal_id.in_(everyone))
-        .order_by(Session.starts_at, Session.id)
+        select(proposal_proposers.c.proposal_id).where(proposal_proposers.c.person_id == person_id)
     )
-    by_proposal: dict[int, list[dict[str, Any]]] = {}
-    for pid, sid, title, kind, stage, mode, status, starts_at in rows:
-        by_proposal.setdefault(pid, []).append(
-            {
-                "id": sid,
-                "title": title,
-                "kind": kind.value,
-                "stage": stage.value if stage else None,
-                "mode": mode.value,
-                "status": status.value,
-                "starts_at": starts_at,
-                "via": pid,
-            }
-        )
-    result: dict[int, list[dict[str, Any]]] = {}
-    for p in proposals:
-        seen: dict[int, dict[str, Any]] = {}
-        for member in sorted(groups[p.id]):
-            for s in by_proposal.get(member, []):
-                seen.setdefault(s["id"], s)
-        result[p.id] = sorted(seen.values(), key=lambda s: (s["starts_at"], s["id"]))
-    return result
+    return list(rows.scalars())
 
 
 async def briefs(db: AsyncSession, ids: Sequence[int]) -> Sequence[Proposal]:
@@ -375,16 +327,72 @@ async def briefs(db: AsyncSession, ids: Sequence[int]) -> Sequence[Proposal]:
     return (await db.execute(stmt)).scalars().all()
 
 
-async def session_months(db: AsyncSession) -> list[tuple[str, dt.datetime]]:
-    """(kind, start) of every session that was not cancelled."""
-    rows = await db.execute(
-        select(Session.kind, Session.starts_at).where(Session.status != SessionStatus.CANCELLED)
-    )
-    return [(kind.value, starts_at) for kind, starts_at in rows]
-
-
 async def all_proposals(db: AsyncSession) -> Sequence[Proposal]:
-    return (await db.execute(select(Proposal).order_by(Proposal.number))).scalars().all()
+    """Every proposal in the committee's hands (drafts are their authors' own)."""
+    stmt = select(Proposal).where(Proposal.status != Status.DRAFT).order_by(Proposal.number)
+    return (await db.execute(stmt)).scalars().all()
+
+
+# ---------------------------------------------------------------- drafts, co-signers, filing
+
+
+async def cosigners_of(
+    db: AsyncSession, ids: Sequence[int]
+) -> dict[int, list[tuple[Cosigner, str]]]:
+    """Each proposal's invited co-signers with their names, in the author's order."""
+    result: dict[int, list[tuple[Cosigner, str]]] = {i: [] for i in ids}
+    if ids:
+        rows = await db.execute(
+            select(Cosigner, Person.name)
+            .join(Person, Person.id == Cosigner.person_id)
+            .where(Cosigner.proposal_id.in_(ids))
+            .order_by(Cosigner.position)
+        )
+        for cosigner, name in rows:
+            result[cosigner.proposal_id].append((cosigner, name))
+    return result
+
+
+async def cosigner(db: AsyncSession, proposal_id: int, person_id: int) -> Cosigner | None:
+    return await db.get(Cosigner, (proposal_id, person_id))
+
+
+async def delete_row(db: AsyncSession, row: object) -> None:
+    await db.delete(row)
+    await db.flush()
+
+
+async def windows(db: AsyncSession) -> Sequence[SubmissionWindow]:
+    stmt = select(SubmissionWindow).order_by(SubmissionWindow.year.desc())
+    return (await db.execute(stmt)).scalars().all()
+
+
+async def window(db: AsyncSession, year: int) -> SubmissionWindow | None:
+    return await db.get(SubmissionWindow, year)
+
+
+async def last_number(db: AsyncSession, year: int) -> str | None:
+    """The highest proposal number of ``year`` (``YYYY-NNNN``), if any."""
+    stmt = select(func.max(Proposal.number)).where(Proposal.number.like(f"{year:04d}-%"))
+    return (await db.execute(stmt)).scalar_one_or_none()
+
+
+async def claim_overdue_replies(
+    db: AsyncSession, today: dt.date, reminded_before: dt.datetime, limit: int
+) -> Sequence[Proposal]:
+    """Proposals awaiting a reply past ``reply_due``, not reminded since ``reminded_before``."""
+    stmt = (
+        select(Proposal)
+        .where(
+            Proposal.status.in_(sorted(AWAITING_REPLY)),
+            Proposal.reply_due < today,
+            or_(Proposal.reply_reminded_at.is_(None), Proposal.reply_reminded_at < reminded_before),
+        )
+        .order_by(Proposal.reply_due, Proposal.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return (await db.execute(stmt)).scalars().all()
 
 
 async def supervisors(db: AsyncSession, ids: Sequence[int]) -> dict[int, tuple[int, str, str]]:
@@ -395,3 +403,69 @@ async def supervisors(db: AsyncSession, ids: Sequence[int]) -> dict[int, tuple[i
         .where(Proposal.id.in_(ids), Person.email.is_not(None))
     )
     return {pid: (person_id, name, email) for pid, person_id, name, email in rows if email}
+
+
+async def replied_before(db: AsyncSession, before: dt.datetime, limit: int) -> list[Proposal]:
+    """Proposals still ``replied`` (awaiting their evaluation) whose last reply came before
+    ``before``, oldest first."""
+    last = (
+        select(ProposalTransition.proposal_id, func.max(ProposalTransition.at).label("at"))
+        .where(ProposalTransition.to_status == Status.REPLIED)
+        .group_by(ProposalTransition.proposal_id)
+        .subquery()
+    )
+    rows = await db.execute(
+        select(Proposal)
+        .join(last, last.c.proposal_id == Proposal.id)
+        .where(Proposal.status == Status.REPLIED, last.c.at < before)
+        .order_by(Proposal.id)
+        .limit(limit)
+    )
+    return list(rows.scalars())
+
+
+# ---------------------------------------------------------------- evaluation criteria
+
+
+async def criteria(
+    db: AsyncSession, kind: EvaluationKind | None = None
+) -> list[EvaluationCriterion]:
+    """The staff's evaluation criteria (of one kind, or all), in their order."""
+    stmt = select(EvaluationCriterion).order_by(
+        EvaluationCriterion.kind, EvaluationCriterion.position
+    )
+    if kind is not None:
+        stmt = stmt.where(EvaluationCriterion.kind == kind)
+    return list((await db.execute(stmt)).scalars())
+
+
+async def replace_criteria(db: AsyncSession, rows: Sequence[EvaluationCriterion]) -> None:
+    """Replace every criterion with ``rows``."""
+    await db.execute(delete(EvaluationCriterion))
+    db.add_all(rows)
+    await db.flush()
+
+
+async def evaluation_settings(db: AsyncSession, *, lock: bool = False) -> EvaluationSettings | None:
+    """The one row of evaluation settings, if staff ever saved them."""
+    stmt = select(EvaluationSettings).where(EvaluationSettings.id == 1)
+    if lock:
+        stmt = stmt.with_for_update()
+    return (await db.execute(stmt)).scalar_one_or_none()
+
+
+async def proposals_due_reply(db: AsyncSession, limit: int) -> Sequence[Proposal]:
+    """Proposals that are assigned or being handled (a reply is awaited), by number."""
+    stmt = (
+        select(Proposal)
+        .where(Proposal.status.in_([Status.ASSIGNED, Status.HANDLING]))
+        .order_by(Proposal.number)
+        .limit(limit)
+    )
+    return (await db.execute(stmt)).scalars().all()
+
+
+async def led_by(db: AsyncSession, leader_id: int) -> list[int]:
+    """The proposals ``leader_id`` leads (领办)."""
+    rows = await db.execute(select(Proposal.id).where(Proposal.leader_id == leader_id))
+    return list(rows.scalars())

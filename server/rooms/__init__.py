@@ -1,1 +1,2 @@
-"""Live rooms: a pure state reducer over a durable event log, Socket.IO events, lobby, media."""
+"""Live rooms: a pure state reducer over a durable event log, Socket.IO events, lobby, and the
+policy that steers the room's media (``media_policy``)."""

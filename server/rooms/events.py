@@ -9,33 +9,37 @@ host admits them, then ``join``. Accepted commands reach everyone as ``event``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
+from urllib.parse import parse_qs
 
 import socketio
 
 from server.audit import service as audit
 from server.auth import Principal, TokenResolver, client_address, token_digest
 from server.db import Database, utcnow
-from server.errors import AppError, socket_handler
+from server.errors import AppError, refuse_when_unavailable, socket_handler
+from server.i18n import DEFAULT, _, asked, translate
 from server.limits import RateLimiter
+from server.media.base import MediaBackend
 from server.rooms import store
-from server.rooms.backend import MediaBackend
-from server.rooms.reducer import Actor, RoomError, audible
+from server.rooms.commands import RULES
+from server.rooms.commands.consent import refuse_publish
+from server.rooms.messages import HOW_TO_CONNECT, command_of, session_of, since_of, text_field
+from server.rooms.reducer import Actor, RoomError
 from server.rooms.service import RoomHub
-from server.rooms.views import event_view, state_view
+from server.rooms.token_watch import TokenWatch
+from server.rooms.views import events_view, state_view
 from server.sessions import service as sessions
+from server.sessions.models import STATUS_WORDS
 from server.signing import Signer
 
 log = logging.getLogger(__name__)
 NAMESPACE = "/room"
 REFUSAL_DELAY = 0.5  # seconds a refusal for sending too fast is held back
-HOW_TO_CONNECT = (
-    "Connect with auth {token, session_id}, {guest_token, session_id} "
-    "or, for a hall device, {device_token, session_id}."
-)
 OPEN_STATES = ("scheduled", "live")
 
 
@@ -45,6 +49,11 @@ def room_name(session_id: int) -> str:
 
 def guest_room(session_id: int, key: str) -> str:
     return f"guest:{session_id}:{key}"
+
+
+def audience_room(session_id: int, reads_drafts: bool) -> str:
+    """Half of a room's connections: those who read draft minutes, or the others."""
+    return f"room:{session_id}:{'drafts' if reads_drafts else 'no-drafts'}"
 
 
 def actor_room(session_id: int, key: str) -> str:
@@ -68,37 +77,70 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         limiter: RateLimiter,
         signer: Signer,
         sfu: MediaBackend,
+        tokens: TokenWatch,
         trusted_proxies: tuple[str, ...] = (),
+        on_snapshot: Callable[[int, int], None] = lambda _session_id, _seq: None,
+        count_command: Callable[[str, str], None] = lambda _kind, _outcome: None,
     ) -> None:
         super().__init__(NAMESPACE)
         self.hub, self.database, self.resolve, self.limiter = hub, database, resolve, limiter
         self.signer, self.sfu, self.trusted_proxies = signer, sfu, trusted_proxies
+        # Called with (session_id, seq) when a connection here starts following a room from
+        # a snapshot (the room's delivery across processes counts from there).
+        self.on_snapshot = on_snapshot
+        self.tokens = tokens  # a connection opened with a login token ends with the token
+        # Called with (type, outcome) after every ``command``: the outcome is ``ok`` or the
+        # error code; a type the server does not know is ``other`` (metrics stay bounded).
+        self.count_command = count_command
+        # The room each connection is counted in (RoomHub.attach), noted in the same step as
+        # the count: a connection that drops while its join is still being recorded is
+        # uncounted too, or its room would never leave memory.
+        self.attached: dict[str, int] = {}
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
         """Dispatch ``rtc.publish`` and friends to ``on_rtc_publish`` (names with a dot)."""
         if isinstance(event, str) and event.startswith("rtc."):
             event = event.replace(".", "_")
-        return await super().trigger_event(event, *args)
+        answer = await super().trigger_event(event, *args)
+        if event == "command":
+            self._count(args[1] if len(args) > 1 else None, answer)
+        return answer
+
+    def _count(self, payload: Any, answer: Any) -> None:
+        kind = payload.get("type") if isinstance(payload, dict) else None
+        if not isinstance(kind, str) or kind not in RULES:  # a list or an object is no type
+            kind = "other"
+        error = answer.get("error") if isinstance(answer, dict) else None
+        code = error.get("code") if isinstance(error, dict) else None
+        ok = isinstance(answer, dict) and answer.get("ok") is True
+        self.count_command(str(kind), "ok" if ok else str(code or "error"))
 
     # ---- who is connecting
 
     async def _person(self, session_id: int, token: str) -> Actor:
         principal: Principal | None = await self.resolve(token)
         if principal is None:
-            raise Refused("Your login token is invalid, expired or revoked; sign in again.")
+            raise Refused(_("Your login token is invalid, expired or revoked; sign in again."))
         async with self.database.read() as db:
             seed = await sessions.room_seed(db, session_id)
             role = await sessions.room_role(db, session_id, principal.id)
         if seed is None or (role is None and not principal.is_staff):
-            raise Refused("You are not a participant of this session.")
+            raise Refused(_("You are not a participant of this session."))
         if seed["status"] not in OPEN_STATES:
-            raise Refused(f"This session is {seed['status']}; its room is closed.")
+            raise Refused(
+                _(
+                    "This session is {status}; its room is closed.",
+                    status=STATUS_WORDS.get(seed["status"], seed["status"]),
+                )
+            )
+        role = role or "host"  # staff who are not on the list host
         return Actor(
             f"p:{principal.id}",
             principal.name,
-            role or "host",
+            role,
             principal.is_staff,
             principal.unit_id,
+            reads_drafts=principal.reads_everything or role == "host",
         )
 
     async def _guest(self, session_id: int, token: str) -> Actor:
@@ -106,39 +148,71 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             guest = await store.guest_by_digest(db, token_digest(token))
             seed = await sessions.room_seed(db, session_id)
         if guest is None or guest.session_id != session_id or seed is None:
-            raise Refused("This guest pass is not valid for this session; join again by its link.")
+            raise Refused(
+                _("This guest pass is not valid for this session; join again by its link.")
+            )
         if seed["visibility"] != "public" or seed["status"] not in OPEN_STATES:
-            raise Refused("This session is not open to guests now.")
+            raise Refused(_("This session is not open to guests now."))
         return Actor(f"g:{guest.id}", guest.name, "guest")
 
     async def _hall(self, session_id: int, token: str) -> Actor:
         payload = self.signer.verify("hall", token, utcnow())  # BadSignature says why not
         if payload.get("s") != session_id:
-            raise Refused("This hall pass belongs to another session.")
+            raise Refused(_("This hall pass belongs to another session."))
         async with self.database.read() as db:
             seed = await sessions.room_seed(db, session_id)
             hall = await sessions.hall_of(db, session_id)
         if seed is None or hall is None or hall["venue_id"] != payload.get("v"):
-            raise Refused("This hall pass no longer matches the session's venue; make a new one.")
+            raise Refused(
+                _("This hall pass no longer matches the session's venue; make a new one.")
+            )
         if seed["status"] not in OPEN_STATES:
-            raise Refused(f"This session is {seed['status']}; its room is closed.")
+            raise Refused(
+                _(
+                    "This session is {status}; its room is closed.",
+                    status=STATUS_WORDS.get(seed["status"], seed["status"]),
+                )
+            )
         return Actor(f"h:{hall['venue_id']}", hall["venue_name"], "hall")
 
-    async def _actor(self, auth: Any) -> tuple[int, Actor]:
-        if not isinstance(auth, dict) or not isinstance(auth.get("session_id"), int):
-            raise Refused(HOW_TO_CONNECT)
-        session_id = auth["session_id"]
+    async def _actor(self, auth: Any) -> tuple[int, Actor, str | None]:
+        """The session, who connects, and the digest of their login token (None for guests and
+        hall devices)."""
+        session_id = session_of(auth)
         if isinstance(auth.get("token"), str):
-            return session_id, await self._person(session_id, auth["token"])
+            person = await self._person(session_id, auth["token"])
+            return session_id, person, token_digest(auth["token"])
         if isinstance(auth.get("guest_token"), str):
-            return session_id, await self._guest(session_id, auth["guest_token"])
+            return session_id, await self._guest(session_id, auth["guest_token"]), None
         if isinstance(auth.get("device_token"), str):
-            return session_id, await self._hall(session_id, auth["device_token"])
+            return session_id, await self._hall(session_id, auth["device_token"]), None
         raise Refused(HOW_TO_CONNECT)
 
     # ---- connection lifecycle
 
+    @refuse_when_unavailable
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        # The page's language (?lang=, web/js/room-client.js) before the browser's header, and
+        # with neither, the language the signed-in person chose.
+        page = parse_qs(environ.get("QUERY_STRING", "")).get("lang", [""])[0][:35]
+        requested = asked(page or environ.get("HTTP_ACCEPT_LANGUAGE"))
+        language = requested or await self._chosen_language(auth)
+        try:
+            await self._connect(sid, environ, auth, language)
+        except Refused as refused:  # the reason in the language the client asked for
+            reason = refused.args[0] if refused.args else ""
+            raise Refused(translate(reason, language), *refused.args[1:]) from None
+
+    async def _chosen_language(self, auth: Any) -> str:
+        """The language the person whose login token ``auth`` carries chose (zh-CN for guests,
+        halls and tokens that sign no one in)."""
+        token = auth.get("token") if isinstance(auth, dict) else None
+        # Only what could be a token is looked up; the rest is refused by _connect in zh-CN.
+        readable = isinstance(token, str) and token.isascii() and 0 < len(token) <= 512
+        principal = await self.resolve(token) if readable and isinstance(token, str) else None
+        return principal.language if principal is not None else DEFAULT
+
+    async def _connect(self, sid: str, environ: dict[str, Any], auth: Any, language: str) -> None:
         request = environ.get("aiohttp.request")
         address = client_address(
             getattr(request, "remote", None),
@@ -147,22 +221,29 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         )
         audit.set_origin(address)
         try:
-            session_id, actor = await self._actor(auth)
+            session_id, actor, digest = await self._actor(auth)
         except AppError as err:
             raise Refused(err.message) from None
         # A removed guest is turned away by lobby.enter below; staff read everything anyway.
         if not actor.is_guest and not actor.staff:
             _seq, state = await self.hub.snapshot(session_id)
             if actor.key in state["removed"]:
-                raise Refused("You were removed from this session.")
+                raise Refused(_("You were removed from this session."))
         await self.save_session(
             sid,
-            {"session_id": session_id, "actor": asdict(actor), "joined": False, "address": address},
+            {
+                "session_id": session_id,
+                "actor": asdict(actor),
+                "joined": False,
+                "address": address,
+                "language": language,
+            },
         )
         await self.enter_room(sid, actor_room(session_id, actor.key))
         if actor.is_guest:
             await self.enter_room(sid, guest_room(session_id, actor.key))
-            _seq, state = await self.hub.snapshot(session_id)
+            seq, state = await self.hub.snapshot(session_id)
+            self.on_snapshot(session_id, seq)
             if actor.key in state["admitted"]:
                 await self._join(sid, session_id, actor)
             else:
@@ -171,6 +252,9 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                         await self.hub.command(session_id, actor, "lobby.enter", {})
                     except AppError as err:  # e.g. a guest who was turned away
                         raise Refused(err.message) from None
+                if await self._enters_directly(session_id, actor):
+                    await self._join(sid, session_id, actor)
+                    return
                 await self.emit(
                     "lobby",
                     {"status": "waiting", "session_id": session_id},
@@ -179,30 +263,61 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                 )
             return
         await self._join(sid, session_id, actor)
+        if digest is not None:
+            self.tokens.watch(sid, digest)
+
+    async def _enters_directly(self, session_id: int, actor: Actor) -> bool:
+        """With the session's lobby ``none``, a waiting guest is admitted by the server at once
+        (logged as ``lobby.admit`` by ``system``, like a host's admission); True if admitted."""
+        async with self.database.read() as db:
+            seed = await sessions.room_seed(db, session_id)
+        if seed is None or seed.get("lobby") != "none":
+            return False
+
+        def still_waiting(state: dict[str, Any]) -> None:
+            if actor.key not in state["lobby"]:
+                raise RoomError("conflict", _("That guest is not waiting."))
+
+        data = {"who": actor.key, "name": actor.name}
+        # Admitted (or turned away) in the meantime: the state says which.
+        with contextlib.suppress(RoomError):
+            await self.hub.record(session_id, "lobby.admit", data, "system", check=still_waiting)
+        _seq, state = await self.hub.snapshot(session_id)
+        return actor.key in state["admitted"]
 
     async def _join(self, sid: str, session_id: int, actor: Actor) -> dict[str, Any]:
         await self.enter_room(sid, room_name(session_id))
-        await self.hub.record(
-            session_id,
-            "presence.join",
-            {
-                "who": actor.key,
-                "name": actor.name,
-                "role": actor.role,
-                # A person connects through their own device: remote until they check in at the
-                # hall (presence.checkin). The hall's device is the room itself.
-                "attendance": "in_person" if actor.is_hall else "remote",
-            },
-            actor.key,
-        )
-        self.hub.attach(session_id)
+        await self.enter_room(sid, audience_room(session_id, actor.reads_drafts))
+        await self.hub.attach(session_id)  # before any wait: idle eviction must not intervene
+        if sid in self.attached:  # the same connection joining twice at once counts once
+            self.hub.detach(session_id)
+        self.attached[sid] = session_id
+        try:
+            await self.hub.record(
+                session_id,
+                "presence.join",
+                {
+                    "who": actor.key,
+                    "name": actor.name,
+                    "role": actor.role,
+                    # A person connects through their own device: remote until they check in
+                    # at the hall (presence.checkin). The hall's device is the room itself.
+                    "attendance": "in_person" if actor.is_hall else "remote",
+                },
+                actor.key,
+            )
+        except BaseException:
+            if self.attached.pop(sid, None) is not None:
+                self.hub.detach(session_id)
+            raise
         session = await self.get_session(sid)
         session["joined"] = True
         await self.save_session(sid, session)
         seq, state = await self.hub.snapshot(session_id)
+        self.on_snapshot(session_id, seq)
         snapshot = {
             "seq": seq,
-            "state": state_view(state, actor.key),
+            "state": state_view(state, actor),
             "ice_servers": self.sfu.ice_servers,  # for rtc.publish / rtc.subscribe
         }
         # This connection is on this process: no need to pass its snapshot through Redis.
@@ -211,6 +326,10 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     async def on_disconnect(self, sid: str, *_reason: Any) -> None:
         self.limiter.forget(sid)
+        self.tokens.forget(sid)
+        attached = self.attached.pop(sid, None)
+        if attached is not None:
+            self.hub.detach(attached)
         try:
             session = await self.get_session(sid)
         except KeyError:
@@ -220,7 +339,6 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         except Exception:
             log.exception("could not close the media of %s", sid)
         if session.get("joined"):
-            self.hub.detach(session["session_id"])
             actor = Actor(**session["actor"])
             try:
                 await self.hub.record(
@@ -240,7 +358,7 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             log.warning("disconnecting %s: it keeps sending over the rate limit", sid)
             await self.disconnect(sid)
         await asyncio.sleep(REFUSAL_DELAY)
-        raise RoomError("rate_limited", "Too many messages; slow down a little.")
+        raise RoomError("rate_limited", _("Too many messages; slow down a little."))
 
     async def _who(self, sid: str) -> tuple[int, Actor, dict[str, Any]]:
         session = await self.get_session(sid)
@@ -251,31 +369,27 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     async def on_command(self, sid: str, payload: Any = None) -> dict[str, Any]:
         if not self.limiter.allow(sid):
             await self._refuse(sid)
-        if not isinstance(payload, dict) or not isinstance(payload.get("type"), str):
-            raise RoomError("invalid", "Send {type, data}.")
+        kind, data = command_of(payload)
         session_id, actor, session = await self._who(sid)
-        if actor.is_guest and not session["joined"] and payload["type"] != "lobby.enter":
-            raise RoomError("in_lobby", "Wait until a host admits you.")
-        data = payload.get("data", {})
-        event = await self.hub.command(
-            session_id, actor, payload["type"], data if isinstance(data, dict) else {}
-        )
-        return {"ok": True, "seq": event["seq"]}
+        if actor.is_guest and not session["joined"] and kind != "lobby.enter":
+            raise RoomError("in_lobby", _("Wait until a host admits you."))
+        event = await self.hub.command(session_id, actor, kind, data)
+        return {"ok": True} if event is None else {"ok": True, "seq": event["seq"]}
 
     @socket_handler
     async def on_sync(self, sid: str, payload: Any = None) -> dict[str, Any]:
         session_id, actor, session = await self._who(sid)
         if not session["joined"]:
-            raise RoomError("in_lobby", "Wait until a host admits you.")
+            raise RoomError("in_lobby", _("Wait until a host admits you."))
         _seq, state = await self.hub.snapshot(session_id)
         if actor.key in state["removed"]:
-            raise RoomError("removed", "You were removed from this session.")
-        since = payload.get("since") if isinstance(payload, dict) else None
-        events = await self.hub.events_since(session_id, since) if isinstance(since, int) else None
+            raise RoomError("removed", _("You were removed from this session."))
+        since = since_of(payload)
+        events = None if since is None else await self.hub.events_since(session_id, since)
         if events is None:
             seq, state = await self.hub.snapshot(session_id)
-            return {"ok": True, "snapshot": {"seq": seq, "state": state_view(state, actor.key)}}
-        return {"ok": True, "events": [event_view(e) for e in events]}
+            return {"ok": True, "snapshot": {"seq": seq, "state": state_view(state, actor)}}
+        return {"ok": True, "events": events_view(events, actor)}
 
     @socket_handler
     async def on_join(self, sid: str, _payload: Any = None) -> dict[str, Any]:
@@ -285,7 +399,7 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             return {"ok": True}
         _seq, state = await self.hub.snapshot(session_id)
         if actor.key not in state["admitted"]:
-            raise RoomError("in_lobby", "A host has not admitted you yet.")
+            raise RoomError("in_lobby", _("A host has not admitted you yet."))
         return {"ok": True, "snapshot": await self._join(sid, session_id, actor)}
 
     async def expel(self, session_id: int, who: str) -> None:
@@ -294,7 +408,11 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         room = actor_room(session_id, who)
         sids = [sid for sid, _eio in self.server.manager.get_participants(NAMESPACE, room)]
         for sid in sids:
-            await self.leave_room(sid, room_name(session_id))
+            for audience in (
+                room_name(session_id),
+                *(audience_room(session_id, r) for r in (True, False)),
+            ):
+                await self.leave_room(sid, audience)
             await self.disconnect(sid)
 
     # ---- media signaling (acknowledged, outside the durable log; feeds are logged)
@@ -304,23 +422,24 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             await self._refuse(sid)
         session_id, actor, session = await self._who(sid)
         if not session["joined"]:
-            raise RoomError("in_lobby", "Wait until a host admits you.")
+            raise RoomError("in_lobby", _("Wait until a host admits you."))
         _seq, state = await self.hub.snapshot(session_id)
         if actor.key in state["removed"]:
-            raise RoomError("removed", "You were removed from this session.")
+            raise RoomError("removed", _("You were removed from this session."))
         return session_id, actor, state
 
     @socket_handler
     async def on_rtc_publish(self, sid: str, payload: Any = None) -> dict[str, Any]:
         """Publish a camera (with microphone) or a screen: ``{sdp, source}`` → the answer."""
         session_id, actor, state = await self._media_actor(sid)
-        sdp, source = _text(payload, "sdp"), (payload or {}).get("source", "camera")
+        sdp, source = text_field(payload, "sdp"), (payload or {}).get("source", "camera")
         if actor.is_guest:
-            raise RoomError("forbidden", "Guests watch and ask questions; they do not publish.")
+            raise RoomError("forbidden", _("Guests watch and ask questions; they do not publish."))
         if source == "screen" and not (actor.drives or actor.role == "unit"):
-            raise RoomError("forbidden", "Only hosts and the presenting unit share a screen.")
+            raise RoomError("forbidden", _("Only hosts and the presenting unit share a screen."))
         if state["status"] == "ended":
-            raise RoomError("not_live", "The session has ended.")
+            raise RoomError("not_live", _("The session has ended."))
+        refuse_publish(state, actor.key)
         feed_id, answer = await self.sfu.publish(session_id, sid, actor.key, sdp, str(source))
         return {"ok": True, "feed_id": feed_id, "sdp": answer}
 
@@ -328,56 +447,23 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     async def on_rtc_subscribe(self, sid: str, payload: Any = None) -> dict[str, Any]:
         """Receive a feed: ``{feed_id}`` → the server's offer (answer with ``rtc.answer``)."""
         session_id, actor, _state = await self._media_actor(sid)
-        offer = await self.sfu.subscribe(session_id, sid, _text(payload, "feed_id", 64), actor.key)
+        offer = await self.sfu.subscribe(
+            session_id, sid, text_field(payload, "feed_id", 64), actor.key
+        )
         return {"ok": True, "sdp": offer}
 
     @socket_handler
     async def on_rtc_answer(self, sid: str, payload: Any = None) -> dict[str, Any]:
         """Complete a subscription: ``{feed_id, sdp}``."""
         session_id, _actor, _state = await self._media_actor(sid)
-        await self.sfu.answer(session_id, sid, _text(payload, "feed_id", 64), _text(payload, "sdp"))
+        await self.sfu.answer(
+            session_id, sid, text_field(payload, "feed_id", 64), text_field(payload, "sdp")
+        )
         return {"ok": True}
 
     @socket_handler
     async def on_rtc_unpublish(self, sid: str, payload: Any = None) -> dict[str, Any]:
         """Stop publishing ``{feed_id}``."""
         session_id, _actor, _state = await self._media_actor(sid)
-        await self.sfu.unpublish(session_id, sid, _text(payload, "feed_id", 64))
+        await self.sfu.unpublish(session_id, sid, text_field(payload, "feed_id", 64))
         return {"ok": True}
-
-
-MAX_SDP = 64 * 1024
-
-
-def _text(payload: Any, name: str, limit: int = MAX_SDP) -> str:
-    value = payload.get(name) if isinstance(payload, dict) else None
-    if not isinstance(value, str) or not value or len(value) > limit or "\x00" in value:
-        raise RoomError("invalid", f"Send {name} as text of at most {limit} characters.")
-    return value
-
-
-def follow_room(
-    sfu: MediaBackend, hub: Any, namespace: RoomNamespace | None = None
-) -> Callable[[int, dict[str, Any], dict[str, Any]], None]:
-    """A room observer: microphones follow the floor and mutes; the end of the session closes
-    its media; a removed participant is put out of the room (``namespace``)."""
-
-    def observe(session_id: int, state: dict[str, Any], event: dict[str, Any]) -> None:
-        if event["type"] == "session.end":
-            hub.spawn(sfu.end_room(session_id))
-        elif event["type"] == "participant.remove":
-            hub.spawn(sfu.drop_person(session_id, event["data"]["who"]))
-            if namespace is not None:
-                hub.spawn(namespace.expel(session_id, event["data"]["who"]))
-            sfu.hear(session_id, audible(state))
-        elif event["type"] == "recording.start":
-            sfu.start_recording(session_id)
-        elif event["type"] == "recording.stop":
-            hub.spawn(sfu.stop_recording(session_id))
-        elif event["type"].split(".")[0] in AUDIO_NOUNS:
-            sfu.hear(session_id, audible(state))
-
-    return observe
-
-
-AUDIO_NOUNS = frozenset({"floor", "audio", "presence", "participant", "feed", "room"})

@@ -42,21 +42,15 @@ class Guest(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
-class Recording(Base):
-    """A recorded feed of a session: one WebM file (VP8/Opus as published, not re-encoded)."""
+class PollTally(Base):
+    """The ballot box of a secret poll: per poll, the count of each option and nothing else
+    (no voter, no time, no row per ballot), so that no stored row puts a voter next to a
+    choice. Updated in the same transaction as the ``poll.vote`` event that says who voted."""
 
-    __tablename__ = "recordings"
+    __tablename__ = "poll_tallies"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(
-        ForeignKey("sessions.id", ondelete="CASCADE"), index=True
+        ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True
     )
-    feed_id: Mapped[str] = mapped_column(String(32))
-    who: Mapped[str] = mapped_column(String(32))
-    name: Mapped[str] = mapped_column(String(100))
-    source: Mapped[str] = mapped_column(String(16))
-    path: Mapped[str] = mapped_column(String(500))  # relative to XIESHANG_RECORDING_DIR
-    size: Mapped[int] = mapped_column(Integer)
-    duration_ms: Mapped[int] = mapped_column(Integer)
-    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    ended_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    poll_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    counts: Mapped[list[int]] = mapped_column(JSON)

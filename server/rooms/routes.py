@@ -3,25 +3,29 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 from aiohttp import web
 from pydantic import StringConstraints
 
-from server.api import Api, OutShape, Req, Shape
+from server.api import SIGNER, Api, Req
 from server.audit import service as audit
 from server.auth import new_token, token_digest
 from server.db import utcnow
 from server.errors import Conflict, NotFound
+from server.i18n import _
 from server.names import plain_name
-from server.rooms import recordings, store
+from server.rooms import store
 from server.rooms.models import Guest
-from server.rooms.recordings import RecordingList
-from server.rooms.service import HUB
+from server.rooms.rules import require
+from server.rooms.service import RoomHub
 from server.sessions import service as sessions
-from server.sessions.calendar_routes import CALENDARING
+from server.sessions.models import STATUS_WORDS, Kind, LobbyPolicy, SessionStatus
+from server.shapes import OutShape, Shape
 
 api = Api(tag="rooms")
+# The app's room hub (built in app.py); the Socket.IO namespace gets it by its constructor.
+HUB = web.AppKey("hub", RoomHub)
 
 
 class GuestJoinIn(Shape):
@@ -48,12 +52,17 @@ async def guest_join(req: Req, session_id: int, body: GuestJoinIn) -> GuestJoinO
     async with req.database.transaction() as db:
         window = dt.timedelta(seconds=config.guest_join_window_seconds)
         limit = config.guest_joins_per_window
-        await audit.check_rate(db, "guest.join", limit, window, "guest joins")
+        await audit.check_rate(db, "guest.join", limit, window, _("guest joins"))
         seed = await sessions.room_seed(db, session_id)
         if seed is None or seed["visibility"] != "public":
-            raise NotFound(f"There is no public session {session_id}.")
+            raise NotFound(_("There is no public session {session_id}.", session_id=session_id))
         if seed["status"] not in ("scheduled", "live"):
-            raise Conflict(f"This session is {seed['status']}; guests can no longer join.")
+            raise Conflict(
+                _(
+                    "This session is {status}; guests can no longer join.",
+                    status=STATUS_WORDS.get(seed["status"], seed["status"]),
+                )
+            )
         guest = Guest(
             session_id=session_id,
             name=body.name,
@@ -71,6 +80,31 @@ async def guest_join(req: Req, session_id: int, body: GuestJoinIn) -> GuestJoinO
             session_id=session_id,
         )
         return GuestJoinOut(guest_token=token, guest_id=guest.id, session_id=session_id)
+
+
+class PublicSessionOut(OutShape):
+    """Which public meeting a join link is for: title, time, place, topic (no sign-in needed)."""
+
+    session_id: int
+    title: str
+    kind: Kind
+    topic: str | None
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    timezone: str
+    venue: str | None
+    status: SessionStatus
+    lobby: LobbyPolicy
+
+
+@api.get("/api/sessions/{session_id}/public", response=PublicSessionOut, public=True)
+async def public_session(req: Req, session_id: int) -> PublicSessionOut:
+    """A public session as its join page and lobby show it (404 for any other session)."""
+    async with req.database.read() as db:
+        summary = await sessions.public_summary(db, session_id)
+    if summary is None:
+        raise NotFound(_("There is no public session {session_id}.", session_id=session_id))
+    return PublicSessionOut(**summary)
 
 
 CHECKIN_MINUTES = 10
@@ -104,13 +138,11 @@ async def checkin_link(req: Req, session_id: int) -> CheckinLinkOut:
         role = await sessions.room_role(db, session_id, actor.id)
         seed = await sessions.room_seed(db, session_id)
     if seed is None or (role != "host" and not actor.is_staff):
-        raise NotFound(f"There is no session {session_id} that you host.")
-    ctx = req.request.app[CALENDARING]
+        raise NotFound(_("There is no session {session_id} that you host.", session_id=session_id))
     expires = utcnow() + dt.timedelta(minutes=CHECKIN_MINUTES)
-    token = ctx.signer.sign("checkin", {"s": session_id}, expires_at=expires)
-    return CheckinLinkOut(
-        url=f"{ctx.public_url}/checkin/{session_id}?token={token}", token=token, expires_at=expires
-    )
+    token = req.request.app[SIGNER].sign("checkin", {"s": session_id}, expires_at=expires)
+    url = f"{req.config.public_url}/checkin/{session_id}?token={token}"
+    return CheckinLinkOut(url=url, token=token, expires_at=expires)
 
 
 HALL_GRACE = dt.timedelta(hours=12)
@@ -137,13 +169,18 @@ async def hall_device(req: Req, session_id: int) -> HallDeviceOut:
         seed = await sessions.room_seed(db, session_id)
         hall = await sessions.hall_of(db, session_id)
     if seed is None or (role != "host" and not actor.is_staff):
-        raise NotFound(f"There is no session {session_id} that you host.")
+        raise NotFound(_("There is no session {session_id} that you host.", session_id=session_id))
     if hall is None:
-        raise Conflict("This session has no venue; give it one before connecting a hall device.")
+        raise Conflict(_("This session has no venue; give it one before connecting a hall device."))
     if seed["status"] not in ("scheduled", "live"):
-        raise Conflict(f"This session is {seed['status']}; its room is closed.")
+        raise Conflict(
+            _(
+                "This session is {status}; its room is closed.",
+                status=STATUS_WORDS.get(seed["status"], seed["status"]),
+            )
+        )
     expires = max(hall["ends_at"], utcnow()) + HALL_GRACE
-    token = req.request.app[CALENDARING].signer.sign(
+    token = req.request.app[SIGNER].sign(
         "hall", {"s": session_id, "v": hall["venue_id"]}, expires_at=expires
     )
     await audit.record_now(
@@ -168,47 +205,24 @@ async def hall_device(req: Req, session_id: int) -> HallDeviceOut:
 async def checkin(req: Req, session_id: int, body: CheckinIn) -> CheckinOut:
     """Check in at the hall: the signed-in participant scanned the session's QR code."""
     actor = req.actor
-    payload = req.request.app[CALENDARING].signer.verify("checkin", body.token, utcnow())
+    payload = req.request.app[SIGNER].verify("checkin", body.token, utcnow())
     if payload.get("s") != session_id:
-        raise NotFound("This QR code belongs to another session.")
+        raise NotFound(_("This QR code belongs to another session."))
     async with req.database.read() as db:
         role = await sessions.room_role(db, session_id, actor.id)
     if role is None:
-        raise NotFound("You are not a participant of this session.")
+        raise NotFound(_("You are not a participant of this session."))
+    who = f"p:{actor.id}"
+
+    def not_removed(state: dict[str, Any]) -> None:
+        # The room's own refusal, answered 403 like every ``forbidden`` room error.
+        require(
+            who not in state["removed"],
+            "forbidden",
+            _("You were removed from this session, so you cannot check in."),
+        )
+
     event = await req.request.app[HUB].record(
-        session_id,
-        "presence.checkin",
-        {"who": f"p:{actor.id}", "name": actor.name},
-        f"p:{actor.id}",
+        session_id, "presence.checkin", {"who": who, "name": actor.name}, who, check=not_removed
     )
     return CheckinOut(seq=event["seq"])
-
-
-@api.get("/api/sessions/{session_id}/recordings", response=RecordingList)
-async def session_recordings(req: Req, session_id: int) -> RecordingList:
-    """The session's recorded feeds (staff and leaders)."""
-    return await recordings.list_recordings(req.database, req.actor, session_id)
-
-
-@api.get("/api/recordings/{recording_id}", produces="video/webm")
-async def download_recording(req: Req, recording_id: int) -> web.FileResponse:
-    """A recording's WebM file (staff)."""
-    row, path = await recordings.file_of(
-        req.database, req.actor, req.config.recording_dir, recording_id
-    )
-    await audit.record_now(
-        req.database,
-        "recording.download",
-        actor=req.actor,
-        object_type="recording",
-        object_id=row.id,
-        session_id=row.session_id,
-    )
-    return web.FileResponse(
-        path,
-        headers={
-            "Content-Type": "video/webm",
-            "Content-Disposition": f'attachment; filename="session-{row.session_id}-{row.id}.webm"',
-            "Cache-Control": "private, no-store",
-        },
-    )

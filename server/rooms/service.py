@@ -15,12 +15,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp import web
 from sqlalchemy.exc import IntegrityError
 
 from server.audit import service as audit
 from server.db import Database, utcnow
+from server.i18n import _
 from server.proposals import handling
+from server.record import draft
 from server.rooms import store
 from server.rooms.models import RoomEvent
 from server.rooms.record import room_record
@@ -134,14 +135,17 @@ class RoomHub:
                 log.exception("could not end the speaking turn %s in room %s", grant, session_id)
                 return None
 
-    def attach(self, session_id: int) -> None:
-        """A connection of this process entered the room (it stays in memory meanwhile)."""
-        room = self.rooms.get(session_id)
-        if room is not None:
-            room.connections += 1
-            if room.evict_timer is not None:
-                room.evict_timer.cancel()
-                room.evict_timer = None
+    async def attach(self, session_id: int) -> None:
+        """A connection of this process is entering the room: load it and keep it in memory
+        until :meth:`detach`. Counted in the same step of the event loop as the load (no wait
+        between), so the idle clock a load starts can never evict the room a join is entering:
+        reloaded without the joiner counted, the only process would take them for a connection
+        of a dead process and reset their presence."""
+        room = await self.room(session_id)
+        room.connections += 1
+        if room.evict_timer is not None:
+            room.evict_timer.cancel()
+            room.evict_timer = None
 
     def detach(self, session_id: int) -> None:
         """A connection left; the last one starts the idle clock."""
@@ -218,7 +222,7 @@ class RoomHub:
         async with self.database.read() as db:
             seed = await sessions.room_seed(db, room.session_id)
         if seed is None:
-            raise RoomError("not_found", "There is no such session.")
+            raise RoomError("not_found", _("There is no such session."))
 
         def build(_state: State, _seq: int, _now: dt.datetime) -> dict[str, Any]:
             return seed
@@ -230,8 +234,12 @@ class RoomHub:
         room: Room,
         kind: str,
         by: str | None,
-        build: Callable[[State, int, dt.datetime], dict[str, Any]],
-    ) -> Event:
+        build: Callable[[State, int, dt.datetime], dict[str, Any] | None],
+        prepare: Callable[[Any, State], Awaitable[None]] | None = None,
+    ) -> Event | None:
+        """Log the event ``build`` makes of the current state and broadcast it; None (nothing
+        logged) when ``build`` finds nothing to change. ``prepare`` reads what ``build`` needs
+        from the database in the same transaction (a secret poll's ballot box)."""
         for _attempt in range(RETRIES):
             try:
                 async with self.database.transaction() as db:
@@ -243,16 +251,19 @@ class RoomHub:
                         earlier = as_event(row)  # appended by another process
                         room.state, room.seq = apply(room.state, earlier), row.seq
                         self._observe(room, earlier)
+                    if prepare is not None:
+                        await prepare(db, room.state)
                     seq, now = room.seq + 1, utcnow()
+                    data = build(room.state, seq, now)
+                    if data is None:
+                        return None
+                    ballot = data.pop("ballot", None)  # a secret vote's choices: never logged
                     row = RoomEvent(
-                        session_id=room.session_id,
-                        seq=seq,
-                        type=kind,
-                        data=build(room.state, seq, now),
-                        by=by,
-                        at=now,
+                        session_id=room.session_id, seq=seq, type=kind, data=data, by=by, at=now
                     )
                     await store.append(db, row)
+                    if ballot is not None:
+                        await _cast(db, room, data, ballot)
                     await self._side_effects(db, room, row)
             except IntegrityError:
                 continue  # another process took this seq after all: catch up and decide again
@@ -263,7 +274,7 @@ class RoomHub:
             self._observe(room, event)
             await self.emit(room.session_id, event)
             return event
-        raise RoomError("busy", "The room is very busy right now; try again.")
+        raise RoomError("busy", _("The room is very busy right now; try again."))
 
     async def _side_effects(self, db: Any, room: Room, row: RoomEvent) -> None:
         """Changes outside the log, in the same transaction as the event."""
@@ -276,12 +287,13 @@ class RoomHub:
             await sessions.set_room_status(db, room.session_id, SessionStatus.ENDED)
             # The minutes draft is written with the end, so an ended session always has one.
             record = room_record(room.state, now.isoformat())
-            await sessions.draft_minutes(db, room.session_id, record, now)
+            await draft.draft_minutes(db, room.session_id, record, now)
 
     async def command(
         self, session_id: int, actor: Actor, kind: str, data: dict[str, Any]
-    ) -> Event:
-        """Check a client's command and, if accepted, log and broadcast its event."""
+    ) -> Event | None:
+        """Check a client's command and, if accepted, log and broadcast its event (None when the
+        command is in effect already)."""
         room = await self.room(session_id)
         if kind == "progress.show":  # the report comes from the record, not from the client
             data = {
@@ -291,17 +303,40 @@ class RoomHub:
                 ),
             }
 
-        def build(state: State, seq: int, now: dt.datetime) -> dict[str, Any]:
-            return decide(state, kind, data, actor, now, seq)
+        if kind.startswith("poll."):  # the server's to fill in, never the client's
+            data = {k: v for k, v in data.items() if k not in ("roster", "tally")}
+        given: dict[str, Any] = {}
+
+        async def prepare(db: Any, state: State) -> None:
+            given.update(await _poll_facts(db, room.session_id, state, kind, data))
+
+        def build(state: State, seq: int, now: dt.datetime) -> dict[str, Any] | None:
+            return decide(state, kind, {**data, **given}, actor, now, seq)
 
         async with room.lock:
-            return await self._append(room, kind, actor.key, build)
+            return await self._append(room, kind, actor.key, build, prepare)
 
-    async def record(self, session_id: int, kind: str, data: dict[str, Any], by: str) -> Event:
-        """Log a fact the server observed (someone joined or left)."""
+    async def record(
+        self,
+        session_id: int,
+        kind: str,
+        data: dict[str, Any],
+        by: str,
+        check: Callable[[State], None] | None = None,
+    ) -> Event:
+        """Log a fact the server observed (someone joined, left or checked in); ``check`` may
+        refuse it (raise) given the room's state at that moment."""
         room = await self.room(session_id)
+
+        def build(state: State, _seq: int, _now: dt.datetime) -> dict[str, Any]:
+            if check is not None:
+                check(state)
+            return data
+
         async with room.lock:
-            return await self._append(room, kind, by, lambda _s, _q, _n: data)
+            event = await self._append(room, kind, by, build)
+        assert event is not None  # build always has data
+        return event
 
     async def snapshot(self, session_id: int) -> tuple[int, State]:
         """The current seq and state (after catching up with other processes)."""
@@ -320,8 +355,34 @@ class RoomHub:
             return None
         return [as_event(r) for r in rows]
 
+    async def newest(self, session_id: int) -> Event | None:
+        """The room's latest logged event, read without waiting for the room."""
+        async with self.database.read() as db:
+            row = await store.last_event(db, session_id)
+        return None if row is None else as_event(row)
 
-HUB = web.AppKey("hub", RoomHub)
+
+async def _poll_facts(
+    db: Any, session_id: int, state: State, kind: str, data: dict[str, Any]
+) -> dict[str, Any]:
+    """What a poll command needs from the database: the session's list for who may vote, a
+    secret poll's ballot box when it closes."""
+    if kind == "poll.open":
+        facts = await sessions.minutes_facts(db, session_id)
+        people = facts["participants"] if facts else []
+        return {"roster": [{"who": f"p:{p['person_id']}", "role": p["role"]} for p in people]}
+    if kind == "poll.close" and isinstance(data.get("poll_id"), int):
+        poll = state.get("polls", {}).get(str(data["poll_id"]))
+        if poll and poll.get("secret"):
+            return {"tally": await store.tally_of(db, session_id, data["poll_id"])}
+    return {}
+
+
+async def _cast(db: Any, room: Room, data: dict[str, Any], ballot: list[int]) -> None:
+    """Count a secret ballot in the poll's box (same transaction as its vote event)."""
+    poll = room.state["polls"][str(data["poll_id"])]
+    await store.cast_ballot(db, room.session_id, int(data["poll_id"]), len(poll["options"]), ballot)
+
 
 # Room events that also go to the audit log (with the address of the connection that sent them).
 AUDITED = frozenset(
@@ -329,10 +390,13 @@ AUDITED = frozenset(
         "session.start",
         "session.end",
         "lobby.admit",
+        "lobby.admit_all",
         "lobby.deny",
         "participant.remove",
         "recording.start",
         "recording.stop",
+        "recording.ask",
+        "recording.consent",
     }
 )
 

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.rooms.media_models import MediaPlacement
-from server.rooms.models import Guest, Recording, RoomEvent
+from server.rooms.models import Guest, PollTally, RoomEvent
 
 
 async def events_after(
@@ -23,6 +21,16 @@ async def events_after(
     if limit is not None:
         stmt = stmt.limit(limit)
     return (await db.execute(stmt)).scalars().all()
+
+
+async def last_event(db: AsyncSession, session_id: int) -> RoomEvent | None:
+    stmt = (
+        select(RoomEvent)
+        .where(RoomEvent.session_id == session_id)
+        .order_by(RoomEvent.seq.desc())
+        .limit(1)
+    )
+    return (await db.execute(stmt)).scalar_one_or_none()
 
 
 async def append(db: AsyncSession, event: RoomEvent) -> None:
@@ -54,52 +62,32 @@ async def add_guest(db: AsyncSession, guest: Guest) -> None:
     await db.flush()
 
 
-async def add_recording(db: AsyncSession, row: Recording) -> None:
-    db.add(row)
-    await db.flush()
-
-
-async def recordings_of(db: AsyncSession, session_id: int) -> Sequence[Recording]:
-    stmt = select(Recording).where(Recording.session_id == session_id).order_by(Recording.id)
-    return (await db.execute(stmt)).scalars().all()
-
-
-async def recording_by_id(db: AsyncSession, recording_id: int) -> Recording | None:
-    return await db.get(Recording, recording_id)
-
-
-# ---- media placement (Janus)
-
-
-async def placement_of(db: AsyncSession, session_id: int) -> MediaPlacement | None:
-    return await db.get(MediaPlacement, session_id, populate_existing=True)
-
-
-async def add_placement(db: AsyncSession, placement: MediaPlacement) -> None:
-    """Raises IntegrityError when another process placed the room first."""
-    db.add(placement)
-    await db.flush()
-
-
-async def move_placement(
-    db: AsyncSession, session_id: int, old: str, new: str, room: int, secret: str, at: Any
-) -> bool:
-    """Move a room off instance ``old``; False when another process moved it already."""
-    result = await db.execute(
-        update(MediaPlacement)
-        .where(MediaPlacement.session_id == session_id, MediaPlacement.instance == old)
-        .values(instance=new, janus_room=room, secret=secret, placed_at=at)
+async def tally_of(db: AsyncSession, session_id: int, poll_id: int) -> list[int] | None:
+    """The counts in a secret poll's ballot box (None: nobody voted yet)."""
+    stmt = select(PollTally.counts).where(
+        PollTally.session_id == session_id, PollTally.poll_id == poll_id
     )
-    return bool(getattr(result, "rowcount", 0))
+    counts = (await db.execute(stmt)).scalar_one_or_none()
+    return list(counts) if counts is not None else None
 
 
-async def placement_load(db: AsyncSession) -> dict[str, int]:
-    """How many rooms each instance serves."""
-    rows = await db.execute(
-        select(MediaPlacement.instance, func.count()).group_by(MediaPlacement.instance)
+async def cast_ballot(
+    db: AsyncSession, session_id: int, poll_id: int, size: int, choices: list[int]
+) -> None:
+    """Count one secret ballot: only the poll's counts change (no row per ballot)."""
+    counts = await tally_of(db, session_id, poll_id)
+    if counts is None:
+        counts = [0] * size
+        for choice in choices:
+            counts[choice] += 1
+        await db.execute(
+            insert(PollTally).values(session_id=session_id, poll_id=poll_id, counts=counts)
+        )
+        return
+    for choice in choices:
+        counts[choice] += 1
+    await db.execute(
+        update(PollTally)
+        .where(PollTally.session_id == session_id, PollTally.poll_id == poll_id)
+        .values(counts=counts)
     )
-    return {str(row[0]): int(row[1]) for row in rows}
-
-
-async def drop_placement(db: AsyncSession, session_id: int) -> None:
-    await db.execute(delete(MediaPlacement).where(MediaPlacement.session_id == session_id))

@@ -9,8 +9,9 @@ from aiohttp import web
 from pydantic import Field
 
 from scheduling.intervals import Interval
-from server.api import DATABASE, Api, Instant, OutShape, QueryShape, Req, read_raw
+from server.api import DATABASE, Api, Req, read_raw
 from server.errors import AppError, Invalid, NotFound, field_error
+from server.i18n import _, negotiate, translate
 from server.sessions import changes, planning, rsvp, workday_calendars
 from server.sessions.changes import DeliveryList
 from server.sessions.invites import Calendaring
@@ -27,11 +28,13 @@ from server.sessions.schemas import (
 )
 from server.sessions.templates import TEMPLATES, TemplateOut
 from server.sessions.workday_calendars import WorkdaysOut
+from server.shapes import Instant, OutShape, QueryShape
 
 api = Api(tag="scheduling")
 CALENDARING = web.AppKey("calendaring", Calendaring)
 ICS = "text/calendar"
 MAX_ICS_BYTES = 2 * 2**20
+MAX_ITIP_BYTES = 256 * 2**10  # one answer to one invitation: a few KB in practice
 
 
 def _ctx(req: Req) -> Calendaring:
@@ -130,7 +133,9 @@ async def find_slots(req: Req, body: SlotRequest) -> SlotList:
 async def upload_busy(req: Req, person_id: int, query: BusyQuery) -> BusyOut:
     """Upload busy time as an ICS export; it replaces earlier uploads within from–to."""
     if query.to <= query.from_:
-        raise Invalid("to must be after from.", errors=[field_error("to", "must be after from")])
+        raise Invalid(
+            _("to must be after from."), errors=[field_error("to", _("must be after from"))]
+        )
     data = await read_raw(req.request, ICS, MAX_ICS_BYTES)
     count = await planning.upload_busy(
         req.database, req.actor, person_id, data, Interval(query.from_, query.to)
@@ -179,7 +184,7 @@ async def answer(req: Req, session_id: int, body: RsvpIn) -> RsvpOut:
 @api.post("/api/itip", response=ItipOut, raw_body=ICS)
 async def itip(req: Req) -> ItipOut:
     """Take an attendee's iTIP REPLY or COUNTER (text/calendar); people send only their own."""
-    data = await read_raw(req.request, ICS, MAX_ICS_BYTES)
+    data = await read_raw(req.request, ICS, MAX_ITIP_BYTES)
     result = await rsvp.apply_itip(req.database, req.actor, data)
     return ItipOut(
         method=result.method,
@@ -206,16 +211,14 @@ async def put_workdays(req: Req, year: int) -> WorkdaysOut:
         media if media in (ICS, "application/json") else "application/json",
         MAX_ICS_BYTES,
     )
-    calendar = workday_calendars.parse_notice(data, media, _year(year))
-    source = f"uploaded as {'ICS' if media == ICS else 'JSON'} by {req.actor.name}"
     return await workday_calendars.put_year(
-        req.database, _ctx(req).workdays, req.actor, year, calendar, source
+        req.database, _ctx(req).workdays, req.actor, _year(year), data, media
     )
 
 
 def _year(year: int) -> int:
     if not 2000 <= year <= 2100:
-        raise NotFound(f"No working-day calendar for {year}: years 2000 to 2100 only.")
+        raise NotFound(_("No working-day calendar for {year}: years 2000 to 2100 only.", year=year))
     return year
 
 
@@ -238,11 +241,7 @@ def _feed(url: str) -> FeedOut:
 # ---------------------------------------------------------------- outside /api: links in emails
 
 Answer = Literal["accepted", "declined", "tentative"]
-WORDS: dict[str, tuple[str, str]] = {
-    "accepted": ("已接受", "accepted"),
-    "declined": ("已谢绝", "declined"),
-    "tentative": ("暂定", "tentative"),
-}
+WORDS = {"accepted": _("accepted"), "declined": _("declined"), "tentative": _("tentative")}
 
 
 PAGE_STYLE = "font-family:sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem"
@@ -255,9 +254,17 @@ LINK_PAGE_POLICY = (
 )
 
 
-def _page(status: int, title: str, text: str, form: str = "") -> web.Response:
+def _session_link(request: web.Request, session_id: int, language: str) -> str:
+    url = html.escape(request.app[CALENDARING].join_url(session_id))
+    label = html.escape(translate(_("See the session"), language))
+    return f'<p><a href="{url}">{label}</a></p>'
+
+
+def _page(status: int, language: str, title: str, text: str, form: str = "") -> web.Response:
+    """A small page in ``language``; ``title`` and ``text`` (marked or plain) are translated."""
+    title, text = translate(title, language), translate(text, language)
     body = (
-        '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
+        f'<!doctype html><html lang="{language}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
         '<meta name="referrer" content="no-referrer">'
         f'<title>{html.escape(title)}</title></head><body style="{PAGE_STYLE}">'
@@ -268,7 +275,11 @@ def _page(status: int, title: str, text: str, form: str = "") -> web.Response:
         text=body,
         content_type="text/html",
         charset="utf-8",
-        headers={"Content-Security-Policy": LINK_PAGE_POLICY, "Cache-Control": "no-store"},
+        headers={
+            "Content-Security-Policy": LINK_PAGE_POLICY,
+            "Cache-Control": "no-store",
+            "Content-Language": language,
+        },
     )
 
 
@@ -277,52 +288,73 @@ def _answer_of(request: web.Request) -> str | None:
     return reply if reply in WORDS else None
 
 
-def _unknown_answer() -> web.Response:
+def _unknown_answer(language: str) -> web.Response:
     return _page(
         400,
-        "无法识别的答复 Unknown answer",
-        "链接不完整：answer 应为 accepted、declined 或 tentative。",
+        language,
+        _("Unknown answer"),
+        _("The link is incomplete: answer should be accepted, declined or tentative."),
     )
+
+
+def _not_recorded(request: web.Request, err: AppError) -> web.Response:
+    """The refusal of a link we cannot tie to a person: in the browser's language."""
+    language = negotiate(request.headers.get("Accept-Language"))
+    return _page(err.status, language, _("Answer not recorded"), err.message)
 
 
 async def rsvp_link(request: web.Request) -> web.Response:
     """``GET /rsvp/{token}?answer=…``: show what the link answers, with a button that confirms.
 
     Opening the link records nothing: mail security scanners and link previews open every link
-    in a message, and must not answer for the invitee."""
+    in a message, and must not answer for the invitee. The page is in the invitee's chosen
+    language, as their email was."""
     reply = _answer_of(request)
     if reply is None:
-        return _unknown_answer()
+        return _unknown_answer(negotiate(request.headers.get("Accept-Language")))
     try:
-        session, name = await rsvp.check_link(
+        session, name, language = await rsvp.check_link(
             request.app[DATABASE], request.app[CALENDARING], request.match_info["token"]
         )
     except AppError as err:
-        return _page(err.status, "无法记录答复 Answer not recorded", err.message)
-    zh, en = WORDS[reply]
+        return _not_recorded(request, err)
+    confirm = translate(_("Confirm: {answer}", answer=WORDS[reply]), language)
     button = (
         f'<form method="post"><button type="submit" style="font-size:1.2rem;padding:.5rem 1.5rem">'
-        f"确认：{html.escape(zh)} Confirm: {html.escape(en)}</button></form>"
+        f"{html.escape(confirm)}</button></form>"
     )
-    return _page(200, "确认答复 Confirm your answer", f"{name}，“{session.title}”：{zh}？", button)
+    return _page(
+        200,
+        language,
+        _("Confirm your answer"),
+        _("{name}, “{title}”: {answer}?", name=name, title=session.title, answer=WORDS[reply]),
+        button + _session_link(request, session.id, language),
+    )
 
 
 async def rsvp_confirm(request: web.Request) -> web.Response:
     """``POST /rsvp/{token}?answer=…``: record the answer and confirm it on a small page."""
     reply = _answer_of(request)
     if reply is None:
-        return _unknown_answer()
+        return _unknown_answer(negotiate(request.headers.get("Accept-Language")))
     try:
-        session, name, _value = await rsvp.answer_by_link(
+        session, name, language = await rsvp.answer_by_link(
             request.app[DATABASE], request.app[CALENDARING], request.match_info["token"], reply
         )
     except AppError as err:
-        return _page(err.status, "无法记录答复 Answer not recorded", err.message)
-    zh, en = WORDS[reply]
+        return _not_recorded(request, err)
     return _page(
         200,
-        f"{zh} {en}",
-        f"{name}，您对“{session.title}”的答复已记录：{zh}。可随时用邮件中的其他按钮更改。",
+        language,
+        _("Answer recorded: {answer}", answer=WORDS[reply]),
+        _(
+            "{name}, your answer to “{title}” is recorded: {answer}. You can change it at any "
+            "time with the other buttons in the email.",
+            name=name,
+            title=session.title,
+            answer=WORDS[reply],
+        ),
+        _session_link(request, session.id, language),
     )
 
 
@@ -333,7 +365,8 @@ async def feed(request: web.Request) -> web.Response:
             request.app[DATABASE], request.app[CALENDARING], request.match_info["token"]
         )
     except AppError as err:
-        return web.Response(status=err.status, text=err.message + "\n", content_type="text/plain")
+        text = translate(err.message, negotiate(request.headers.get("Accept-Language")))
+        return web.Response(status=err.status, text=text + "\n", content_type="text/plain")
     return _ics(data, "xieshang.ics")
 
 

@@ -10,15 +10,15 @@ from scheduling.intervals import as_utc
 from scheduling.itip import cancel, request
 from scheduling.recurrence import RecurrenceError, cancel_occurrence, move_occurrence, occurrences
 from server import mail
-from server.api import OutShape
 from server.audit import service as audit
 from server.auth import Principal, require_staff
 from server.db import Database, utcnow
 from server.errors import Conflict, Invalid, NotFound, field_error
+from server.i18n import _, marked
 from server.sessions import invites, planning, records, store
 from server.sessions.calendar import last_end, series_of
 from server.sessions.invites import Calendaring
-from server.sessions.models import OccurrenceOverride, Session, SessionStatus
+from server.sessions.models import STATUS_WORDS, OccurrenceOverride, Session, SessionStatus
 from server.sessions.schemas import (
     CancelIn,
     OccurrenceList,
@@ -27,6 +27,7 @@ from server.sessions.schemas import (
     SessionOut,
 )
 from server.sessions.split import split_series
+from server.shapes import OutShape
 
 
 class DeliveryOut(OutShape):
@@ -53,15 +54,21 @@ class DeliveryList(OutShape):
 async def _open(db: AsyncSession, session_id: int) -> Session:
     session = await store.by_id(db, session_id, lock=True)
     if session is None:
-        raise NotFound(f"There is no session {session_id}.")
+        raise NotFound(_("There is no session {session_id}.", session_id=session_id))
     if session.status in (SessionStatus.ENDED, SessionStatus.CANCELLED):
-        raise Conflict(f"This session is {session.status}; it can no longer be changed.")
+        raise Conflict(
+            _(
+                "This session is {status}; it can no longer be changed.",
+                status=STATUS_WORDS[session.status],
+            )
+        )
     return session
 
 
 def _bad_occurrence(exc: RecurrenceError) -> Invalid:
     return Invalid(
-        f"That occurrence cannot be changed: {exc}.", errors=[field_error("occurrence", str(exc))]
+        _("That occurrence cannot be changed: {exc}.", exc=exc),
+        errors=[field_error("occurrence", marked(exc))],
     )
 
 
@@ -118,7 +125,7 @@ async def _move(
         try:
             await records.drop_stale_exceptions(db, session)
         except RecurrenceError as exc:
-            raise Invalid(str(exc), errors=[field_error("starts_at", str(exc))]) from None
+            raise Invalid(marked(exc), errors=[field_error("starts_at", marked(exc))]) from None
         series = series_of(session, (await store.overrides_of(db, [session_id]))[session_id])
     else:
         only = as_utc(body.occurrence)
@@ -214,7 +221,9 @@ async def cancel_session(
 async def _visible(db: AsyncSession, actor: Principal, session_id: int) -> Session:
     session = await store.by_id(db, session_id)
     if session is None or not await store.is_visible(db, session_id, actor):
-        raise NotFound(f"There is no session {session_id} that you can see.")
+        raise NotFound(
+            _("There is no session {session_id} that you can see.", session_id=session_id)
+        )
     return session
 
 
@@ -251,13 +260,13 @@ async def invite_ics(
     async with database.read() as db:
         session = await _visible(db, actor, session_id)
         if not actor.is_staff and await store.participant_of(db, session_id, actor.id) is None:
-            raise NotFound("Only the session's participants have an invitation to download.")
+            raise NotFound(_("Only the session's participants have an invitation to download."))
         invite, _emails = await invites.build_invite(db, ctx, session)
     if session.status is SessionStatus.CANCELLED:
         return cancel(invite, utcnow())
     if not invite.attendees:
         raise Conflict(
-            "Nobody in this session has an email address, so there is no invitation to show."
+            _("Nobody in this session has an email address, so there is no invitation to show.")
         )
     return request(invite, utcnow())
 
@@ -267,7 +276,7 @@ async def deliveries(database: Database, actor: Principal, session_id: int) -> D
     require_staff(actor)
     async with database.read() as db:
         if await store.by_id(db, session_id) is None:
-            raise NotFound(f"There is no session {session_id}.")
+            raise NotFound(_("There is no session {session_id}.", session_id=session_id))
         rows = await mail.deliveries(db, session_id)
         return DeliveryList(
             items=[DeliveryOut.model_validate(r, from_attributes=True) for r in rows]

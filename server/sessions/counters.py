@@ -19,17 +19,24 @@ from scheduling.imip import Mail, message
 from scheduling.intervals import as_utc
 from scheduling.itip import decline_counter
 from server import mail
-from server.api import FieldProblem, Instant, OutShape, Shape
 from server.auth import Principal, require_staff
 from server.db import Database, utcnow
 from server.directory import store as directory_store
+from server.directory.models import Person
 from server.errors import Conflict, NotFound
+from server.i18n import _, translate
 from server.sessions import invites, records, store
 from server.sessions.calendar import attendee
 from server.sessions.changes import reschedule_in
 from server.sessions.invites import Calendaring
-from server.sessions.models import CounterProposal, CounterState, Session
+from server.sessions.models import (
+    COUNTER_STATE_WORDS,
+    CounterProposal,
+    CounterState,
+    Session,
+)
 from server.sessions.schemas import MAX_DURATION, RescheduleIn, SessionOut
+from server.shapes import FieldProblem, Instant, OutShape, Shape
 
 
 class CounterIn(Shape):
@@ -43,9 +50,9 @@ class CounterIn(Shape):
     @model_validator(mode="after")
     def _order(self) -> CounterIn:
         if self.ends_at <= self.starts_at:
-            raise FieldProblem("ends_at", "must be after starts_at")
+            raise FieldProblem("ends_at", _("must be after starts_at"))
         if self.ends_at - self.starts_at > MAX_DURATION:  # staff could never accept it
-            raise FieldProblem("ends_at", "a session lasts at most 24 hours")
+            raise FieldProblem("ends_at", _("a session lasts at most 24 hours"))
         return self
 
 
@@ -134,7 +141,7 @@ async def propose(
     async with database.transaction() as db:
         session = await store.by_id(db, session_id)
         if session is None or await store.participant_of(db, session_id, actor.id) is None:
-            raise NotFound("You are not a participant of that session.")
+            raise NotFound(_("You are not a participant of that session."))
         row = await record(
             db,
             session,
@@ -163,9 +170,17 @@ async def list_counters(database: Database, actor: Principal, session_id: int) -
 async def _open_counter(db: AsyncSession, session_id: int, counter_id: int) -> CounterProposal:
     row = await db.get(CounterProposal, counter_id)
     if row is None or row.session_id != session_id:
-        raise NotFound(f"Session {session_id} has no counter-proposal {counter_id}.")
+        raise NotFound(
+            _(
+                "Session {session_id} has no counter-proposal {counter_id}.",
+                session_id=session_id,
+                counter_id=counter_id,
+            )
+        )
     if row.state is not CounterState.OPEN:
-        raise Conflict(f"This counter-proposal was {row.state} already.")
+        raise Conflict(
+            _("This counter-proposal was {state} already.", state=COUNTER_STATE_WORDS[row.state])
+        )
     return row
 
 
@@ -201,7 +216,10 @@ def _move(row: CounterProposal, body: AcceptIn) -> RescheduleIn:
     except ValidationError as exc:
         reason = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
         raise Conflict(
-            f"This counter-proposal's time cannot be accepted ({reason}); decline it.",
+            _(
+                "This counter-proposal's time cannot be accepted ({reason}); decline it.",
+                reason=reason,
+            ),
             counter_id=row.id,
         ) from None
 
@@ -232,17 +250,7 @@ async def decline(
                 now,
                 row.occurrence,
             )
-            text = f"{person.name}，您好：\n\n您建议的新时间未被采纳，“{session.title}”的时间不变。"
-            if body.reason:
-                text += f"\n说明：{body.reason}"
-            note = Mail(
-                sender_email=ctx.sender,
-                sender_name=ctx.sender_name,
-                to_email=person.email,
-                to_name=person.name,
-                subject=f"时间保持不变：{session.title}",
-                text=text,
-            )
+            note = _declined_note(ctx, session, person, body.reason)
             raw = message(note, ics, "DECLINECOUNTER", now).as_bytes()
             mail.enqueue(
                 db,
@@ -257,3 +265,26 @@ async def decline(
         out = CounterOut.model_validate(row)
     ctx.wake()
     return out
+
+
+def _declined_note(ctx: Calendaring, session: Session, person: Person, reason: str | None) -> Mail:
+    """The email that keeps the time, in the person's language."""
+    language = person.language
+    lines = [
+        _(
+            "Dear {name},\n\nThe new time you suggested was not taken; “{title}” keeps its time.",
+            name=person.name,
+            title=session.title,
+        )
+    ]
+    if reason:
+        lines.append(_("Note: {note}", note=reason))
+    return Mail(
+        sender_email=ctx.sender,
+        sender_name=ctx.sender_name,
+        to_email=person.email or "",
+        to_name=person.name,
+        subject=translate(_("Time unchanged: {title}", title=session.title), language),
+        text="\n".join(translate(line, language) for line in lines),
+        language=language,
+    )

@@ -14,17 +14,35 @@ from scheduling.itip import Attendee, Invite, cancel, request
 from scheduling.workdays import WorkCalendar
 from server import mail
 from server.directory import store as directory_store
+from server.i18n import Msg, _, translate
+from server.notices.kinds import Kind
+from server.notices.service import notify
 from server.sessions import store
 from server.sessions.calendar import attendee, invite_of, series_of
 from server.sessions.models import Session
 from server.signing import Signer
 
 RSVP_LABELS = (
-    ("accepted", "接受 Accept"),
-    ("tentative", "暂定 Maybe"),
-    ("declined", "谢绝 Decline"),
+    ("accepted", _("Accept")),
+    ("tentative", _("Maybe")),
+    ("declined", _("Decline")),
 )
-SUBJECTS = {"new": "邀请", "update": "更新", "cancel": "取消"}
+
+
+def _subject(kind: str, title: str) -> Msg:
+    if kind == "new":
+        return _("Invitation: {title}", title=title)
+    if kind == "update":
+        return _("Updated: {title}", title=title)
+    return _("Cancelled: {title}", title=title)
+
+
+def _greeting(kind: str, name: str, title: str) -> Msg:
+    if kind == "new":
+        return _("Dear {name},\n\nYou are invited to: {title}", name=name, title=title)
+    if kind == "update":
+        return _("Dear {name},\n\nThis session has changed: {title}", name=name, title=title)
+    return _("Dear {name},\n\nThis session is cancelled: {title}", name=name, title=title)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -86,35 +104,68 @@ async def build_invite(
     return invite, emails
 
 
-def _when(session: Session) -> str:
+def when(session: Session, language: str) -> str:
+    """The session's time in its zone, as a person reading ``language`` writes it."""
     zone = ZoneInfo(session.timezone)
     start, end = session.starts_at.astimezone(zone), session.ends_at.astimezone(zone)
-    repeat = "（周期性会议，详见日历）" if session.rrule else ""
-    return f"{start:%Y年%m月%d日 %H:%M}–{end:%H:%M}（{session.timezone}）{repeat}"
+    day = start.strftime("%Y-%m-%d %H:%M" if language == "en" else "%Y年%m月%d日 %H:%M")
+    text = _(
+        "{start} to {end} ({zone})", start=day, end=end.strftime("%H:%M"), zone=session.timezone
+    )
+    if session.rrule:
+        text = _("{when}, recurring (see the calendar)", when=text)
+    return translate(text, language)
 
 
 def _mail(
-    ctx: Calendaring, session: Session, person: tuple[int, str, str], kind: str, note: str | None
+    ctx: Calendaring,
+    session: Session,
+    person: tuple[int, str, str, str],
+    kind: str,
+    note: str | None,
 ) -> Mail:
-    person_id, name, email = person
-    verb = {"new": "诚邀您参加", "update": "以下会议有更新", "cancel": "以下会议已取消"}[kind]
-    text = f"{name}，您好：\n\n{verb}：{session.title}\n时间：{_when(session)}"
+    person_id, name, email, language = person
+    lines = [
+        _greeting(kind, name, session.title),
+        _("Time: {when}", when=when(session, language)),
+    ]
     if note:
-        text += f"\n说明：{note}"
+        lines.append(_("Note: {note}", note=note))
     links: tuple[tuple[str, str], ...] = ()
     if kind != "cancel":
-        text += f"\n参会链接：{ctx.join_url(session.id)}"
+        lines.append(_("Join: {url}", url=ctx.join_url(session.id)))
         links = tuple(
-            (label, ctx.rsvp_url(session, person_id, answer)) for answer, label in RSVP_LABELS
+            (translate(label, language), ctx.rsvp_url(session, person_id, answer))
+            for answer, label in RSVP_LABELS
         )
     return Mail(
         sender_email=ctx.sender,
         sender_name=ctx.sender_name,
         to_email=email,
         to_name=name,
-        subject=f"{SUBJECTS[kind]}：{session.title}",
-        text=text,
+        subject=translate(_subject(kind, session.title), language),
+        text="\n".join(translate(line, language) for line in lines),
         links=links,
+        language=language,
+    )
+
+
+async def _tell(
+    db: AsyncSession, session: Session, only: Sequence[int] | None, now: dt.datetime
+) -> None:
+    """The participants' notice of the change (the invitation itself is their email)."""
+    people = (
+        only
+        if only is not None
+        else [p.person_id for p, _ in (await store.participants_of(db, [session.id]))[session.id]]
+    )
+    await notify(
+        db,
+        person_ids=people,
+        kind=Kind.SESSION_INVITATIONS_CHANGED,
+        link=f"#/sessions/{session.id}",
+        params={"session": session.title},
+        now=now,
     )
 
 
@@ -134,9 +185,11 @@ async def queue(
     ``kind`` is ``new``/``update`` (a REQUEST of the whole series) or ``cancel`` (a CANCEL of
     the series, or of ``occurrence``). ``only`` limits the recipients (e.g. removed people).
     """
+    await _tell(db, session, only, now)
     invite, emails = await build_invite(db, ctx, session)
     names = {a.email: a.name for a in invite.attendees}
     recipients = [pid for pid in emails if only is None or pid in only]
+    languages = await directory_store.languages_of(db, recipients)
     if kind == "cancel":
         ics, method = cancel(invite, now, occurrence), "CANCEL"
     else:
@@ -145,7 +198,8 @@ async def queue(
         ics, method = request(invite, now), "REQUEST"
     for person_id in recipients:
         email = emails[person_id]
-        body = _mail(ctx, session, (person_id, names.get(email, email), email), kind, note)
+        who = (person_id, names.get(email, email), email, languages.get(person_id, "zh-CN"))
+        body = _mail(ctx, session, who, kind, note)
         raw = message(
             body, ics, method, now, domain=ctx.sender.partition("@")[2] or "xieshang.local"
         ).as_bytes()

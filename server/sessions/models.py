@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Any
+from typing import Literal
 
 from sqlalchemy import JSON, Column, ForeignKey, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base, UTCDateTime, enum_column
+from server.i18n import _
 
 
 class Kind(StrEnum):
@@ -44,6 +45,13 @@ class Visibility(StrEnum):
     PUBLIC = "public"
 
 
+# Whether guests of a public session wait for a host (``host_admits``) or enter at once; whether
+# the room is recorded (``ask``: the host is asked when the session starts). The kind's template
+# gives the default (``server/sessions/templates.py``).
+LobbyPolicy = Literal["none", "host_admits"]
+RecordingPolicy = Literal["off", "ask", "on"]
+
+
 class SessionStatus(StrEnum):
     """Where a session is in its life."""
 
@@ -51,6 +59,15 @@ class SessionStatus(StrEnum):
     LIVE = "live"
     ENDED = "ended"
     CANCELLED = "cancelled"
+
+
+# Each status in words, for messages (the web shows the same words).
+STATUS_WORDS = {
+    SessionStatus.SCHEDULED: _("scheduled"),
+    SessionStatus.LIVE: _("live"),
+    SessionStatus.ENDED: _("ended"),
+    SessionStatus.CANCELLED: _("cancelled"),
+}
 
 
 class ParticipantRole(StrEnum):
@@ -96,6 +113,8 @@ class Session(Base):
     venue_id: Mapped[int | None] = mapped_column(ForeignKey("venues.id"), index=True)
     stage: Mapped[Stage | None] = mapped_column(enum_column(Stage, "stage"))
     visibility: Mapped[Visibility] = mapped_column(enum_column(Visibility, "visibility"))
+    lobby: Mapped[str] = mapped_column(String(16), default="none", server_default="none")
+    recording: Mapped[str] = mapped_column(String(8), default="off", server_default="off")
     status: Mapped[SessionStatus] = mapped_column(enum_column(SessionStatus, "session_status"))
     created_by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
@@ -160,6 +179,23 @@ class CounterState(StrEnum):
     OPEN = "open"
     ACCEPTED = "accepted"
     DECLINED = "declined"
+
+
+# Codes in words, for messages (the web shows the same words).
+MODE_WORDS = {Mode.IN_PERSON: _("in person"), Mode.REMOTE: _("remote"), Mode.HYBRID: _("hybrid")}
+PARTICIPANT_ROLE_WORDS = {
+    ParticipantRole.HOST: _("host"),
+    ParticipantRole.PROPOSER: _("proposer"),
+    ParticipantRole.UNIT: _("undertaking unit"),
+    ParticipantRole.LEADER: _("leader"),
+    ParticipantRole.MEMBER: _("member"),
+    ParticipantRole.GUEST: _("guest"),
+}
+COUNTER_STATE_WORDS = {
+    CounterState.OPEN: _("open"),
+    CounterState.ACCEPTED: _("accepted"),
+    CounterState.DECLINED: _("declined"),
+}
 
 
 class CounterProposal(Base):
@@ -235,33 +271,3 @@ class AgendaItem(Base):
     proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposals.id"))
     presenter_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     planned_minutes: Mapped[int | None] = mapped_column(Integer)
-
-
-class MinutesStatus(StrEnum):
-    """Where a session's minutes are: 草稿 → 审核中 → 已批准."""
-
-    DRAFT = "draft"
-    IN_REVIEW = "in_review"
-    APPROVED = "approved"
-
-
-class MinutesVersion(Base):
-    """One version of a session's minutes (会议纪要). Rows are only ever added: each keeps who
-    wrote it and when, and the hash of the version before it, so any later change to a stored
-    version breaks the chain (``GET /api/sessions/{id}/minutes/verify``)."""
-
-    __tablename__ = "minutes_versions"
-    __table_args__ = (UniqueConstraint("session_id", "number"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    session_id: Mapped[int] = mapped_column(
-        ForeignKey("sessions.id", ondelete="CASCADE"), index=True
-    )
-    number: Mapped[int] = mapped_column(Integer)
-    status: Mapped[MinutesStatus] = mapped_column(enum_column(MinutesStatus, "minutes_status"))
-    content: Mapped[dict[str, Any]] = mapped_column(JSON)
-    note: Mapped[str | None] = mapped_column(String(500))
-    author_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))

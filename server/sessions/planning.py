@@ -2,30 +2,35 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import time
 from collections.abc import Sequence
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from scheduling.expansion import TooComplex
 from scheduling.ical_parse import parse_busy
 from scheduling.intervals import Booking, BookingIndex, Interval, busy_times, find_clashes
 from scheduling.itip import ItipError
 from scheduling.recurrence import Series, occurrences
 from scheduling.slots import SlotQuery, find_slots
-from server.api import OutShape
 from server.auth import Principal, require_staff
 from server.db import Database, utcnow
 from server.directory import store as directory_store
-from server.errors import Conflict, Forbidden, Invalid, NotFound, field_error
+from server.errors import Conflict, Forbidden, Invalid, NotFound, PayloadTooLarge, field_error
+from server.i18n import _, marked
 from server.sessions import store, workday_calendars
 from server.sessions.calendar import bookings_of, series_of
 from server.sessions.invites import Calendaring
 from server.sessions.models import BusyBlock, Session
 from server.sessions.schemas import ConflictCheck, SlotRequest
+from server.shapes import OutShape
 
 MAX_BUSY_WINDOW = dt.timedelta(days=400)
+BUSY_EXPANSION_SECONDS = 3.0  # reading and expanding one upload, in a worker thread
 
 
 class ConflictOut(OutShape):
@@ -152,12 +157,23 @@ def refuse(found: list[ConflictOut]) -> None:
     if not found:
         return
     first = found[0]
-    what = first.session_title or "busy in their own calendar"
-    summary = f"{first.name} is already booked then ({what})"
-    more = f" and {len(found) - 1} more" if len(found) > 1 else ""
+    what = first.session_title or _("busy in their own calendar")
+    summary = _("{name} is already booked then ({what})", name=first.name, what=what)
+    if len(found) > 1:
+        message = _(
+            "Scheduling conflict: {summary} and {more} more. Choose another time, "
+            'or resend with "allow_conflicts": true to keep it anyway.',
+            summary=summary,
+            more=len(found) - 1,
+        )
+    else:
+        message = _(
+            "Scheduling conflict: {summary}. Choose another time, "
+            'or resend with "allow_conflicts": true to keep it anyway.',
+            summary=summary,
+        )
     raise Conflict(
-        f"Scheduling conflict: {summary}{more}. Choose another time, or resend with "
-        f'"allow_conflicts": true to keep it anyway.',
+        message,
         conflicts=[c.model_dump(mode="json") for c in found],
     )
 
@@ -170,7 +186,7 @@ async def session_conflicts(
     async with database.read() as db:
         session = await store.by_id(db, session_id)
         if session is None:
-            raise NotFound(f"There is no session {session_id}.")
+            raise NotFound(_("There is no session {session_id}.", session_id=session_id))
         people = frozenset(
             p.person_id for p, _n in (await store.participants_of(db, [session_id]))[session_id]
         )
@@ -218,28 +234,32 @@ async def slots(
     )
 
 
+class CalendarTooComplex(PayloadTooLarge):
+    """An uploaded calendar that would cost too much to expand (413, with the reason)."""
+
+    code = "calendar_too_complex"
+
+
 async def upload_busy(
     database: Database, actor: Principal, person_id: int, data: bytes, window: Interval
 ) -> int:
-    """Replace a person's uploaded busy time in ``window`` with what their ICS export says."""
+    """Replace a person's uploaded busy time in ``window`` with what their ICS export says.
+
+    The file is read and expanded in a worker thread, against a time budget, before any
+    transaction opens: a costly file delays neither other requests nor the database.
+    """
     if actor.id != person_id and not actor.is_staff:
-        raise Forbidden("You can upload busy time for yourself only.")
+        raise Forbidden(_("You can upload busy time for yourself only."))
     if window.duration > MAX_BUSY_WINDOW:
         raise Invalid(
-            "The window is too long; upload at most 400 days at a time.",
-            errors=[field_error("to", "at most 400 days after from")],
+            _("The window is too long; upload at most 400 days at a time."),
+            errors=[field_error("to", _("at most 400 days after from"))],
         )
+    busy = await asyncio.to_thread(_read_busy, data, window)
     async with database.transaction() as db:
         person = await directory_store.person_by_id(db, person_id)
         if person is None:
-            raise NotFound(f"There is no person {person_id}.")
-        try:
-            busy = parse_busy(data, window, ZoneInfo("Asia/Shanghai"))
-        except ItipError as exc:
-            raise Invalid(
-                f"The calendar file cannot be used: {exc}",
-                errors=[field_error("(body)", str(exc), "ics")],
-            ) from None
+            raise NotFound(_("There is no person {person_id}.", person_id=person_id))
         now = utcnow()
         blocks = [
             BusyBlock(person_id=person_id, starts_at=b.start, ends_at=b.end, uploaded_at=now)
@@ -247,6 +267,28 @@ async def upload_busy(
         ]
         await store.replace_busy_blocks(db, person_id, window.start, window.end, blocks)
         return len(blocks)
+
+
+def _read_busy(data: bytes, window: Interval) -> list[Interval]:
+    """The busy intervals of an upload (runs in a worker thread; stops at the time budget)."""
+    deadline = time.monotonic() + BUSY_EXPANSION_SECONDS
+    try:
+        return parse_busy(
+            data, window, ZoneInfo("Asia/Shanghai"), lambda: time.monotonic() > deadline
+        )
+    except ItipError as exc:
+        raise Invalid(
+            _("The calendar file cannot be used: {exc}", exc=exc),
+            errors=[field_error("(body)", marked(exc), "ics")],
+        ) from None
+    except TooComplex as exc:
+        raise CalendarTooComplex(
+            _(
+                "This calendar is too complex to expand: {exc}. Nothing was stored.",
+                exc=marked(exc),
+            ),
+            errors=[field_error("(body)", marked(exc), "ics")],
+        ) from None
 
 
 async def check(

@@ -9,13 +9,15 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduling.recurrence import occurrences
-from server.auth import Principal, Role
+from server.auth import ROLE_WORDS, Principal, Role
 from server.directory import store as directory_store
 from server.errors import Invalid, field_error
+from server.i18n import _
 from server.proposals import service as proposals
 from server.sessions import store
 from server.sessions.calendar import parse_instant, series_of
 from server.sessions.models import (
+    PARTICIPANT_ROLE_WORDS,
     AgendaItem,
     Attendance,
     Mode,
@@ -63,6 +65,8 @@ async def outs(db: AsyncSession, sessions: Sequence[Session]) -> list[SessionOut
             proposal_ids=proposal_ids[s.id],
             stage=s.stage,
             visibility=s.visibility,
+            lobby=s.lobby,
+            recording=s.recording,
             status=s.status,
             participants=[
                 ParticipantOut(
@@ -93,11 +97,18 @@ async def outs(db: AsyncSession, sessions: Sequence[Session]) -> list[SessionOut
 async def reference_errors(db: AsyncSession, spec: SessionSpec) -> list[dict[str, Any]]:
     errors: list[dict[str, Any]] = []
     if spec.venue_id is not None and await directory_store.venue_by_id(db, spec.venue_id) is None:
-        errors.append(field_error("venue_id", f"there is no venue with id {spec.venue_id}"))
+        errors.append(
+            field_error(
+                "venue_id", _("there is no venue with id {venue_id}", venue_id=spec.venue_id)
+            )
+        )
     for missing in await proposals.unknown_ids(db, spec.proposal_ids):
         index = spec.proposal_ids.index(missing)
         errors.append(
-            field_error(f"proposal_ids.{index}", f"there is no proposal with id {missing}")
+            field_error(
+                f"proposal_ids.{index}",
+                _("there is no proposal with id {missing}", missing=missing),
+            )
         )
     people = await directory_store.people_by_ids(db, [p.person_id for p in spec.participants])
     for i, p in enumerate(spec.participants):
@@ -106,21 +117,29 @@ async def reference_errors(db: AsyncSession, spec: SessionSpec) -> list[dict[str
             errors.append(
                 field_error(
                     f"participants.{i}.person_id",
-                    f"there is no active person with id {p.person_id}",
+                    _("there is no active person with id {person_id}", person_id=p.person_id),
                 )
             )
         elif person.role is Role.GUEST and spec.visibility is not Visibility.PUBLIC:
             errors.append(
                 field_error(
                     f"participants.{i}.person_id",
-                    f"{person.name} has a guest account: guests join public sessions only",
+                    _(
+                        "{name} has a guest account: guests join public sessions only",
+                        name=person.name,
+                    ),
                 )
             )
         elif p.role in ROLE_ACCOUNTS and person.role not in ROLE_ACCOUNTS[p.role]:
             errors.append(
                 field_error(
                     f"participants.{i}.role",
-                    f"{person.name} has a {person.role} account and cannot take part as {p.role}",
+                    _(
+                        "{name} has a {role} account and cannot take part as {role2}",
+                        name=person.name,
+                        role=ROLE_WORDS[person.role],
+                        role2=PARTICIPANT_ROLE_WORDS[p.role],
+                    ),
                 )
             )
     return errors
@@ -131,8 +150,8 @@ def with_host(spec: SessionSpec, actor: Principal) -> list[ParticipantIn]:
         return list(spec.participants)
     if any(p.person_id == actor.id for p in spec.participants):
         raise Invalid(
-            "Name a host: give one participant the role host.",
-            errors=[field_error("participants", "no participant has the role host")],
+            _("Name a host: give one participant the role host."),
+            errors=[field_error("participants", _("no participant has the role host"))],
         )
     return [*spec.participants, ParticipantIn(person_id=actor.id, role=ParticipantRole.HOST)]
 
@@ -179,7 +198,10 @@ async def write_lists(
 def raise_if(errors: list[dict[str, Any]]) -> None:
     if errors:
         summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
-        raise Invalid(f"The session refers to records that do not fit: {summary}.", errors=errors)
+        raise Invalid(
+            _("The session refers to records that do not fit: {summary}.", summary=summary),
+            errors=errors,
+        )
 
 
 async def drop_stale_exceptions(db: AsyncSession, session: Session) -> None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from dataclasses import dataclass
+from typing import Literal
 
 import icalendar
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scheduling.ical_parse import Counter, parse_counter, parse_reply
+from scheduling.ical_parse import Counter, Reply, parse_counter, parse_reply
 from scheduling.intervals import as_utc
 from scheduling.itip import ItipError, feed
 from scheduling.recurrence import occurrences
@@ -17,6 +19,7 @@ from server.auth import Principal
 from server.db import Database, utcnow
 from server.directory import store as directory_store
 from server.errors import Conflict, Forbidden, Invalid, NotFound, field_error
+from server.i18n import DEFAULT, _, marked
 from server.sessions import counters, invites, store
 from server.sessions.calendar import series_of
 from server.sessions.invites import Calendaring
@@ -37,7 +40,7 @@ async def _record(
     now: dt.datetime,
 ) -> None:
     if session.status is SessionStatus.CANCELLED:
-        raise Conflict("This session was cancelled; there is nothing to answer.")
+        raise Conflict(_("This session was cancelled; there is nothing to answer."))
     await audit.record(
         db,
         "session.rsvp",
@@ -56,8 +59,8 @@ async def _record(
     series = series_of(session, (await store.overrides_of(db, [session.id]))[session.id])
     if original not in {o.original_start for o in occurrences(series)}:
         raise Invalid(
-            f"{original.isoformat()} is not an occurrence of this session.",
-            errors=[field_error("occurrence", "not an occurrence of this session")],
+            _("{isoformat} is not an occurrence of this session.", isoformat=original.isoformat()),
+            errors=[field_error("occurrence", _("not an occurrence of this session"))],
         )
     row = await store.occurrence_rsvp(db, participant.id, original)
     if row is None:
@@ -80,7 +83,7 @@ async def _participant(
     session = await store.by_id(db, session_id, lock=True)
     participant = await store.participant_of(db, session_id, person_id) if session else None
     if session is None or participant is None:
-        raise NotFound("You are not a participant of that session.")
+        raise NotFound(_("You are not a participant of that session."))
     return session, participant
 
 
@@ -100,31 +103,33 @@ async def answer(
     return ANSWERS[reply]
 
 
-async def check_link(database: Database, ctx: Calendaring, token: str) -> tuple[Session, str]:
-    """The session and the participant's name a signed link answers for, changing nothing
-    (mail scanners open links; only the confirmation, a POST, records the answer)."""
+async def check_link(database: Database, ctx: Calendaring, token: str) -> tuple[Session, str, str]:
+    """The session, and the name and chosen language of the participant a signed link answers
+    for, changing nothing (mail scanners open links; only the confirmation, a POST, records
+    the answer)."""
     payload = ctx.signer.verify("rsvp", token, utcnow())
     async with database.read() as db:
         session = await store.by_id(db, int(payload["s"]))
         found = await store.participant_of(db, session.id, int(payload["p"])) if session else None
         if session is None or found is None:
-            raise NotFound("You are not a participant of that session.")
+            raise NotFound(_("You are not a participant of that session."))
         if session.status is SessionStatus.CANCELLED:
-            raise Conflict("This session was cancelled; there is nothing to answer.")
+            raise Conflict(_("This session was cancelled; there is nothing to answer."))
         person = await directory_store.person_by_id(db, found.person_id)
-        return session, person.name if person else ""
+        return session, person.name if person else "", person.language if person else DEFAULT
 
 
 async def answer_by_link(
     database: Database, ctx: Calendaring, token: str, reply: str
-) -> tuple[Session, str, Rsvp]:
-    """An answer from the signed link in an invitation email (no sign-in needed)."""
+) -> tuple[Session, str, str]:
+    """An answer from the signed link in an invitation email (no sign-in needed); the session,
+    and the participant's name and chosen language."""
     payload = ctx.signer.verify("rsvp", token, utcnow())
     async with database.transaction() as db:
         session, participant = await _participant(db, int(payload["s"]), int(payload["p"]))
         person = await directory_store.person_by_id(db, participant.person_id)
         await _record(db, session, participant, ANSWERS[reply], None, session.sequence, utcnow())
-        return session, person.name if person else "", ANSWERS[reply]
+        return session, person.name if person else "", person.language if person else DEFAULT
 
 
 @dataclass(frozen=True)
@@ -142,14 +147,31 @@ def _method(data: bytes) -> str:
     try:
         calendar = icalendar.Calendar.from_ical(data)
     except (ValueError, IndexError, KeyError) as exc:
-        raise _unusable(ItipError(f"this is not a readable iCalendar file ({exc})")) from None
+        raise _unusable(
+            ItipError("this is not a readable iCalendar file ({exc})", exc=exc)
+        ) from None
     return str(calendar.get("METHOD", "")).upper()
+
+
+def _read_itip(data: bytes) -> tuple[Literal["REPLY", "COUNTER"], Reply | Counter]:
+    """The message's METHOD and content, or 400 saying why it cannot be used."""
+    method = _method(data)
+    if method not in ("REPLY", "COUNTER"):
+        raise _unusable(
+            ItipError(f"only REPLY and COUNTER are accepted here, not {method or 'no METHOD'}")
+        )
+    try:
+        if method == "REPLY":
+            return "REPLY", parse_reply(data)
+        return "COUNTER", parse_counter(data)
+    except ItipError as exc:
+        raise _unusable(exc) from None
 
 
 def _unusable(exc: ItipError) -> Invalid:
     return Invalid(
-        f"This iTIP message cannot be used: {exc}.",
-        errors=[field_error("(body)", str(exc), "itip")],
+        _("This iTIP message cannot be used: {exc}.", exc=exc),
+        errors=[field_error("(body)", marked(exc), "itip")],
     )
 
 
@@ -163,15 +185,15 @@ async def _sender(
         await store.is_visible(db, session.id, actor)
         or await store.participant_of(db, session.id, actor.id) is not None
     ):
-        raise NotFound("No session has the UID this message refers to.")
+        raise NotFound(_("No session has the UID this message refers to."))
     people = await directory_store.people_by_ids(
         db, [p.person_id for p, _n in (await store.participants_of(db, [session.id]))[session.id]]
     )
     who = next((p for p in people.values() if (p.email or "").lower() == email), None)
     if who is None:
-        raise Forbidden(f"{email} is not an attendee of this session.")
+        raise Forbidden(_("{email} is not an attendee of this session.", email=email))
     if not actor.is_staff and actor.id != who.id:
-        raise Forbidden("You can send only your own answers.")
+        raise Forbidden(_("You can send only your own answers."))
     return await _participant(db, session.id, who.id)
 
 
@@ -181,21 +203,13 @@ async def apply_itip(database: Database, actor: Principal, data: bytes) -> ItipR
     A REPLY applies only when newer (SEQUENCE, then DTSTAMP) than what is stored; a message
     from someone who is not an attendee, or a person speaking for someone else, is refused.
     """
-    method = _method(data)
-    if method not in ("REPLY", "COUNTER"):
-        raise _unusable(
-            ItipError(f"only REPLY and COUNTER are accepted here, not {method or 'no METHOD'}")
-        )
-    try:
-        message = parse_reply(data) if method == "REPLY" else parse_counter(data)
-    except ItipError as exc:
-        raise _unusable(exc) from None
+    method, message = await asyncio.to_thread(_read_itip, data)  # parsing is slow: off the loop
     async with database.transaction() as db:
         session, participant = await _sender(db, actor, message.uid, message.email)
         if message.sequence > session.sequence:
             raise Invalid(
-                "This message refers to a newer invitation than exists.",
-                errors=[field_error("SEQUENCE", "higher than the session's")],
+                _("This message refers to a newer invitation than exists."),
+                errors=[field_error("SEQUENCE", _("higher than the session's"))],
             )
         if isinstance(message, Counter):
             row = await counters.from_itip(db, session, participant.person_id, message)
@@ -245,7 +259,7 @@ async def feed_ics(database: Database, ctx: Calendaring, token: str) -> bytes:
         person = await directory_store.person_by_id(db, int(payload["p"]))
         if person is None or not person.active or person.feed_version != payload.get("v"):
             raise NotFound(
-                "This calendar link was replaced or revoked; get the new one in xieshang."
+                _("This calendar link was replaced or revoked; get the new one in xieshang.")
             )
         sessions = await store.sessions_of_person(db, person.id, now - FEED_HISTORY)
         found = [(await invites.build_invite(db, ctx, s))[0] for s in sessions]

@@ -8,28 +8,35 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from scheduling.recurrence import RecurrenceError, Series, occurrences
-from server.api import FieldProblem, Instant, OutShape, QueryShape, Shape, known_timezones
 from server.directory.schemas import Id
+from server.i18n import _, marked
+from server.names import one_line
 from server.sessions.models import (
+    MODE_WORDS,
     Attendance,
     Kind,
+    LobbyPolicy,
     Mode,
     ParticipantRole,
+    RecordingPolicy,
     Rsvp,
     SessionStatus,
     Stage,
     Visibility,
 )
+from server.shapes import FieldProblem, Instant, OutShape, QueryShape, Shape, known_timezones
 
 MAX_DURATION = dt.timedelta(hours=24)
-Title = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Title = Annotated[str, StringConstraints(min_length=1, max_length=200), one_line]
 Topic = Annotated[str, StringConstraints(max_length=2000)]
 
 
 def check_timezone(name: str) -> str:
     """An IANA zone name, or a ValueError a person can act on."""
     if name not in known_timezones():
-        raise ValueError(f"unknown time zone {name!r}; use an IANA name like Asia/Shanghai")
+        raise ValueError(
+            _("unknown time zone {name}; use an IANA name like Asia/Shanghai", name=repr(name))
+        )
     return name
 
 
@@ -58,7 +65,7 @@ class AgendaItemIn(Shape):
 class RecurrenceIn(Shape):
     """A repeating session (quarterly talks): an RFC 5545 RRULE that ends, and extra dates."""
 
-    rrule: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    rrule: Annotated[str, StringConstraints(min_length=1, max_length=500), one_line]
     rdates: Annotated[list[Instant], Field(max_length=50)] = []
 
 
@@ -76,6 +83,9 @@ class SessionSpec(Shape):
     proposal_ids: Annotated[list[Id], Field(max_length=50)] = []
     stage: Stage | None = None
     visibility: Visibility = Visibility.PRIVATE
+    # None: the kind's template decides (GET /api/session-templates).
+    lobby: LobbyPolicy | None = None
+    recording: RecordingPolicy | None = None
     participants: Annotated[list[ParticipantIn], Field(max_length=500)] = []
     agenda: Annotated[list[AgendaItemIn], Field(max_length=100)] = []
     recurrence: RecurrenceIn | None = None
@@ -89,25 +99,29 @@ class SessionSpec(Shape):
 
 def _times(spec: SessionSpec) -> None:
     if spec.ends_at <= spec.starts_at:
-        raise FieldProblem("ends_at", "must be after starts_at")
+        raise FieldProblem("ends_at", _("must be after starts_at"))
     if spec.ends_at - spec.starts_at > MAX_DURATION:
-        raise FieldProblem("ends_at", "a session lasts at most 24 hours; split longer events")
+        raise FieldProblem("ends_at", _("a session lasts at most 24 hours; split longer events"))
 
 
 def _venue(spec: SessionSpec) -> None:
     if spec.mode is not Mode.REMOTE and spec.venue_id is None:
         raise FieldProblem(
-            "venue_id", f"required for a {spec.mode} session (only remote ones have none)"
+            "venue_id",
+            _(
+                "required for a session held {mode} (only remote ones have none)",
+                mode=MODE_WORDS[spec.mode],
+            ),
         )
 
 
 def _stage(spec: SessionSpec) -> None:
     if spec.kind is Kind.HANDLING and spec.stage is None:
         raise FieldProblem(
-            "stage", "before, during or after is required for a handling consultation"
+            "stage", _("before, during or after is required for a handling consultation")
         )
     if spec.kind is not Kind.HANDLING and spec.stage is not None:
-        raise FieldProblem("stage", "applies only to handling consultations; leave it out")
+        raise FieldProblem("stage", _("applies only to handling consultations; leave it out"))
 
 
 def _participants(spec: SessionSpec) -> None:
@@ -115,19 +129,20 @@ def _participants(spec: SessionSpec) -> None:
     for i, p in enumerate(spec.participants):
         if p.person_id in seen:
             raise FieldProblem(
-                f"participants.{i}.person_id", f"person {p.person_id} is listed twice"
+                f"participants.{i}.person_id",
+                _("person {person_id} is listed twice", person_id=p.person_id),
             )
         seen.add(p.person_id)
         if spec.mode is Mode.REMOTE and p.attendance is Attendance.IN_PERSON:
             raise FieldProblem(
-                f"participants.{i}.attendance", "a remote session has no in-person attendance"
+                f"participants.{i}.attendance", _("a remote session has no in-person attendance")
             )
         if spec.mode is Mode.IN_PERSON and p.attendance is Attendance.REMOTE:
             raise FieldProblem(
-                f"participants.{i}.attendance", "use mode hybrid to let someone attend remotely"
+                f"participants.{i}.attendance", _("use mode hybrid to let someone attend remotely")
             )
     if len(set(spec.proposal_ids)) != len(spec.proposal_ids):
-        raise FieldProblem("proposal_ids", "lists the same proposal twice")
+        raise FieldProblem("proposal_ids", _("lists the same proposal twice"))
 
 
 def _agenda(spec: SessionSpec) -> None:
@@ -136,11 +151,15 @@ def _agenda(spec: SessionSpec) -> None:
         if item.proposal_id is not None and item.proposal_id not in spec.proposal_ids:
             raise FieldProblem(
                 f"agenda.{i}.proposal_id",
-                f"proposal {item.proposal_id} is not in proposal_ids; link it first",
+                _(
+                    "proposal {proposal_id} is not in proposal_ids; link it first",
+                    proposal_id=item.proposal_id,
+                ),
             )
         if item.presenter_id is not None and item.presenter_id not in people:
             raise FieldProblem(
-                f"agenda.{i}.presenter_id", f"person {item.presenter_id} is not a participant"
+                f"agenda.{i}.presenter_id",
+                _("person {presenter_id} is not a participant", presenter_id=item.presenter_id),
             )
 
 
@@ -157,7 +176,7 @@ def _recurrence(spec: SessionSpec) -> None:
     try:
         occurrences(series)
     except RecurrenceError as exc:
-        raise FieldProblem("recurrence.rrule", str(exc)) from None
+        raise FieldProblem("recurrence.rrule", marked(exc)) from None
 
 
 class SessionCreate(SessionSpec):
@@ -183,6 +202,8 @@ class SessionPatch(Shape):
     proposal_ids: Annotated[list[Id], Field(max_length=50)] | None = None
     stage: Stage | None = None
     visibility: Visibility | None = None
+    lobby: LobbyPolicy | None = None
+    recording: RecordingPolicy | None = None
     participants: Annotated[list[ParticipantIn], Field(max_length=500)] | None = None
     agenda: Annotated[list[AgendaItemIn], Field(max_length=100)] | None = None
     recurrence: RecurrenceIn | None = None
@@ -192,14 +213,17 @@ class SessionPatch(Shape):
     @classmethod
     def _status_has_its_own_routes(cls, data: Any) -> Any:
         if isinstance(data, dict) and "status" in data:
-            raise FieldProblem("status", "cannot be patched; sessions start and end in their room")
+            raise FieldProblem(
+                "status", _("cannot be patched; sessions start and end in their room")
+            )
         return data
 
     @model_validator(mode="after")
     def _required_stay_set(self) -> SessionPatch:
-        for name in ("kind", "mode", "title", "starts_at", "ends_at", "timezone", "visibility"):
+        required = ("kind", "mode", "title", "starts_at", "ends_at", "timezone", "visibility")
+        for name in (*required, "lobby", "recording"):
             if name in self.model_fields_set and getattr(self, name) is None:
-                raise FieldProblem(name, "cannot be null")
+                raise FieldProblem(name, _("cannot be null"))
         return self
 
 
@@ -218,7 +242,7 @@ class SessionQuery(QueryShape):
     @model_validator(mode="after")
     def _window(self) -> SessionQuery:
         if self.from_ and self.to and self.to <= self.from_:
-            raise FieldProblem("to", "must be after from")
+            raise FieldProblem("to", _("must be after from"))
         return self
 
 
@@ -267,6 +291,8 @@ class SessionOut(OutShape):
     proposal_ids: list[int]
     stage: Stage | None
     visibility: Visibility
+    lobby: LobbyPolicy
+    recording: RecordingPolicy
     status: SessionStatus
     participants: list[ParticipantOut]
     agenda: list[AgendaItemOut]
@@ -287,7 +313,7 @@ class HoursIn(Shape):
     @model_validator(mode="after")
     def _order(self) -> HoursIn:
         if self.end <= self.start:
-            raise FieldProblem("end", "must be after start")
+            raise FieldProblem("end", _("must be after start"))
         return self
 
 
@@ -305,11 +331,11 @@ class ConflictCheck(Shape):
     def _order(self) -> ConflictCheck:
         for name in ("starts_at", "ends_at"):
             if not 1970 <= getattr(self, name).year <= 2200:
-                raise FieldProblem(name, "must be between the years 1970 and 2200")
+                raise FieldProblem(name, _("must be between the years 1970 and 2200"))
         if self.ends_at <= self.starts_at:
-            raise FieldProblem("ends_at", "must be after starts_at")
+            raise FieldProblem("ends_at", _("must be after starts_at"))
         if self.ends_at - self.starts_at > MAX_DURATION:
-            raise FieldProblem("ends_at", "a session lasts at most 24 hours")
+            raise FieldProblem("ends_at", _("a session lasts at most 24 hours"))
         return self
 
 
@@ -330,9 +356,9 @@ class SlotRequest(Shape):
     @model_validator(mode="after")
     def _window(self) -> SlotRequest:
         if self.window_end <= self.window_start:
-            raise FieldProblem("window_end", "must be after window_start")
+            raise FieldProblem("window_end", _("must be after window_start"))
         if self.window_end - self.window_start > dt.timedelta(days=120):
-            raise FieldProblem("window_end", "search at most 120 days at a time")
+            raise FieldProblem("window_end", _("search at most 120 days at a time"))
         return self
 
 
@@ -349,7 +375,7 @@ class RescheduleIn(Shape):
     def _order(self) -> RescheduleIn:
         _times(self)  # type: ignore[arg-type]
         if self.following and self.occurrence is None:
-            raise FieldProblem("occurrence", "required with following: true")
+            raise FieldProblem("occurrence", _("required with following: true"))
         return self
 
 

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.api import validation_problem
 from server.audit import service as audit
 from server.auth import Principal, require_staff
 from server.db import Database, utcnow
 from server.errors import Conflict, NotFound
-from server.sessions import invites, minutes_draft, planning, records, store
+from server.i18n import _
+from server.sessions import invites, planning, records, store
 from server.sessions.calendar import last_end, new_uid, series_of
 from server.sessions.invites import Calendaring
-from server.sessions.models import Session, SessionStatus
+from server.sessions.models import STATUS_WORDS, Session, SessionStatus, Visibility
 from server.sessions.schemas import (
     SessionCreate,
     SessionList,
@@ -25,6 +26,8 @@ from server.sessions.schemas import (
     SessionQuery,
     SessionSpec,
 )
+from server.sessions.templates import TEMPLATES
+from server.shapes import validation_problem
 
 # Changes that make calendar clients treat an invite as a new version (SEQUENCE + 1).
 SIGNIFICANT = ("starts_at", "ends_at", "timezone", "rrule", "rdates")
@@ -39,6 +42,8 @@ _SCALARS = {
     "venue_id",
     "stage",
     "visibility",
+    "lobby",
+    "recording",
 }
 
 
@@ -74,7 +79,14 @@ async def add_session(
     database: Database, ctx: Calendaring, actor: Principal, body: SessionCreate
 ) -> SessionOut:
     """Schedule a session and invite its participants (no permission check: staff and the demo)."""
-    spec = body if body.timezone else body.model_copy(update={"timezone": ctx.default_timezone})
+    template = TEMPLATES[body.kind]
+    spec = body.model_copy(
+        update={
+            "timezone": body.timezone or ctx.default_timezone,
+            "lobby": body.lobby or template.lobby,
+            "recording": body.recording or template.recording,
+        }
+    )
     participants = records.with_host(spec, actor)
     async with database.transaction() as db:
         records.raise_if(
@@ -124,7 +136,9 @@ async def get_session(database: Database, actor: Principal, session_id: int) -> 
     async with database.read() as db:
         session = await store.by_id(db, session_id)
         if session is None or not await store.is_visible(db, session_id, actor):
-            raise NotFound(f"There is no session {session_id} that you can see.")
+            raise NotFound(
+                _("There is no session {session_id} that you can see.", session_id=session_id)
+            )
         return (await records.outs(db, [session]))[0]
 
 
@@ -160,7 +174,7 @@ def merge(current: SessionOut, patch: SessionPatch) -> SessionSpec:
     try:
         return SessionSpec.model_validate(data, strict=False)
     except ValidationError as exc:
-        raise validation_problem(exc, "changed session") from None
+        raise validation_problem(exc, _("changed session")) from None
 
 
 async def update_session(
@@ -171,9 +185,14 @@ async def update_session(
     async with database.transaction() as db:
         session = await store.by_id(db, session_id, lock=True)
         if session is None:
-            raise NotFound(f"There is no session {session_id}.")
+            raise NotFound(_("There is no session {session_id}.", session_id=session_id))
         if session.status in (SessionStatus.ENDED, SessionStatus.CANCELLED):
-            raise Conflict(f"This session is {session.status}; it can no longer be changed.")
+            raise Conflict(
+                _(
+                    "This session is {status}; it can no longer be changed.",
+                    status=STATUS_WORDS[session.status],
+                )
+            )
         current = (await records.outs(db, [session]))[0]
         spec = merge(current, patch)
         participants = records.with_host(spec, actor)
@@ -243,6 +262,8 @@ async def room_seed(db: AsyncSession, session_id: int) -> dict[str, Any] | None:
         "title": session.title,
         "status": session.status.value,
         "visibility": session.visibility.value,
+        "lobby": session.lobby,
+        "recording": session.recording,  # off | ask | on: whether the room asks for consent
         "agenda": [
             {
                 "id": i + 1,
@@ -253,6 +274,27 @@ async def room_seed(db: AsyncSession, session_id: int) -> dict[str, Any] | None:
             }
             for i, a in enumerate(agenda)
         ],
+    }
+
+
+async def public_summary(db: AsyncSession, session_id: int) -> dict[str, Any] | None:
+    """What anyone may know of a public session before joining it: which meeting, when, where,
+    on what (None: no such session, or not public)."""
+    session = await store.by_id(db, session_id)
+    if session is None or session.visibility is not Visibility.PUBLIC:
+        return None
+    venue = await store.venue_name(db, session.venue_id) if session.venue_id else None
+    return {
+        "session_id": session_id,
+        "title": session.title,
+        "kind": session.kind,
+        "topic": session.topic,
+        "starts_at": session.starts_at,
+        "ends_at": session.ends_at,
+        "timezone": session.timezone,
+        "venue": venue,
+        "status": session.status,
+        "lobby": session.lobby,
     }
 
 
@@ -274,13 +316,6 @@ async def room_role(db: AsyncSession, session_id: int, person_id: int) -> str | 
     return participant.role.value if participant else None
 
 
-async def draft_minutes(
-    db: AsyncSession, session_id: int, record: dict[str, Any], now: dt.datetime
-) -> None:
-    """The room ended: write the minutes' first draft from its record (same transaction)."""
-    await minutes_draft.draft_minutes(db, session_id, record, now)
-
-
 async def set_room_status(db: AsyncSession, session_id: int, status: SessionStatus) -> None:
     """The room started or ended the session (inside the room's transaction)."""
     session = await store.by_id(db, session_id, lock=True)
@@ -296,3 +331,67 @@ async def lock_for_room(db: AsyncSession, session_id: int) -> None:
     """
     if db.get_bind().dialect.name != "sqlite":
         await store.lock_row(db, session_id)
+
+
+# ---------------------------------------------------------------- for the record
+
+
+async def is_visible(db: AsyncSession, session_id: int, actor: Principal) -> bool:
+    """Whether ``actor`` may see the session."""
+    return await store.is_visible(db, session_id, actor)
+
+
+async def exists(db: AsyncSession, session_id: int) -> bool:
+    """Whether there is a session ``session_id``."""
+    return await store.by_id(db, session_id) is not None
+
+
+async def lock(db: AsyncSession, session_id: int) -> None:
+    """Hold the session row until the caller's transaction ends (one minutes writer at a time)."""
+    await store.lock_row(db, session_id)
+
+
+async def sessions_of_proposals(
+    db: AsyncSession, proposal_ids: Sequence[int]
+) -> dict[int, list[dict[str, Any]]]:
+    """The sessions linked to each proposal, as plain data (the proposals' stage compliance
+    and the dossier count them; handed to the proposals feature at the composition root)."""
+    return await store.sessions_of_proposals(db, proposal_ids)
+
+
+async def held_kinds(db: AsyncSession) -> list[tuple[str, dt.datetime]]:
+    """(kind, start) of every session that was not cancelled."""
+    return await store.session_months(db)
+
+
+async def minutes_facts(db: AsyncSession, session_id: int) -> dict[str, Any] | None:
+    """What the minutes say of a session and its participants, as plain data (None when
+    there is no such session)."""
+    session = await store.by_id(db, session_id)
+    if session is None:
+        return None
+    participants = (await store.participants_of(db, [session.id]))[session.id]
+    units = await store.units_of_people(db, [p.person_id for p, _ in participants])
+    agenda = (await store.agenda_of(db, [session.id]))[session.id]
+    place = await store.venue_name(db, session.venue_id) if session.venue_id else None
+    return {
+        "session": {
+            "title": session.title,
+            "kind": session.kind.value,
+            "mode": session.mode.value,
+            "starts_at": session.starts_at.isoformat(),
+            "ends_at": session.ends_at.isoformat(),
+            "timezone": session.timezone,
+            "place": place,
+            "agenda": [{"title": a.title, "proposal_id": a.proposal_id} for a in agenda],
+        },
+        "participants": [
+            {
+                "person_id": p.person_id,
+                "name": name,
+                "role": p.role.value,
+                "unit": units.get(p.person_id),
+            }
+            for p, name in participants
+        ],
+    }

@@ -16,6 +16,7 @@ from scheduling.recurrence import RecurrenceError, Series, split
 from server.auth import Principal
 from server.db import utcnow
 from server.errors import Invalid, field_error
+from server.i18n import _, marked
 from server.sessions import invites, planning, store
 from server.sessions.calendar import last_end, new_uid, series_of
 from server.sessions.invites import Calendaring
@@ -38,6 +39,8 @@ COPIED = (
     "venue_id",
     "stage",
     "visibility",
+    "lobby",
+    "recording",
     "created_by_id",
 )
 
@@ -91,8 +94,8 @@ async def split_series(
         head, tail = split(series, original)
     except RecurrenceError as exc:
         raise Invalid(
-            f"That occurrence cannot start a new series: {exc}.",
-            errors=[field_error("occurrence", str(exc))],
+            _("That occurrence cannot start a new series: {exc}.", exc=exc),
+            errors=[field_error("occurrence", marked(exc))],
         ) from None
     shift = body.starts_at - original
     now = utcnow()

@@ -11,12 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.auth import Principal, Role
 from server.directory.models import Person, Unit, Venue
-from server.proposals.models import Proposal, proposal_co_units
+from server.proposals import service as proposals
 from server.sessions.models import (
     AgendaItem,
     BusyBlock,
-    MinutesStatus,
-    MinutesVersion,
     OccurrenceOverride,
     OccurrenceRsvp,
     Participant,
@@ -33,14 +31,10 @@ def _has_participant(person_id: int) -> ColumnElement[bool]:
 
 
 def _concerns_unit(unit_id: int) -> ColumnElement[bool]:
-    co = exists().where(
-        proposal_co_units.c.proposal_id == session_proposals.c.proposal_id,
-        proposal_co_units.c.unit_id == unit_id,
+    handled = proposals.ids_handled_by(unit_id)  # the proposals feature says which are the unit's
+    return exists().where(
+        session_proposals.c.session_id == Session.id, session_proposals.c.proposal_id.in_(handled)
     )
-    lead = exists().where(
-        Proposal.id == session_proposals.c.proposal_id, Proposal.lead_unit_id == unit_id
-    )
-    return exists().where(session_proposals.c.session_id == Session.id, or_(lead, co))
 
 
 def visible_to(actor: Principal) -> ColumnElement[bool]:
@@ -327,36 +321,46 @@ async def units_of_people(db: AsyncSession, person_ids: Sequence[int]) -> dict[i
     return {person_id: name for person_id, name in rows}
 
 
-async def minutes_versions(db: AsyncSession, session_id: int) -> Sequence[MinutesVersion]:
-    """Every stored version of a session's minutes, oldest first."""
-    stmt = (
-        select(MinutesVersion)
-        .where(MinutesVersion.session_id == session_id)
-        .order_by(MinutesVersion.number)
-    )
-    return (await db.execute(stmt)).scalars().all()
-
-
-async def latest_minutes(db: AsyncSession, session_id: int) -> MinutesVersion | None:
-    stmt = (
-        select(MinutesVersion)
-        .where(MinutesVersion.session_id == session_id)
-        .order_by(MinutesVersion.number.desc())
-        .limit(1)
-    )
-    return (await db.execute(stmt)).scalar_one_or_none()
-
-
-async def approved_minutes(
-    db: AsyncSession, session_ids: Sequence[int]
-) -> dict[int, MinutesVersion]:
-    """The newest approved version of each session's minutes (sessions without one: absent)."""
+async def session_months(db: AsyncSession) -> list[tuple[str, dt.datetime]]:
+    """(kind, start) of every session that was not cancelled."""
     rows = await db.execute(
-        select(MinutesVersion)
-        .where(
-            MinutesVersion.session_id.in_(session_ids),
-            MinutesVersion.status == MinutesStatus.APPROVED,
-        )
-        .order_by(MinutesVersion.session_id, MinutesVersion.number)
+        select(Session.kind, Session.starts_at).where(Session.status != SessionStatus.CANCELLED)
     )
-    return {row.session_id: row for row in rows.scalars()}
+    return [(kind.value, starts_at) for kind, starts_at in rows]
+
+
+async def sessions_of_proposals(
+    db: AsyncSession, proposal_ids: Sequence[int]
+) -> dict[int, list[dict[str, Any]]]:
+    """The sessions linked to each of ``proposal_ids`` (id, title, kind, stage, mode, status,
+    starts_at, and ``via``: the proposal), by start time; proposals without one: absent."""
+    rows = await db.execute(
+        select(
+            session_proposals.c.proposal_id,
+            Session.id,
+            Session.title,
+            Session.kind,
+            Session.stage,
+            Session.mode,
+            Session.status,
+            Session.starts_at,
+        )
+        .join(Session, Session.id == session_proposals.c.session_id)
+        .where(session_proposals.c.proposal_id.in_(proposal_ids))
+        .order_by(Session.starts_at, Session.id)
+    )
+    by_proposal: dict[int, list[dict[str, Any]]] = {}
+    for pid, sid, title, kind, stage, mode, status, starts_at in rows:
+        by_proposal.setdefault(pid, []).append(
+            {
+                "id": sid,
+                "title": title,
+                "kind": kind.value,
+                "stage": stage.value if stage else None,
+                "mode": mode.value,
+                "status": status.value,
+                "starts_at": starts_at,
+                "via": pid,
+            }
+        )
+    return by_proposal

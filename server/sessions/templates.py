@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
 
-from server.api import OutShape
-from server.sessions.models import Kind, Mode, ParticipantRole, Visibility
+from server.sessions.models import (
+    Kind,
+    LobbyPolicy,
+    Mode,
+    ParticipantRole,
+    RecordingPolicy,
+    Visibility,
+)
+from server.shapes import OutShape
 
 
 class TemplateOut(OutShape):
@@ -19,8 +25,8 @@ class TemplateOut(OutShape):
     mode: Mode
     visibility: Visibility
     roles: list[ParticipantRole]
-    lobby: Literal["none", "host_admits"]
-    recording: Literal["off", "ask", "on"]
+    lobby: LobbyPolicy
+    recording: RecordingPolicy
     agenda: list[str]
     rrule: str | None = None
 

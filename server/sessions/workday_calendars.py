@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Annotated
 
@@ -10,13 +11,16 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduling.workdays import CalendarDataError, WorkCalendar, from_ics, from_json
-from server.api import OutShape
+from server.audit import service as audit
 from server.auth import Principal, require_staff
 from server.db import Database, utcnow
 from server.errors import Invalid, field_error
+from server.i18n import _, marked
 from server.sessions.models import WorkdayCalendar
+from server.shapes import OutShape
 
 Year = Annotated[int, Field(ge=2000, le=2100)]
+ICS = "text/calendar"
 
 
 class DayOut(OutShape):
@@ -93,20 +97,28 @@ async def get_year(database: Database, shipped: WorkCalendar, year: int) -> Work
 def parse_notice(data: bytes, media_type: str, year: int) -> WorkCalendar:
     """A notice sent as xieshang's JSON format or as an ICS file of all-day events."""
     try:
-        calendar = from_ics(data) if media_type == "text/calendar" else from_json(data)
+        calendar = from_ics(data) if media_type == ICS else from_json(data)
     except CalendarDataError as exc:
         raise Invalid(
-            f"The working-day calendar cannot be read: {exc}.",
-            errors=[field_error("(body)", str(exc))],
+            _("The working-day calendar cannot be read: {exc}.", exc=exc),
+            errors=[field_error("(body)", marked(exc))],
         ) from None
     outside = sorted(d for d in calendar.days_off | calendar.extra_workdays if d.year != year)
     if outside:
         raise Invalid(
-            f"The calendar has dates outside {year}, e.g. {outside[0]}; send one year at a time.",
-            errors=[field_error("(body)", f"{outside[0]} is not in {year}")],
+            _(
+                "The calendar has dates outside {year}, e.g. {part0}; send one year at a time.",
+                year=year,
+                part0=outside[0],
+            ),
+            errors=[
+                field_error("(body)", _("{part0} is not in {year}", part0=outside[0], year=year))
+            ],
         )
     if not calendar.days_off:
-        raise Invalid("The calendar lists no days off.", errors=[field_error("days_off", "empty")])
+        raise Invalid(
+            _("The calendar lists no days off."), errors=[field_error("days_off", _("empty"))]
+        )
     return calendar
 
 
@@ -115,11 +127,13 @@ async def put_year(
     shipped: WorkCalendar,
     actor: Principal,
     year: int,
-    calendar: WorkCalendar,
-    source: str,
+    data: bytes,
+    media_type: str,
 ) -> WorkdaysOut:
-    """Staff add (or replace) one year's notice."""
-    require_staff(actor)
+    """Staff add (or replace) one year's notice, sent as JSON or ICS (read off the event loop)."""
+    require_staff(actor)  # before reading the file: a stranger's upload costs nothing
+    calendar = await asyncio.to_thread(parse_notice, data, media_type, year)
+    source = f"uploaded as {'ICS' if media_type == ICS else 'JSON'} by {actor.name}"
 
     def entries(days: frozenset[dt.date]) -> list[dict[str, str]]:
         return [{"date": d.isoformat(), "name": calendar.names.get(d, "")} for d in sorted(days)]
@@ -134,4 +148,14 @@ async def put_year(
             entries(calendar.extra_workdays),
         )
         row.source, row.uploaded_by_id, row.uploaded_at = source[:300], actor.id, utcnow()
+        await audit.record(
+            db,
+            "workdays.upload",
+            actor=actor,
+            object_type="workdays",
+            object_id=year,
+            days_off=len(calendar.days_off),
+            extra_workdays=len(calendar.extra_workdays),
+            format="ICS" if media_type == ICS else "JSON",
+        )
     return await get_year(database, shipped, year)

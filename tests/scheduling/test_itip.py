@@ -261,6 +261,17 @@ def test_decline_counter_names_the_attendee_and_the_sequence() -> None:
         ("FREQ=MINUTELY;UNTIL=20301231T000000Z", "more than"),
         ("INTERVAL=3;COUNT=4", "FREQ"),
         ("FREQ=SOMETIMES;COUNT=2", "not a recurrence rule"),
+        # Rules whose periods can all be empty: dateutil would walk to 9999 on every listing.
+        ("FREQ=DAILY;COUNT=2;BYMONTH=2;BYMONTHDAY=30", "9999"),
+        ("FREQ=YEARLY;UNTIL=99991231T000000Z;BYMONTH=2;BYMONTHDAY=30;BYDAY=MO", "9999"),
+        ("FREQ=WEEKLY;COUNT=3;BYMONTH=13", "BYMONTH=13"),
+        ("FREQ=MONTHLY;COUNT=3;BYMONTHDAY=32", "BYMONTHDAY=32"),
+        (
+            "FREQ=DAILY;COUNT=3;BYHOUR="
+            + ",".join(map(str, range(24)))
+            + ";BYMINUTE=0,10,20,30,40,50",
+            "a day",
+        ),
     ],
 )
 def test_rules_that_do_not_end_sanely_are_refused(rule: str, message: str) -> None:

@@ -8,11 +8,14 @@ from email import policy
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from scheduling.ical_parse import parse_busy, parse_counter, parse_reply
-from scheduling.imip import Mail, message
+from scheduling.imip import Mail, header_text, message
 from scheduling.intervals import Interval
 from scheduling.itip import ItipError, request
+from server.text import not_a_line
 from tests.scheduling.test_itip import NOW, SERIES, invite
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -220,3 +223,31 @@ def test_the_email_puts_the_invite_where_outlook_looks_and_encodes_chinese() -> 
     assert "https://x.example/rsvp/t?answer=accepted" in html
     with pytest.raises(ValueError, match="METHOD:CANCEL"):
         message(mail, ics, "CANCEL", NOW)
+
+
+@given(st.text(st.characters(codec="utf-8")) | st.sampled_from(["a\u2028b", "\u2029", "\x85x"]))
+def test_header_text_clears_exactly_what_the_one_line_rule_refuses(value: str) -> None:
+    cleaned = header_text(value)
+    assert not_a_line(cleaned) is None  # the server's rule accepts every header value
+    email.message.EmailMessage(policy=policy.SMTP)["Subject"] = cleaned  # and so does email
+    if not_a_line(value) is None:
+        assert cleaned == value.strip()  # and a value it accepts goes out as it is
+
+
+def test_a_line_break_in_a_name_or_subject_cannot_add_a_header() -> None:
+    ics = request(invite(SERIES["quarterly"]), NOW)
+    mail = Mail(
+        "staff@xieshang.example",
+        "王秘书\u202e",
+        "zhang@example.org",
+        "张委员\r\nBcc: all@example.org",
+        "邀请：季谈会\r\n\u2028正文",
+        "张委员您好",
+    )
+    parsed = email.message_from_bytes(
+        message(mail, ics, "REQUEST", NOW).as_bytes(), policy=policy.default
+    )
+    assert parsed["Bcc"] is None
+    assert parsed["Subject"] == "邀请：季谈会 正文"
+    assert parsed["To"].addresses[0].display_name == "张委员 Bcc: all@example.org"
+    assert parsed["From"].addresses[0].display_name == "王秘书"

@@ -63,6 +63,30 @@ def test_next_years_notice_can_come_as_ics() -> None:
     assert not cal.is_workday(dt.date(2026, 10, 2))  # 2026 still known
 
 
+def ics_days(*spans: tuple[str, str]) -> str:
+    events = "".join(
+        f"BEGIN:VEVENT\r\nUID:d{i}\r\nDTSTAMP:20261201T000000Z\r\nSUMMARY:假日\r\n"
+        f"DTSTART;VALUE=DATE:{start}\r\nDTEND;VALUE=DATE:{end}\r\nEND:VEVENT\r\n"
+        for i, (start, end) in enumerate(spans)
+    )
+    return f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n{events}END:VCALENDAR\r\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        # One event from year 1 to 9999 was unrolled day by day: 3.6 million dates, seconds.
+        (ics_days(("00010101", "99991231")), "lasts 3652058 days"),
+        (ics_days(*[("20270101", "20271231")] * 3), "more than"),
+    ],
+)
+def test_an_ics_notice_with_absurdly_long_days_off_is_refused_before_unrolling(
+    text: str, message: str
+) -> None:
+    with pytest.raises(CalendarDataError, match=message):
+        from_ics(text)
+
+
 @pytest.mark.parametrize(
     "text",
     [

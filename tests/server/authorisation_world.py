@@ -163,7 +163,7 @@ async def _hold(
 async def _recording(world: World, session_id: int, who: int) -> int:
     """A recording row with its file, as the SFU writes it (recording real media is the SFU
     tests' job; the matrix needs a row to ask for)."""
-    from server.rooms import recordings
+    from server.media import recordings
 
     root = Path(world.config.recording_dir)
     path = root / f"s{session_id}" / "feed.webm"
@@ -210,6 +210,15 @@ async def _follow_up(world: World, proposal_id: int) -> int:
     listed = await world.clients["staff"].get(f"/api/follow-ups?proposal_id={proposal_id}")
     assert listed.status == 200 and len(listed.body["items"]) == 1, listed.text
     return int(listed.body["items"][0]["id"])
+
+
+async def _supervision_round(world: World, follow_up_id: int) -> dict[str, int]:
+    """A supervision round holding the follow-up (owned by unit a): its id and the item's."""
+    body = {"name": "年中督办", "year": 2026, "starts_on": "2026-06-01", "ends_on": "2026-06-30"}
+    made = await world.clients["staff"].post("/api/supervision-rounds", body)
+    assert made.status == 201, made.text
+    item = next(i for i in made.body["items"] if i["ref_id"] == follow_up_id)
+    return {"round_id": made.body["id"], "item_id": item["id"]}
 
 
 async def guest_pass(world: World, session_id: int, name: str) -> dict[str, Any]:
@@ -334,6 +343,7 @@ async def seed_record(world: World) -> None:
         follow_up_id=await _follow_up(world, pid),
         recording_id=await _recording(world, s["id"], world.people["host"]),
     )
+    world.own.update(await _supervision_round(world, world.own["follow_up_id"]))
     await seed_foreign(world)
     await seed_hall(world)
 

@@ -40,6 +40,7 @@ from server import demo
 from server.app import calendaring
 from server.config import Config
 from server.db import Database, utcnow
+from server.record import draft
 from server.sessions import service as sessions
 from server.sessions.models import SessionStatus
 
@@ -262,7 +263,7 @@ async def seed_database(database: Database, config: Config) -> dict[str, str]:
     assert logins is not None, "the database must be empty"
     async with database.transaction() as db:
         await sessions.set_room_status(db, 1, SessionStatus.ENDED)
-        await sessions.draft_minutes(db, 1, {}, utcnow())
+        await draft.draft_minutes(db, 1, {}, utcnow())
     return {username: password for username, _name, password in logins}
 
 

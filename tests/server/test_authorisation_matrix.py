@@ -52,6 +52,7 @@ P_READERS = "staff leader member_in lead_unit co_unit"  # P: readers, proposer, 
 S_READERS = "staff leader host member_in lead_unit co_unit"  # S: readers and its participants
 S_PARTICIPANTS = "host member_in lead_unit co_unit"
 READERS = "staff leader"
+DRAFTERS = "staff host member_in member_out leader"  # members and leaders draft; staff register
 ROLES_ALL = " ".join(ROLES)  # public routes: every role, with a login or not
 # Outsiders of the foreign record (Q, T): they must not learn that it exists.
 OUTSIDERS = ("host", "member_in", "lead_unit", "co_unit", "guest_account")
@@ -85,8 +86,11 @@ class Row:
     json: Any = None
     fresh: str | None = None  # "handling" or "replied": a fresh copy of P for each role
     by_uid: bool = False  # the object is named in the body (iTIP), not in the path
+    everyone: str | None = None  # one answer for every caller: a feature this world has not set up
 
     def expected(self, role: str) -> str:
+        if self.everyone is not None:
+            return self.everyone
         if role not in ACCOUNT_ROLES:
             return "ok" if self.public else "401"
         if role in self.ok.split():
@@ -130,6 +134,14 @@ async def _new_venue(w: World, role: str, _ids: dict[str, Any]) -> dict[str, Any
     return {"json": {"name": f"新会场 {role}"}}
 
 
+async def _unit_patch(w: World, role: str, _ids: dict[str, Any]) -> dict[str, Any]:
+    return {"path": f"/api/units/{w.unit_ids['c']}", "json": {"contact_ids": []}}
+
+
+async def _venue_patch(w: World, role: str, _ids: dict[str, Any]) -> dict[str, Any]:
+    return {"path": f"/api/venues/{w.cast.venue_id}", "json": {"capacity": 40}}
+
+
 async def _new_proposal(w: World, role: str, _ids: dict[str, Any]) -> dict[str, Any]:
     body = {
         "number": f"2026-{next(w.numbers)}",
@@ -138,6 +150,13 @@ async def _new_proposal(w: World, role: str, _ids: dict[str, Any]) -> dict[str, 
         "lead_unit_id": w.unit_ids["a"],
     }
     return {"json": body}
+
+
+async def _new_proposal_or_draft(w: World, role: str, ids: dict[str, Any]) -> dict[str, Any]:
+    """Staff register a proposal; members and leaders start a draft (no number, no proposers)."""
+    if role == "staff":
+        return await _new_proposal(w, role, ids)
+    return {"json": {"title": "关于增加社区养老服务的建议", "suggestions": ["增加日间照料中心"]}}
 
 
 async def _new_session(w: World, role: str, _ids: dict[str, Any]) -> dict[str, Any]:
@@ -245,8 +264,64 @@ async def _workdays(w: World, role: str, _ids: dict[str, Any]) -> dict[str, Any]
     return {"json": NOTICE_2027}
 
 
+async def _instruction(w: World, role: str, _ids: dict[str, Any]) -> dict[str, Any]:
+    return {"json": {"text": "请加快办理", "leader_id": w.people["leader"]}}
+
+
+async def _round(w: World) -> int:
+    """A selection round scoring P, with member_in its reviewer (made once, by staff)."""
+    if "selection_id" not in w.own:
+        made = await w.clients["staff"].post(
+            "/api/selections",
+            {
+                "year": 2026,
+                "criteria": [{"name": "选题价值", "weight": 1, "max": 10}],
+                "reviewer_ids": [w.people["member_in"]],
+                "proposal_ids": [w.own["proposal_id"]],
+            },
+        )
+        assert made.status == 201, made.text
+        w.own["selection_id"] = made.body["id"]
+    return int(w.own["selection_id"])
+
+
+def _in_round(tail: str = "", body: Callable[[World], Any] | None = None) -> Build:
+    async def build(w: World, role: str, _ids: dict[str, Any]) -> dict[str, Any]:
+        kw: dict[str, Any] = {"path": f"/api/selections/{await _round(w)}{tail}"}
+        if body is not None:
+            kw["json"] = body(w)
+        return kw
+
+    return build
+
+
+async def _new_round(w: World, role: str, _ids: dict[str, Any]) -> dict[str, Any]:
+    body = {
+        "year": 2026,
+        "criteria": [{"name": "选题价值", "weight": 1, "max": 10}],
+        "reviewer_ids": [w.people["member_in"]],
+        "proposal_ids": [w.own["proposal_id"]],
+    }
+    return {"json": body}
+
+
+async def _import(w: World, role: str, _ids: dict[str, Any]) -> dict[str, Any]:
+    from tests.server.proposals.test_import import XLSX, workbook
+
+    data = workbook([["2026-0999", "导入的提案", "张委员"]])
+    return {
+        "params": {"dry_run": "true"},
+        "data": io.BytesIO(data),
+        "headers": {"Content-Type": XLSX},
+    }
+
+
 P = "/api/proposals/{proposal_id}"
 S = "/api/sessions/{session_id}"
+R = "/api/supervision-rounds/{round_id}"
+ROUND_READERS = "staff leader lead_unit co_unit other_unit"
+ROUND_BODY = {"name": "年底督办", "year": 2026, "starts_on": "2026-12-01", "ends_on": "2026-12-31"}
+SETTINGS = {"handling": [{"name": "答复及时", "weight": 1, "max": 5}], "quality": []}
 SLOT = {"starts_at": "2026-12-03T09:30:00+08:00", "ends_at": "2026-12-03T11:00:00+08:00"}
 # Roles that cannot see P (or S): they get 404 for P's (S's) routes, whatever they attempt.
 P_HIDDEN = "host member_out other_unit guest_account"
@@ -257,19 +332,42 @@ ROWS: tuple[Row, ...] = (
     row("GET", "/api/openapi.json", ROLES_ALL, public=True),
     row("POST", "/api/auth/login", ROLES_ALL, public=True, build=_login),
     row("POST", "/api/auth/logout", EVERYONE, build=_logout),
+    row("GET", "/api/auth/methods", ROLES_ALL, public=True),
+    # The world has no OpenID Connect provider: its routes are 404 for everyone, asked by anyone.
+    row("POST", "/api/auth/oidc/start", "", everyone="404"),
+    row("POST", "/api/auth/oidc/finish", "", everyone="404", json={"state": "s", "code": "c"}),
     row("GET", "/api/me", EVERYONE),
+    row("PATCH", "/api/me", EVERYONE, json={"language": "en"}),
     # ---- directory
     row("POST", "/api/people", "staff", build=_new_person),
     row("GET", "/api/people", "staff"),
+    row("PATCH", "/api/people/{person_id}", "staff", json={"phone": "+86 10 1234 5678"}),
     row("POST", "/api/units", "staff", build=_new_unit),
     row("GET", "/api/units", NOT_GUESTS),
+    row("PATCH", "/api/units/{unit_id}", "staff", build=_unit_patch),
     row("POST", "/api/venues", "staff", build=_new_venue),
     row("GET", "/api/venues", EVERYONE),
+    row("PATCH", "/api/venues/{venue_id}", "staff", build=_venue_patch),
     # ---- proposals
-    row("POST", "/api/proposals", "staff", build=_new_proposal),
+    row("POST", "/api/proposals", DRAFTERS, build=_new_proposal_or_draft),
     row("GET", "/api/proposals", NOT_GUESTS),
+    row("GET", "/api/proposals.xlsx", NOT_GUESTS),
     row("GET", P, P_READERS, "404"),
-    row("PATCH", P, "staff", json={"summary": "简化审批流程"}),
+    # Authors change their drafts here too: who cannot see P gets 404, who sees it 403 (not
+    # its author; P was registered by staff).
+    row("PATCH", P, "staff", json={"summary": "简化审批流程"}, hidden=P_HIDDEN),
+    # ---- drafts (P is no draft and has no author: the author's and invitees' routes refuse)
+    row("POST", f"{P}/cosigners", "", hidden=P_HIDDEN, json={"person_ids": []}),
+    row("POST", f"{P}/cosign", "", hidden=P_HIDDEN, json={"answer": "accepted"}),
+    row("POST", f"{P}/submit", "", hidden=P_HIDDEN),
+    row("GET", "/api/submission-windows", NOT_GUESTS),
+    row(
+        "PUT",
+        "/api/submission-windows/{year}",
+        "staff",
+        json={"opens": "2026-03-01", "closes": "2026-03-10"},
+    ),
+    row("GET", "/api/members", DRAFTERS),
     row(
         "POST",
         f"{P}/transitions",
@@ -289,6 +387,7 @@ ROWS: tuple[Row, ...] = (
         build=_upload,
     ),
     row("GET", "/api/attachments/{attachment_id}", P_READERS, "404"),
+    row("GET", "/api/attachment-rules", EVERYONE),  # no secret: what an upload may be
     row(
         "POST",
         f"{P}/reply",
@@ -296,6 +395,15 @@ ROWS: tuple[Row, ...] = (
         "404",
         forbidden="member_in co_unit leader",
         json={"text": "已制定方案。", "attachment_ids": []},
+        fresh="handling",
+    ),
+    row(
+        "POST",
+        f"{P}/opinions",
+        "co_unit",
+        "404",
+        forbidden="staff leader lead_unit member_in",
+        json={"text": "建议统筹推进。", "attachment_ids": []},
         fresh="handling",
     ),
     row(
@@ -325,6 +433,33 @@ ROWS: tuple[Row, ...] = (
         fresh="replied",
     ),
     row("GET", f"{P}/handling", P_READERS, "404"),
+    # Leaders write instructions; staff record one for a leader, naming them.
+    row(
+        "POST",
+        f"{P}/instructions",
+        "staff leader",
+        "404",
+        forbidden="member_in lead_unit co_unit",
+        build=_instruction,
+    ),
+    row("GET", f"{P}/instructions", P_READERS, "404"),
+    row("GET", "/api/evaluation-settings", NOT_GUESTS),  # the evaluation forms show criteria
+    row("PUT", "/api/evaluation-settings", "staff", json=SETTINGS),
+    # Rounds: staff and leaders all, each unit its own items; the report for staff and leaders.
+    row("POST", "/api/supervision-rounds", "staff", json=ROUND_BODY),
+    row("GET", "/api/supervision-rounds", ROUND_READERS),
+    row("GET", R, ROUND_READERS),
+    row("PATCH", R, "staff", json={"closed": False}),
+    # The item is unit a's (lead_unit): other units and members do not see it.
+    row(
+        "POST",
+        f"{R}/items/{{item_id}}/report",
+        "staff lead_unit",
+        "404",
+        forbidden="leader",
+        json={"status": "in_progress", "text": "正在推进"},
+    ),
+    row("GET", f"{R}/report.docx", READERS),
     row("GET", f"{P}/dossier", P_READERS, "404"),
     row("GET", f"{P}/dossier.docx", P_READERS, "404"),
     # Members see the follow-ups of their proposals, units their own; guests none.
@@ -339,6 +474,46 @@ ROWS: tuple[Row, ...] = (
     ),
     row("POST", "/api/follow-ups/reminders", "staff"),
     row("GET", "/api/stats", READERS),
+    row("GET", "/api/stats/units", READERS),
+    row("GET", "/api/stats/units.xlsx", READERS),
+    row("POST", "/api/proposals/import", "staff", build=_import),
+    # ---- selection rounds (优秀提案评选): R scores P, member_in its reviewer
+    row("POST", "/api/selections", "staff", build=_new_round),
+    row("GET", "/api/selections", NOT_GUESTS),
+    row(
+        "GET",
+        "/api/selections/{selection_id}",
+        "staff leader member_in",
+        "404",
+        forbidden="guest_account",
+        build=_in_round(),
+    ),
+    row(
+        "POST",
+        "/api/selections/{selection_id}/scores",
+        "member_in",
+        "404",
+        forbidden="staff leader guest_account",
+        build=_in_round("/scores", lambda w: {"proposal_id": w.own["proposal_id"], "scores": [7]}),
+    ),
+    # The ranking is for readers until published (the publish row comes after these).
+    *(
+        row(
+            "GET",
+            f"/api/selections/{{selection_id}}/{name}",
+            READERS,
+            "404",
+            forbidden="member_in guest_account",
+            build=_in_round(f"/{name}"),
+        )
+        for name in ("ranking", "ranking.xlsx", "ranking.docx")
+    ),
+    row(
+        "POST",
+        "/api/selections/{selection_id}/publish",
+        "staff",
+        build=_in_round("/publish", lambda w: {"proposal_ids": [w.own["proposal_id"]]}),
+    ),
     # ---- sessions
     row("POST", "/api/sessions", "staff", build=_new_session),
     row("GET", "/api/sessions", EVERYONE),
@@ -375,6 +550,16 @@ ROWS: tuple[Row, ...] = (
     row("PUT", "/api/workdays/{year}", "staff", build=_workdays),
     row("GET", "/api/me/calendar", EVERYONE),
     row("POST", "/api/me/calendar/rotate", EVERYONE),
+    # Notifications: everyone reads and marks their own (others' ids are ignored, not refused).
+    row("GET", "/api/me/notifications", EVERYONE),
+    row("POST", "/api/me/notifications/read", EVERYONE, json={"all": True}),
+    row("GET", "/api/me/notification-settings", EVERYONE),
+    row(
+        "PATCH",
+        "/api/me/notification-settings",
+        EVERYONE,
+        json={"items": [{"kind": "assigned", "email": False}]},
+    ),
     # ---- rooms over HTTP
     row(
         "POST",
@@ -383,6 +568,7 @@ ROWS: tuple[Row, ...] = (
         public=True,
         json={"name": "市民"},
     ),
+    row("GET", f"{S}/public", ROLES_ALL, public=True),  # which meeting a join link is for
     row("GET", f"{S}/checkin-link", "staff host", "404"),
     row("POST", f"{S}/checkin", S_PARTICIPANTS, "404", build=_checkin),
     row("POST", f"{S}/hall-device", "staff host", "404"),  # S ended: 409 after the check
@@ -405,8 +591,9 @@ ROWS: tuple[Row, ...] = (
     row("POST", "/rsvp/{token}", ROLES_ALL, public=True, build=_rsvp_link),
     row("GET", "/cal/{token}.ics", ROLES_ALL, public=True, build=_feed_link),
 )
-# guest-join is public, for public sessions only: the row runs against the public hall H.
-PUBLIC_SESSION_ROUTES = frozenset({f"{S}/guest-join"})
+# guest-join and the public summary are for public sessions only: their rows run against the
+# public hall H.
+PUBLIC_SESSION_ROUTES = frozenset({f"{S}/guest-join", f"{S}/public"})
 LINK_ROUTES = frozenset(
     {("GET", "/rsvp/{token}"), ("POST", "/rsvp/{token}"), ("GET", "/cal/{token}.ics")}
 )

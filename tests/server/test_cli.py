@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import email
 import os
 import socket
 import sys
@@ -174,3 +175,104 @@ async def test_serve_with_demo_seeds_once_and_the_logins_work(tmp_path: Path) ->
     code, out, _ = await run("demo", "--db", db)
     assert code == 0
     assert "already has accounts" in out
+
+
+async def test_user_add_and_passwd_refuse_a_guessable_password_and_say_why(
+    tmp_path: Path,
+) -> None:
+    db = fresh_sqlite(tmp_path)
+    assert (await run("migrate", "--db", db))[0] == 0
+    add = ["user", "add", "--username", "zhou", "--name", "周委员", "--role", "member"]
+    code, _out, err = await run(*add, "--db", db, stdin="iloveyou\n")
+    assert code == 1 and "most common" in err and "Traceback" not in err
+    assert (await run(*add, "--db", db, stdin="a-long-password\n"))[0] == 0
+    passwd = ["user", "passwd", "--username", "zhou", "--db", db]
+    code, _out, err = await run(*passwd, stdin="Zhou-2026-spring\n")
+    assert code == 1 and "username" in err and "Traceback" not in err
+    code, _out, err = await run(*passwd, stdin="12345678\n")
+    assert code == 1 and "most common" in err
+    assert (await run(*passwd, stdin="another long one\n"))[0] == 0
+
+
+async def test_serve_on_another_port_writes_links_with_that_port_and_warns_once(
+    tmp_path: Path,
+) -> None:
+    """Without XIESHANG_PUBLIC_URL, links name the address ``serve`` listens on; a browser at
+    another address still gets its Socket.IO connection, and the log says so once."""
+    db = fresh_sqlite(tmp_path)
+    assert (await run("migrate", "--db", db))[0] == 0
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k != "XIESHANG_PUBLIC_URL"}
+    env |= {"XIESHANG_ARGON2_TIME_COST": "1", "XIESHANG_ARGON2_MEMORY_KIB": "8"}
+    proc = await asyncio.create_subprocess_exec(
+        *XIESHANG, "serve", "--demo", "--db", db, "--port", str(port),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env, cwd=tmp_path,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        assert proc.stdout is not None
+        lines: list[str] = []
+        while not any("serving on" in line for line in lines):
+            line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
+            assert line, "server exited early"
+            lines.append(line)
+        password = next(p[1] for p in (x.split() for x in lines) if p and p[0] == "member1")
+        async with aiohttp.ClientSession() as http:
+            for _ in range(50):
+                try:
+                    async with http.get(f"{base}/api/health") as resp:
+                        if resp.status == 200:
+                            break
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.1)
+            async with http.post(
+                f"{base}/api/auth/login", json={"username": "member1", "password": password}
+            ) as resp:
+                token = (await resp.json())["token"]
+            async with http.get(
+                f"{base}/api/me/calendar", headers={"Authorization": f"Bearer {token}"}
+            ) as resp:
+                assert (await resp.json())["feed_url"].startswith(f"{base}/cal/")
+            staff = next(p[1] for p in (x.split() for x in lines) if p and p[0] == "staff")
+            async with http.post(
+                f"{base}/api/auth/login", json={"username": "staff", "password": staff}
+            ) as resp:
+                as_staff = {"Authorization": f"Bearer {(await resp.json())['token']}"}
+            async with http.get(f"{base}/api/sessions", headers=as_staff) as resp:
+                held = [s for s in (await resp.json())["items"] if s["venue_id"]]
+            async with http.get(
+                f"{base}/api/sessions/{held[0]['id']}/checkin-link", headers=as_staff
+            ) as resp:
+                assert (await resp.json())["url"].startswith(f"{base}/checkin/")  # the QR code
+            other = f"http://localhost:{port}"
+            for _ in range(2):  # the page, then the room's Socket.IO handshake from it
+                async with http.get(f"{other}/") as resp:
+                    assert resp.status == 200
+                async with http.get(
+                    f"{other}/socket.io/?EIO=4&transport=polling", headers={"Origin": other}
+                ) as resp:
+                    assert resp.status == 200, await resp.text()
+            async with http.get(
+                f"{base}/socket.io/?EIO=4&transport=polling",
+                headers={"Origin": "http://elsewhere.example"},
+            ) as resp:
+                assert resp.status == 400  # another site is still refused
+        mail = tmp_path / "var" / "mail"
+        for _ in range(100):
+            if list(mail.glob("*.eml")):
+                break
+            await asyncio.sleep(0.1)
+        parsed = email.message_from_bytes(sorted(mail.glob("*.eml"))[0].read_bytes())
+        texts = "".join(
+            part.get_payload(decode=True).decode()
+            for part in parsed.walk()
+            if part.get_content_maintype() == "text"
+        )
+        assert f"{base}/sessions/" in texts
+        assert "127.0.0.1:8080" not in texts
+    finally:
+        proc.terminate()
+        _out, err = await proc.communicate()
+    warnings = [x for x in err.decode().splitlines() if "XIESHANG_PUBLIC_URL" in x]
+    assert len(warnings) == 1, warnings
+    assert other in warnings[0] and base in warnings[0]

@@ -7,6 +7,7 @@ from typing import Any
 
 from server.app import openapi_document
 from server.db import Database
+from server.record import draft
 from server.sessions import counters
 from server.sessions import service as sessions_service
 from server.sessions import store as sessions_store
@@ -118,7 +119,7 @@ async def test_digits_only_days_are_refused_not_read_as_unix_times(
     session = await create_session(cast)
     async with database.transaction() as db:
         await sessions_service.set_room_status(db, session["id"], SessionStatus.ENDED)
-        await sessions_service.draft_minutes(db, session["id"], {}, dt.datetime.now(dt.UTC))
+        await draft.draft_minutes(db, session["id"], {}, dt.datetime.now(dt.UTC))
     url = f"/api/sessions/{session['id']}/minutes"
     minutes = (await cast.staff.get(url)).body
     action = {"text": "加装电梯", "owner_unit_id": cast.unit_ids["a"], "due": "1764028800"}

@@ -11,6 +11,7 @@ from openapi_spec_validator import validate
 from server.app import openapi_document
 from tests.conftest import Cast
 from tests.server.proposals.test_proposals_api import create as create_proposal
+from tests.server.proposals.test_proposals_api import proposal as proposal_body
 from tests.server.sessions.test_sessions_api import create as create_session
 from tests.server.sessions.test_sessions_api import session_body
 
@@ -168,3 +169,43 @@ async def test_names_with_text_direction_controls_are_refused(cast: Cast, name: 
         assert "text-direction" in reply.body["errors"][0]["message"]
     arabic = await cast.staff.post("/api/units", {"name": "市民族宗教事务局 مەدەنىيەت"})
     assert arabic.status == 201  # right-to-left scripts themselves are fine
+
+
+@pytest.mark.parametrize(
+    "bad", ["王秘书\r\nBcc: all@example.org", "第一行\n第二行", "行\u2028分隔", "王\u202e秘书"]
+)
+async def test_line_breaks_and_direction_controls_in_names_and_titles_are_refused_by_field(
+    cast: Cast, bad: str
+) -> None:
+    session = await create_session(cast)
+    public = await create_session(cast, kind="livelihood_hall", stage=None, visibility="public")
+    proposal = await create_proposal(cast)
+    attempts = [
+        ("post", "/api/people", {"username": "newbie1", "name": bad, "role": "member"}, "name"),
+        ("post", "/api/units", {"name": bad}, "name"),
+        ("post", "/api/venues", {"name": bad}, "name"),
+        ("post", "/api/venues", {"name": "第二会议室", "address": bad}, "address"),
+        ("post", "/api/sessions", session_body(cast, title=bad), "title"),
+        ("post", "/api/sessions", session_body(cast, agenda=[{"title": bad}]), "agenda.0.title"),
+        ("patch", f"/api/sessions/{session['id']}", {"title": bad}, "title"),
+        ("post", "/api/proposals", proposal_body(cast, "2026-0999", title=bad), "title"),
+        ("patch", f"/api/proposals/{proposal['id']}", {"title": bad}, "title"),
+        ("patch", f"/api/proposals/{proposal['id']}", {"group_proposer": bad}, "group_proposer"),
+        ("post", f"/api/sessions/{public['id']}/guest-join", {"name": bad}, "name"),
+    ]
+    for method, path, body, field in attempts:
+        reply = await getattr(cast.staff, method)(path, body)
+        assert reply.status == 400, (path, field, reply.text)
+        assert [e["field"] for e in reply.body["errors"]] == [field], (path, reply.body)
+        assert "control character" in reply.body["errors"][0]["message"]
+
+
+async def test_summaries_and_notes_keep_their_line_breaks(cast: Cast) -> None:
+    summary = "一、现状\n二、建议\r\n三、措施"
+    created = await create_proposal(cast, summary=summary)
+    assert created["summary"] == summary
+    cancelled = await cast.staff.post(
+        f"/api/sessions/{(await create_session(cast))['id']}/cancel",
+        {"reason": "场地冲突\n改期另行通知"},
+    )
+    assert cancelled.status == 200, cancelled.text

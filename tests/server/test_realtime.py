@@ -63,6 +63,16 @@ async def test_a_notice_reaches_every_connection_of_that_person_only(
         await other.disconnect()
 
 
+def test_the_python_socketio_internals_the_redis_manager_replaces_are_still_there() -> None:
+    # RedisManager overrides these (server/realtime.py): renamed upstream, the overrides would
+    # silently stop running, and a Redis outage would lose events again.
+    for name in ("_publish", "_redis_listen_with_retries", "_handle_emit", "_redis_connect"):
+        assert callable(getattr(socketio.AsyncRedisManager, name, None)), name
+    manager = RedisManager("redis://127.0.0.1:1/0", channel="unused")
+    assert manager.redis is None and manager.pubsub is None
+    assert socketio.AsyncServer(client_manager=manager).manager_initialized is False
+
+
 @pytest.fixture
 async def second_server(config: Config) -> AsyncIterator[TestServer]:
     """Another server process's worth of app on the same database and Redis channel."""
@@ -102,3 +112,29 @@ async def test_with_redis_a_notice_sent_by_one_process_reaches_a_client_of_anoth
         assert manager.redis is not None
     finally:
         await client.disconnect()
+
+
+def _open_connections(manager: RedisManager) -> int:
+    pool = manager.redis.connection_pool
+    live = [*pool._available_connections, *pool._in_use_connections]
+    return sum(1 for connection in live if connection.is_connected)
+
+
+@pytest.mark.redis
+async def test_a_closed_redis_manager_opens_no_connection_again() -> None:
+    """Services that stop after the manager closed (a room's last broadcast, a health probe)
+    must not reopen a connection: redis-py would take a fresh one from the closed pool, nobody
+    would close it, and it would surface later as an unclosed socket on a dead event loop."""
+    assert REDIS_URL is not None
+    manager = RedisManager(REDIS_URL, channel=f"test-{uuid.uuid4().hex}")
+    socketio.AsyncServer(client_manager=manager)
+    await manager.emit("notice", {"n": 1}, namespace="/", room="person:1")
+    assert manager.publishing and _open_connections(manager) == 1
+
+    await manager.close()
+    assert _open_connections(manager) == 0
+    manager.publishing = False  # as after a failed publish: the probe would ping
+    manager.listening = True
+    await manager.emit("notice", {"n": 2}, namespace="/", room="person:1")
+    await manager.probe()
+    assert _open_connections(manager) == 0

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
 import pytest
+from aiohttp import ClientSession
+from aiohttp.test_utils import TestServer
 
+from server.app import create_app
+from server.config import Config
 from tests.conftest import Cast
 
 WEB = Path(__file__).resolve().parents[2] / "web"
@@ -34,6 +39,29 @@ async def test_every_response_carries_a_strict_policy(cast: Cast, path: str) -> 
     assert policy["frame-ancestors"] == "'none'" and policy["base-uri"] == "'none'"
     assert reply.headers["X-Content-Type-Options"] == "nosniff"
     assert reply.headers["X-Frame-Options"] == "DENY"
+
+
+@pytest.mark.parametrize(
+    ("public_url", "expected"),
+    [
+        ("https://xieshang.example.org", "max-age=31536000; includeSubDomains"),
+        ("http://127.0.0.1:8080", None),  # HSTS on a plain-HTTP host would lock people out
+    ],
+)
+async def test_hsts_is_sent_only_when_people_reach_the_server_by_https(
+    config: Config, public_url: str, expected: str | None
+) -> None:
+    app = create_app(dataclasses.replace(config, public_url=public_url))
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        async with ClientSession() as http:
+            for path in ("/", "/web/js/app.js", "/api/health"):
+                async with http.get(server.make_url(path)) as reply:
+                    assert reply.status == 200
+                    assert reply.headers.get("Strict-Transport-Security") == expected, path
+    finally:
+        await server.close()
 
 
 async def test_nothing_sets_a_cookie_so_there_is_no_cookie_to_forge_requests_with(

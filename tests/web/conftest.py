@@ -31,7 +31,12 @@ if not Path(CHROMIUM).exists():  # pragma: no cover - CI installs it
         pytest.fail(MISSING, pytrace=False)
     pytest.skip(MISSING, allow_module_level=True)
 
-from playwright.async_api import Browser, Page, async_playwright  # noqa: E402
+from playwright.async_api import Browser, Page, async_playwright, expect  # noqa: E402
+
+# A loaded CI machine (two workers, a server each, Chromium) took over Playwright's default 5 s
+# for a session create that sends invitations; the assertions wait for what they name, so a
+# longer bound only costs time when something is wrong.
+expect.set_options(timeout=15_000)
 
 
 def _free_port() -> int:
@@ -117,3 +122,30 @@ async def shot(page: Page, name: str, **kw: Any) -> None:
     """Save a full-page screenshot under tests/artifacts/ to look at."""
     ARTIFACTS.mkdir(exist_ok=True)
     await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True, **kw)
+
+
+AXE = Path(__file__).resolve().parents[2] / "web" / "node_modules" / "axe-core" / "axe.min.js"
+# What the front end must never have: axe-core's two worst impact levels.
+SERIOUS = ("critical", "serious")
+AXE_SOURCE = f"(() => {{ {AXE.read_text(encoding='utf-8')} }})()" if AXE.exists() else ""
+
+
+async def axe(page: Page, *, exclude: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """axe-core's critical and serious violations on the page as it is now (each rule with the
+    number of nodes and the first targets), injected from web/node_modules (npm, locked)."""
+    if not await page.evaluate("typeof window.axe !== 'undefined'"):
+        # Evaluated over the DevTools protocol, not as a <script>: the pages' CSP allows no
+        # inline script, and the test must not loosen it.
+        await page.evaluate(AXE_SOURCE)
+    result = await page.evaluate(
+        """async (exclude) => {
+            const context = exclude.length ? {exclude: exclude.map((s) => [s])} : document;
+            const found = await window.axe.run(context, {resultTypes: ["violations"]});
+            return found.violations.map((v) => ({
+                id: v.id, impact: v.impact, nodes: v.nodes.length,
+                targets: v.nodes.slice(0, 3).map((n) => n.target.join(" ")),
+            }));
+        }""",
+        list(exclude),
+    )
+    return [v for v in result if v["impact"] in SERIOUS]

@@ -12,7 +12,9 @@ from typing import Any
 
 import socketio
 from playwright.async_api import Page, expect
+from sqlalchemy import text as sql
 
+from server.db import Database
 from tests.conftest import Cast
 from tests.server.sessions.test_sessions_api import create as create_session
 from tests.web.conftest import Opener, shot
@@ -38,7 +40,7 @@ async def _say(page: Page, text: str) -> None:
 
 
 async def test_hostile_titles_names_and_messages_are_shown_as_text_and_never_run(
-    cast: Cast, open_as: Opener, server: Any
+    cast: Cast, open_as: Opener, server: Any, database: Database
 ) -> None:
     s = await create_session(
         cast,
@@ -46,9 +48,19 @@ async def test_hostile_titles_names_and_messages_are_shown_as_text_and_never_run
         stage=None,
         visibility="public",
         title=f"{SCRIPT}民生议政厅{IMG}"[:200],
-        agenda=[{"title": f"{RTL} <b>议题</b>"}],
+        agenda=[{"title": "<b>议题</b>"}],
     )
     sid = s["id"]
+    # The API refuses a title with a direction override; one from an older record must still
+    # be isolated on the page.
+    agenda = [{"title": f"{RTL} <b>议题</b>"}]
+    refused = await cast.staff.patch(f"/api/sessions/{sid}", {"agenda": agenda})
+    assert refused.status == 400 and "text-direction" in refused.text
+    async with database.transaction() as db:
+        await db.execute(
+            sql("UPDATE agenda_items SET title = :title WHERE session_id = :sid"),
+            {"title": agenda[0]["title"], "sid": sid},
+        )
     joined = await cast.anon.post(f"/api/sessions/{sid}/guest-join", {"name": "<b>刘</b><script>"})
     assert joined.status == 200, joined.text
     refused = await cast.anon.post(f"/api/sessions/{sid}/guest-join", {"name": "主持人\u202e"})

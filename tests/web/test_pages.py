@@ -45,7 +45,9 @@ async def test_staff_sign_in_schedule_a_session_and_see_the_conflict(
     await shot(page, "04-schedule-conflict")
     refused = page.get_by_role("button", name="创建并发送邀请")
     await refused.click()
-    await expect(page.locator("#toast")).to_contain_text("conflict")
+    await expect(page.locator("#toast")).to_contain_text(
+        "时间冲突"
+    )  # the server's words, in Chinese
     await page.get_by_label("仍然保留（记录由谁确认）").check()
     await refused.click()
     await expect(page.get_by_role("heading", name="背街小巷改造微协商")).to_be_visible()
@@ -134,6 +136,7 @@ async def test_minutes_are_reviewed_approved_and_exported_and_the_dossier_shows_
     await host.get_by_label("议定事项").fill("扩大试点范围")
     await host.get_by_role("button", name="添加").first.click()
     await expect(host.locator("#minutes-h ~ ul").first).to_contain_text("扩大试点范围")
+    host.once("dialog", lambda dialog: dialog.accept())  # ending asks for confirmation
     await host.get_by_role("button", name="结束会议").click()
     await expect(host.locator(".toolbar .badge")).to_contain_text("已结束")
 

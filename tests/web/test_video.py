@@ -9,8 +9,8 @@ from aiohttp.test_utils import TestServer
 from playwright.async_api import expect
 
 from tests.conftest import Cast
+from tests.server.media.test_media import RED, Colour, Peer, until
 from tests.server.rooms.conftest import RoomClient
-from tests.server.rooms.test_media import RED, Colour, Peer, until
 from tests.server.sessions.test_sessions_api import create as create_session
 from tests.web.conftest import Opener, shot
 
@@ -27,6 +27,7 @@ async def test_chromium_and_aiortc_see_each_other_through_the_server(
     )
     await host.client.command("session.start")
     page = await open_as(cast.member, f"/#/rooms/{sid}")
+    await page.get_by_role("button", name="我已知悉，同意录制").click()  # may be recorded
     await page.get_by_role("button", name="开启摄像头").click()
     await expect(page.get_by_role("button", name="关闭摄像头")).to_be_visible(timeout=15000)
     member_key = f"p:{cast.ids['member']}"
@@ -74,6 +75,7 @@ async def test_a_member_and_a_unit_see_each_others_video_from_two_browsers(
     member = await open_as(cast.member, f"/#/rooms/{s['id']}")
     unit = await open_as(cast.unit, f"/#/rooms/{s['id']}")
     for page in (member, unit):
+        await page.get_by_role("button", name="我已知悉，同意录制").click()  # may be recorded
         await page.get_by_role("button", name="开启摄像头").click()
     pairs = ((member, cast.ids["unit"]), (unit, cast.ids["member"]), (host, cast.ids["member"]))
     for page, other in pairs:

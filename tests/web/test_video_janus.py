@@ -11,14 +11,14 @@ from playwright.async_api import expect
 
 from server.config import Config
 from tests.conftest import Cast
-from tests.server.rooms.conftest import RoomClient
-from tests.server.rooms.janus_setup import (  # noqa: F401  (fixtures)
+from tests.server.media.janus_setup import (  # noqa: F401  (fixtures)
     JanusProcess,
     janus_fixture,
     shim_fixture,
 )
-from tests.server.rooms.test_janus import placed_on
-from tests.server.rooms.test_media import Peer, until
+from tests.server.media.test_janus import placed_on
+from tests.server.media.test_media import Peer, until
+from tests.server.rooms.conftest import RoomClient
 from tests.server.sessions.test_sessions_api import create as create_session
 from tests.web.conftest import Opener
 
@@ -52,6 +52,7 @@ async def test_a_browser_publishes_through_janus_and_again_when_its_janus_dies(
     )
     await host.client.command("session.start")
     page = await open_as(cast.member, f"/#/rooms/{sid}")
+    await page.get_by_role("button", name="我已知悉，同意录制").click()  # may be recorded
     await page.get_by_role("button", name="开启摄像头").click()
     await expect(page.get_by_role("button", name="关闭摄像头")).to_be_visible(timeout=15000)
     member_key = f"p:{cast.ids['member']}"

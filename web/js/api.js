@@ -1,4 +1,7 @@
-// JSON over HTTP with the signed-in person's bearer token; errors carry the server's words.
+// JSON over HTTP with the signed-in person's bearer token; errors carry the server's words,
+// in the language the page is shown in (Accept-Language).
+import { lang } from "./i18n.js";
+
 const KEY = "xs.session";
 
 export class ApiError extends Error {
@@ -26,7 +29,7 @@ export function forget() {
 }
 
 export async function api(method, path, body, { raw = false } = {}) {
-  const headers = {};
+  const headers = { "Accept-Language": lang };
   const token = session()?.token;
   if (token) headers.Authorization = `Bearer ${token}`;
   if (body !== undefined) headers["Content-Type"] = "application/json";

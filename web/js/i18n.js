@@ -45,7 +45,7 @@ const TEXTS = {
     rsvp_tentative: "待定", accept: "参加", decline: "不参加", tentative: "待定",
     status_submitted: "已提交", status_filed: "已立案", status_assigned: "已交办",
     status_handling: "办理中", status_replied: "已答复", status_evaluated: "已评价",
-    status_closed: "已办结", status_rejected: "不予立案",
+    status_closed: "已办结", status_rejected: "不予立案", status_draft: "草稿", status_converted: "转为意见",
     stage_before: "办前", stage_during: "办中", stage_after: "办后",
     savedVersion: "已保存（第 {v} 版）", allProposals: "提案", all: "全部", onlyMissing: "缺少协商", proposalNo: "编号",
     proposalState: "状态", verdict_satisfied: "满意", verdict_basically_satisfied: "基本满意",
@@ -101,7 +101,7 @@ const TEXTS = {
     rsvp_tentative: "Tentative", accept: "Accept", decline: "Decline", tentative: "Maybe",
     status_submitted: "Submitted", status_filed: "Filed", status_assigned: "Assigned",
     status_handling: "Handling", status_replied: "Replied", status_evaluated: "Evaluated",
-    status_closed: "Closed", status_rejected: "Rejected",
+    status_closed: "Closed", status_rejected: "Not filed", status_draft: "Draft", status_converted: "Turned into an opinion",
     stage_before: "Before", stage_during: "During", stage_after: "After",
     savedVersion: "Saved (version {v})", allProposals: "Proposals", all: "All", onlyMissing: "Missing consultation",
     proposalNo: "No.", proposalState: "Status", verdict_satisfied: "Satisfied",
@@ -117,6 +117,11 @@ export function setLang(value) {
   lang = value;
   localStorage.setItem("xs.lang", value);
   document.documentElement.lang = value;
+}
+
+// A page module adds its own texts when it loads, so each page keeps its words beside it.
+export function addTexts(texts) {
+  for (const [language, entries] of Object.entries(texts)) Object.assign(TEXTS[language], entries);
 }
 
 export function t(key, vars = {}) {

@@ -65,6 +65,11 @@ export function shanghai(day, time) {
   return `${day}T${time}:00+08:00`;
 }
 
+// A proposal's number and title; a member's proposal has no number until it is filed.
+export function titled(p) {
+  return [p.number, p.title].filter(Boolean).join(" ");
+}
+
 export function badge(text, kind = "") {
   return h("span", { class: `badge ${kind}` }, text);
 }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import Cast
 
 
@@ -57,6 +59,22 @@ async def test_staff_create_a_person_who_can_then_sign_in(cast: Cast) -> None:
         "/api/auth/login", {"username": "wang.wu", "password": "s3cret-pass"}
     )
     assert login.status == 200
+
+
+@pytest.mark.parametrize(
+    ("password", "why"),
+    [("password1", "most common"), ("woaini1314", "most common"), ("Wang.Wu-2026", "username")],
+)
+async def test_a_guessable_password_is_refused_with_the_reason(
+    cast: Cast, password: str, why: str
+) -> None:
+    body = {"username": "wang.wu", "name": "王五", "role": "member", "password": password}
+    refused = await cast.staff.post("/api/people", body)
+    assert refused.status == 400
+    assert [e["field"] for e in refused.body["errors"]] == ["password"]
+    assert why in refused.body["errors"][0]["message"]
+    people = (await cast.staff.get("/api/people")).body["items"]
+    assert "wang.wu" not in {p["username"] for p in people}
 
 
 async def test_a_unit_account_needs_an_existing_unit(cast: Cast) -> None:

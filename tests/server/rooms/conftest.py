@@ -17,8 +17,10 @@ from tests.server.sessions.test_sessions_api import create
 class RoomClient:
     """A participant's connection: applies events in seq order, as a browser would."""
 
-    def __init__(self, url: str, auth: dict[str, Any]) -> None:
+    def __init__(self, url: str, auth: dict[str, Any], language: str | None = "en") -> None:
         self.url, self.auth = url, auth
+        # English unless asked otherwise, so tests can check the server's words.
+        self.headers = {"Accept-Language": language} if language else {}
         self.sio = socketio.AsyncClient(reconnection=False)
         self.events: list[dict[str, Any]] = []
         self.snapshots: list[dict[str, Any]] = []
@@ -31,7 +33,14 @@ class RoomClient:
 
     async def connect(self) -> RoomClient:
         await self.sio.connect(
-            self.url, auth=self.auth, namespaces=["/room"], transports=["websocket"], wait_timeout=5
+            self.url,
+            auth=self.auth,
+            headers=self.headers,
+            namespaces=["/room"],
+            transports=["websocket"],
+            # The join waits for the database; on a loaded CI machine SQLite's write lock alone
+            # has taken more than 5 s. (Speed is measured in bench/, not here.)
+            wait_timeout=15,
         )
         return self
 
@@ -67,8 +76,8 @@ async def room_session(cast: Cast) -> dict[str, Any]:
 async def clients(server: TestServer) -> AsyncIterator[Callable[..., Any]]:
     made: list[RoomClient] = []
 
-    async def connect(**auth: Any) -> RoomClient:
-        client = RoomClient(str(server.make_url("")), auth)
+    async def connect(language: str | None = "en", **auth: Any) -> RoomClient:
+        client = RoomClient(str(server.make_url("")), auth, language)
         made.append(client)
         return await client.connect()
 

@@ -27,6 +27,15 @@ UNIT = Actor("p:5", "赵处长", "unit", unit_id=1)
 OTHER_UNIT = Actor("p:6", "孙科长", "unit", unit_id=2)
 GUEST = Actor("g:1", "刘先生", "guest")
 HALL = Actor("h:1", "政协大楼第一会议室", "hall")
+# The session's list as the hub gives it to poll.open (everyone above with a session role).
+ROSTER = [
+    {"who": "p:1", "role": "host"},
+    {"who": "p:2", "role": "host"},
+    {"who": "p:3", "role": "proposer"},
+    {"who": "p:8", "role": "leader"},
+    {"who": "p:5", "role": "unit"},
+    {"who": "p:6", "role": "unit"},
+]
 AGENDA = [
     {"id": 1, "title": "进展介绍"},
     {"id": 2, "title": "发表意见"},
@@ -37,11 +46,12 @@ AGENDA = [
 class Room:
     """A room driven through decide/apply, as the server does, with a fake clock."""
 
-    def __init__(self) -> None:
+    def __init__(self, agenda: list[dict[str, Any]] = AGENDA) -> None:
         self.events: list[dict[str, Any]] = []
+        self.box: dict[int, list[int]] = {}  # secret polls' ballot boxes (counts only)
         self.state: State = {}
         self.now = T0
-        self._append("room.open", {"session_id": 7, "title": "办理协商", "agenda": AGENDA}, None)
+        self._append("room.open", {"session_id": 7, "title": "办理协商", "agenda": agenda}, None)
 
     def _append(self, kind: str, data: dict[str, Any], by: str | None) -> dict[str, Any]:
         event = {
@@ -56,7 +66,21 @@ class Room:
         return event
 
     def do(self, actor: Actor, command: str, /, **data: Any) -> dict[str, Any]:
+        # What the hub fills in (server/rooms/service.py): the session's list for a poll's
+        # voters, a secret poll's ballot box when it closes.
+        if command == "poll.open":
+            data = {"roster": ROSTER, **data}
+        if command == "poll.close" and isinstance(data.get("poll_id"), int):
+            data = {"tally": self.box.get(data["poll_id"]), **data}
         accepted = decide(self.state, command, data, actor, self.now, len(self.events) + 1)
+        if accepted is None:  # in effect already: nothing is logged
+            return self.events[-1]
+        ballot = accepted.pop("ballot", None)  # a secret vote's choices: counted, not logged
+        if ballot is not None:
+            poll = self.state["polls"][str(accepted["poll_id"])]
+            box = self.box.setdefault(accepted["poll_id"], [0] * len(poll["options"]))
+            for choice in ballot:
+                box[choice] += 1
         return self._append(command, accepted, actor.key)
 
     def expire(self, grant: int) -> dict[str, Any]:
@@ -147,6 +171,40 @@ def test_guests_wait_in_the_lobby_until_admitted() -> None:
     assert room.state["chat"][-1]["kind"] == "question"
     room.do(HOST, "question.answer", message_id=room.state["chat"][-1]["id"])
     assert room.state["chat"][-1]["answered"] is True
+
+
+def test_a_guest_already_waiting_or_admitted_entering_again_logs_nothing() -> None:
+    room = live_room()
+    room.do(GUEST, "lobby.enter")
+    assert decide(room.state, "lobby.enter", {}, GUEST, room.now, 99) is None
+    room.do(HOST, "lobby.admit", who="g:1")
+    assert decide(room.state, "lobby.enter", {}, GUEST, room.now, 99) is None
+    assert "g:1" not in room.state["lobby"]
+
+
+def test_admit_all_lets_in_everyone_waiting_and_only_them_with_one_event() -> None:
+    room = live_room()
+    others = [Actor(f"g:{i}", f"市民{i}", "guest") for i in (2, 3, 4)]
+    for guest in (GUEST, *others):
+        room.do(guest, "lobby.enter")
+    room.do(HOST, "lobby.deny", who="g:4")  # turned away before: stays out
+    with pytest.raises(RoomError) as refused:
+        room.do(MEMBER, "lobby.admit_all")
+    assert refused.value.code == "forbidden"
+    before = len(room.events)
+    event = room.do(HOST, "lobby.admit_all")
+    assert len(room.events) == before + 1
+    assert event["data"]["guests"] == [
+        {"who": "g:1", "name": GUEST.name},
+        {"who": "g:2", "name": "市民2"},
+        {"who": "g:3", "name": "市民3"},
+    ]
+    assert room.state["lobby"] == {}
+    assert sorted(room.state["admitted"]) == ["g:1", "g:2", "g:3"]
+    assert "g:4" in room.state["removed"]
+    room.do(others[0], "chat.send", text="谢谢")  # in the room now
+    assert decide(room.state, "lobby.admit_all", {}, HOST, room.now, 99) is None  # nobody waits
+    assert reduce(room.events) == room.state
 
 
 def test_a_denied_or_removed_guest_cannot_come_back() -> None:
@@ -361,10 +419,12 @@ KINDS = sorted(
         "question.answer",
         "lobby.enter",
         "lobby.admit",
+        "lobby.admit_all",
         "lobby.deny",
         "poll.open",
         "poll.vote",
         "poll.close",
+        "point_of_order.request",
         "presence.checkin",
         "participant.remove",
         "minutes.edit",

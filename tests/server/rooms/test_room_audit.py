@@ -42,7 +42,7 @@ async def test_room_admits_and_removals_are_recorded_with_the_connections_addres
 async def test_minutes_edits_reviews_approvals_corrections_and_exports_are_recorded(
     cast: Cast, clients: Any
 ) -> None:
-    from tests.server.rooms.test_minutes import held_session
+    from tests.server.record.test_minutes import held_session
 
     sid = (await held_session(cast, clients))["session"]["id"]
     url = f"/api/sessions/{sid}/minutes"

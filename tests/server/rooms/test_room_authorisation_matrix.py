@@ -256,6 +256,7 @@ COMMANDS: tuple[Cmd, ...] = (
         prepare=_member_hand,
         variant="someone else's hand",
     ),
+    cmd("point_of_order.request", IN_ROOM, {}, hall="ok"),
     cmd("floor.grant", DRIVERS, _member_turn),
     cmd("floor.extend", DRIVERS, {"seconds": 30}, prepare=_grant),
     cmd("floor.revoke", DRIVERS, {}, prepare=_grant),
@@ -265,7 +266,11 @@ COMMANDS: tuple[Cmd, ...] = (
     cmd("question.answer", DRIVERS, _last_message, prepare=_question),
     cmd("chat.hide", DRIVERS, _last_message, prepare=_question),
     cmd("poll.open", DRIVERS, {"question": "是否同意？", "options": ["同意", "不同意"]}),
-    cmd("poll.vote", IN_ROOM, _vote, prepare=_poll),
+    # Only the poll's voters (issue 19): the session's participants and, here, admitted guests;
+    # staff who are not on the session's list do not vote.
+    cmd(
+        "poll.vote", "host member_in lead_unit co_unit leader admitted_guest", _vote, prepare=_poll
+    ),
     cmd("poll.close", DRIVERS, _close, prepare=_poll),
     cmd("lobby.admit", DRIVERS, _waiting, prepare=_seat_guest),
     cmd("lobby.deny", DRIVERS, _waiting, prepare=_seat_guest),
@@ -274,6 +279,10 @@ COMMANDS: tuple[Cmd, ...] = (
     cmd("minutes.edit", f"{DRIVERS} lead_unit", _action, variant="unit a's action item"),
     cmd("progress.show", f"{DRIVERS} lead_unit", _report),
     cmd("progress.hide", f"{DRIVERS} lead_unit", {}, prepare=_show),
+    # Consent to recording (this hall records: ``on``): anyone in the room answers the notice,
+    # the hall's device too (it sends the hall's camera); before the rtc.publish rows.
+    cmd("recording.consent", IN_ROOM, {"answer": "accepted"}, hall="ok"),
+    cmd("recording.ask", DRIVERS),
     cmd("recording.start", DRIVERS),
     cmd("recording.stop", DRIVERS),
     cmd("participant.remove", DRIVERS, {"who": "p:2147483000"}),
@@ -300,6 +309,9 @@ COMMANDS: tuple[Cmd, ...] = (
     cmd("rtc.unpublish", IN_ROOM, NO_FEED, event=True, hall="ok"),
     cmd("sync", IN_ROOM, {"since": 0}, event=True, hall="ok"),
     cmd("join", IN_ROOM, {}, event=True, hall="ok"),
+    # Lets in every waiting guest, the lobby_guest's too: after the rows that need it waiting
+    # (until it sends ``join`` its commands still meet in_lobby).
+    cmd("lobby.admit_all", DRIVERS, {}, prepare=_seat_guest),
     # Only guests wait in the lobby (an admitted one may step back into it).
     cmd("lobby.enter", "admitted_guest", {}, lobby="ok"),
     cmd("session.end", DRIVERS),

@@ -192,6 +192,20 @@ async def test_in_person_check_in_by_the_halls_qr_code(
     assert forged.status == 403
 
 
+async def test_a_removed_participants_check_in_is_forbidden_not_a_conflict(
+    cast: Cast, room_session: dict[str, Any], clients: Any
+) -> None:
+    # A room refusal reaching HTTP answers by its code: forbidden is 403 (RoomError was 409).
+    sid = room_session["id"]
+    host = await clients(token=cast.staff.token, session_id=sid)
+    link = await cast.staff.get(f"/api/sessions/{sid}/checkin-link")
+    removed = await host.command("participant.remove", who=f"p:{cast.ids['member']}")
+    assert removed["ok"] is True, removed
+    refused = await cast.member.post(f"/api/sessions/{sid}/checkin", {"token": link.body["token"]})
+    assert refused.status == 403, refused.text
+    assert refused.body["code"] == "forbidden"
+
+
 async def test_a_unit_cannot_edit_another_units_action_items(
     cast: Cast, room_session: dict[str, Any], clients: Any
 ) -> None:
@@ -248,6 +262,7 @@ async def test_a_turned_away_guest_is_refused_at_connect_with_a_reason(
         await again.connect(
             str(server.make_url("")),
             auth={"guest_token": joined.body["guest_token"], "session_id": public["id"]},
+            headers={"Accept-Language": "en"},
             namespaces=["/room"],
             transports=["websocket"],
             wait_timeout=5,

@@ -14,7 +14,8 @@ from aiohttp.test_utils import TestServer
 
 from server.app import create_app
 from server.config import Config
-from server.rooms.service import HUB, RoomHub
+from server.rooms.routes import HUB
+from server.rooms.service import RoomHub
 from tests.conftest import Cast
 from tests.server.rooms.conftest import RoomClient
 from tests.server.sessions.test_sessions_api import create

@@ -228,6 +228,14 @@ async def test_staff_add_next_years_notice_and_the_slot_finder_uses_it(cast: Cas
     assert "2027-01-05" in days
 
 
+async def test_only_staff_get_their_notice_file_read(cast: Cast) -> None:
+    # The file was parsed (on the event loop) before anyone asked who sent it.
+    garbage = {"data": b"BEGIN:VCALENDAR\r\nx", "headers": {"Content-Type": "text/calendar"}}
+    assert (await cast.guest.request("PUT", "/api/workdays/2027", **garbage)).status == 403
+    assert (await cast.member.request("PUT", "/api/workdays/2027", **garbage)).status == 403
+    assert (await cast.staff.request("PUT", "/api/workdays/2027", **garbage)).status == 400
+
+
 async def test_a_notice_for_the_wrong_year_or_garbage_is_refused(cast: Cast) -> None:
     wrong = await cast.staff.request("PUT", "/api/workdays/2028", json=NOTICE_2027)
     assert wrong.status == 400

@@ -14,7 +14,7 @@ from typing import Any
 import icalendar
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy import update
+from sqlalchemy import text, update
 
 from server.config import Config
 from server.db import Database, utcnow
@@ -169,7 +169,7 @@ async def test_the_signed_link_records_an_answer_and_forgeries_are_refused(
     assert (await rsvps(cast, session["id"]))[cast.ids["member"]] == "needs_action"
     reply = await cast.anon.post(f"{path.path}?{path.query}")
     assert reply.status == 200
-    assert "已接受" in reply.text
+    assert "答复已记录：接受" in reply.text
     people = {
         p["person_id"]: p["rsvp"]
         for p in (await cast.staff.get(f"/api/sessions/{session['id']}")).body["participants"]
@@ -263,6 +263,16 @@ async def test_an_itip_reply_updates_partstat_only_when_newer_and_from_the_atten
         )
     ).status == 404
     assert (await post_ics(cast.staff, "/api/itip", b"BEGIN:VCALENDAR\r\ngarbage")).status == 400
+
+
+async def test_an_itip_message_larger_than_any_answer_is_refused_unread(cast: Cast) -> None:
+    # One VEVENT answering an invitation is a few KB; 2 MiB took seconds to parse, twice.
+    padded = reply_ics("x@else", "guest@example.org", "ACCEPTED", 0).replace(
+        b"END:VEVENT", b"COMMENT:" + b"x" * (300 * 1024) + b"\r\nEND:VEVENT"
+    )
+    reply = await post_ics(cast.guest, "/api/itip", padded)
+    assert reply.status == 413, reply.text
+    assert "KiB" in reply.body["detail"]
 
 
 async def test_a_personal_feed_lists_sessions_without_attendees_and_can_be_rotated(
@@ -385,6 +395,16 @@ async def test_unbounded_rules_are_refused(cast: Cast) -> None:
     assert reply.status == 400
     assert reply.body["errors"][0]["field"] == "recurrence.rrule"
     assert "COUNT or UNTIL" in reply.body["errors"][0]["message"]
+
+
+async def test_a_rule_that_never_recurs_is_refused_not_stored(cast: Cast) -> None:
+    # Every listing expands a stored series on the event loop: 30 February would walk to 9999.
+    never = {**QUARTERLY, "recurrence": {"rrule": "FREQ=DAILY;COUNT=2;BYMONTH=2;BYMONTHDAY=30"}}
+    reply = await cast.staff.post("/api/sessions", {**session_body(cast), **never})
+    assert reply.status == 400, reply.text
+    assert reply.body["errors"][0]["field"] == "recurrence.rrule"
+    assert "9999" in reply.body["errors"][0]["message"]
+    assert (await cast.staff.get("/api/sessions")).body["total"] == 0
 
 
 async def test_this_and_following_becomes_a_new_series_and_the_first_part_ends(
@@ -588,3 +608,39 @@ async def test_removing_an_invitee_revokes_their_rsvp_links(cast: Cast, inbox: I
     for answer in (cast.anon.get, cast.anon.post):
         reply = await answer(f"{link.path}?{link.query}")
         assert reply.status == 404 and "not a participant" in reply.text
+
+
+async def test_line_breaks_in_old_names_and_titles_still_give_an_invitation(
+    cast: Cast, database: Database, inbox: Inbox
+) -> None:
+    # Rows written before names and titles had to be one line.
+    async with database.transaction() as db:
+        await db.execute(
+            text("UPDATE people SET name = :name WHERE id = :id"),
+            {"name": "张委员\r\nBcc: everyone@example.org", "id": cast.ids["member"]},
+        )
+        await db.execute(text("UPDATE venues SET name = :name"), {"name": "第一\n会议室\u202e"})
+    session = await create(cast)
+    async with database.transaction() as db:
+        await db.execute(
+            text("UPDATE sessions SET title = :title WHERE id = :id"),
+            {"title": "老旧小区\r\n加装电梯\u0007", "id": session["id"]},
+        )
+    moved = await cast.staff.post(
+        f"/api/sessions/{session['id']}/reschedule",
+        {"starts_at": "2026-12-02T09:30:00+08:00", "ends_at": "2026-12-02T11:00:00+08:00"},
+    )
+    assert moved.status == 200, moved.text
+    await sent(cast, session["id"], 6)
+    invites = inbox.to("member@example.org")
+    assert len(invites) == 2
+    (to,) = invites[0]["To"].addresses
+    assert (to.display_name, to.addr_spec) == (
+        "张委员 Bcc: everyone@example.org",
+        "member@example.org",
+    )
+    assert str(invites[1]["Subject"]) == "更新：老旧小区 加装电梯"
+    assert all(m["Bcc"] is None for m in invites)
+    method, ics = calendar_part(invites[1])
+    event = icalendar.Calendar.from_ical(ics).walk("VEVENT")[0]
+    assert method == "REQUEST" and str(event["UID"]) == session["uid"]

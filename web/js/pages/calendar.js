@@ -5,6 +5,14 @@ import { KIND_COLORS, ZONE, dayOf, fmt, h, mount } from "../ui.js";
 
 const DAY = 86400_000;
 
+// The same day in a month n months away, or that month's last day (Jan 31 + 1 → Feb 28).
+export function shiftMonth(day, n) {
+  const [y, m, d] = day.split("-").map(Number);
+  const first = new Date(Date.UTC(y, m - 1 + n, 1));
+  const last = new Date(Date.UTC(first.getUTCFullYear(), first.getUTCMonth() + 1, 0)).getUTCDate();
+  return `${first.getUTCFullYear()}-${String(first.getUTCMonth() + 1).padStart(2, "0")}-${String(Math.min(d, last)).padStart(2, "0")}`;
+}
+
 function startOfWeek(day) {
   const d = new Date(`${day}T00:00:00+08:00`);
   const weekday = (new Date(d.getTime() + 8 * 3600_000).getUTCDay() + 6) % 7; // Monday = 0
@@ -34,8 +42,7 @@ export async function show(main, where) {
     if (!byDay.has(key)) byDay.set(key, []);
     byDay.get(key).push(s);
   }
-  const shift = (n) => dayOf(new Date(new Date(`${anchor}T12:00:00+08:00`).getTime() + n * DAY));
-  const step = view === "week" ? 7 : 30;
+  const shift = (n) => (view === "week" ? dayOf(new Date(new Date(`${anchor}T12:00:00+08:00`).getTime() + n * 7 * DAY)) : shiftMonth(anchor, n));
   const link = (d, v = view) => `#/calendar?view=${v}&d=${d}`;
   const title = new Intl.DateTimeFormat(lang, { timeZone: ZONE, year: "numeric", month: "long" }).format(new Date(`${anchor}T12:00:00+08:00`));
   const weekday = new Intl.DateTimeFormat(lang, { timeZone: ZONE, weekday: "short" });
@@ -46,20 +53,25 @@ export async function show(main, where) {
     const date = new Date(first.getTime() + i * DAY + 12 * 3600_000);
     const key = dayOf(date);
     const items = (byDay.get(key) || []).sort((a, b) => a.starts_at.localeCompare(b.starts_at));
+    // A list of days, each a heading and its sessions: no grid widget (it would promise arrow-key
+    // navigation between cells), so screen readers read it as the list it is.
     cells.push(
       h(
-        "div",
-        { class: `day${key === today ? " today" : ""}`, role: "gridcell", "aria-label": fmt.date(date.toISOString()) },
-        h("div", { class: "day-head" }, h("span", {}, weekday.format(date)), h("b", {}, dayNumber.format(date))),
-        items.map((s) =>
-          h(
-            "a",
-            { class: `event ${KIND_COLORS[s.kind]}${s.status === "cancelled" ? " cancelled" : ""}`, href: `#/sessions/${s.id}`, title: s.title },
-            h("span", { class: "time" }, fmt.time(s.starts_at)),
-            " ",
-            s.title,
-          ),
-        ),
+        "li",
+        { class: `day${key === today ? " today" : ""}`, "aria-current": key === today ? "date" : null },
+        h("h2", { class: "day-head" }, h("time", { datetime: key }, h("span", {}, weekday.format(date)), " ", h("b", {}, dayNumber.format(date)))),
+        items.length
+          ? h("ul", { class: "events" }, items.map((s) =>
+              h("li", {}, h(
+                "a",
+                { class: `event ${KIND_COLORS[s.kind]}${s.status === "cancelled" ? " cancelled" : ""}`, href: `#/sessions/${s.id}`, title: s.title },
+                h("span", { class: "time" }, fmt.time(s.starts_at)),
+                " ",
+                s.title,
+                s.status === "cancelled" ? h("span", { class: "sr-only" }, ` (${t("cancelled")})`) : null,
+              )),
+            ))
+          : null,
       ),
     );
   }
@@ -73,15 +85,15 @@ export async function show(main, where) {
       h(
         "div",
         { class: "actions" },
-        h("a", { class: "button", href: link(shift(-step)) }, t("prev")),
+        h("a", { class: "button", href: link(shift(-1)) }, t("prev")),
         h("a", { class: "button", href: link(today) }, t("today")),
-        h("a", { class: "button", href: link(shift(step)) }, t("next")),
+        h("a", { class: "button", href: link(shift(1)) }, t("next")),
         h("a", { class: `button${view === "week" ? " active" : ""}`, href: link(anchor, "week") }, t("week")),
         h("a", { class: `button${view === "month" ? " active" : ""}`, href: link(anchor, "month") }, t("month")),
         staff ? h("a", { class: "button primary", href: "#/schedule" }, t("newSession")) : null,
       ),
     ),
     h("div", { class: "legend" }, Object.entries(KIND_COLORS).map(([kind, cls]) => h("span", { class: `event ${cls}` }, t(`kind_${kind}`)))),
-    h("div", { class: `calendar ${view}`, role: "grid" }, cells),
+    h("ol", { class: `calendar ${view}`, "aria-label": title }, cells),
   );
 }

@@ -2,17 +2,27 @@
 // proposals with status and consultation badges, and open action items.
 import { get, post, session } from "../api.js";
 import { t } from "../i18n.js";
-import { attempt, badge, empty, fmt, h, mount, section, toast } from "../ui.js";
+import { loadPage } from "../page.js";
+import { attempt, badge, empty, fmt, h, mount, section, titled, toast } from "../ui.js";
 
 export async function show(main) {
+  // Through loadPage: a reader who moves on before the lists arrive keeps the page they went to.
+  return loadPage(main, load, draw(main));
+}
+
+function load() {
   const me = session().person;
   const now = new Date();
   const later = new Date(now.getTime() + 60 * 86400_000);
-  const [sessions, proposals, actions] = await Promise.all([
+  return Promise.all([
     get(`/api/sessions?from=${encodeURIComponent(now.toISOString())}&to=${encodeURIComponent(later.toISOString())}&limit=50`),
     me.role === "guest" ? { items: [] } : get("/api/proposals?limit=50").catch(() => ({ items: [] })),
     me.role === "guest" ? { items: [] } : get("/api/follow-ups?status=open&limit=50").catch(() => ({ items: [] })),
   ]);
+}
+
+const draw = (main) => ([sessions, proposals, actions]) => {
+  const me = session().person;
   mount(
     main,
     h("h1", {}, `${me.name}`),
@@ -24,7 +34,7 @@ export async function show(main) {
       section(t("actions"), actions.items.length ? h("ul", { class: "list" }, actions.items.map(actionRow)) : empty()),
     ),
   );
-}
+};
 
 function sessionRow(s, me) {
   const mine = s.participants.find((p) => p.person_id === me.id);
@@ -59,7 +69,7 @@ function proposalRow(p) {
   return h(
     "li",
     { class: "row" },
-    h("div", {}, h("a", { href: `#/proposals/${p.id}` }, `${p.number} ${p.title}`)),
+    h("div", {}, h("a", { href: `#/proposals/${p.id}` }, titled(p))),
     h(
       "div",
       { class: "actions" },

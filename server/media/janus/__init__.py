@@ -1,0 +1,1 @@
+"""The Janus tier: rooms served by Meetecho Janus VideoRoom instances, driven by the server."""
