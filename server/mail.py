@@ -37,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base, Database, UTCDateTime, enum_column, utcnow
+from server.tasks import STOP_GRACE
 
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer
@@ -47,7 +48,6 @@ MAX_ATTEMPTS = 8
 FIRST_RETRY = dt.timedelta(seconds=30)
 LEASE = dt.timedelta(minutes=2)
 RECORD_ATTEMPTS = 4
-STOP_GRACE = 5.0  # seconds a stopping worker may take to finish the messages in hand
 SMTP_TIMEOUT = 20.0  # seconds each SMTP step may take
 CONCURRENCY = 6  # messages sent at once (each over its own connection)
 UNCONFIRMED = "outcome unknown: the server did not confirm in time"

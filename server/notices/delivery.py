@@ -12,6 +12,7 @@ from typing import Any
 
 from server.db import Database
 from server.notices import service
+from server.tasks import finish
 
 log = logging.getLogger(__name__)
 EVENT = "notifications"  # Socket.IO event on the default namespace: {"unread": N}
@@ -37,11 +38,12 @@ class NoticeDelivery:
         self._pushes: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     def committed(self, info: dict[Any, Any]) -> None:
         """The database's on-commit hook."""
         told: set[int] = info.pop(service.TOLD, set())
-        if told:
+        if told and not self._stopping:
             task = asyncio.create_task(self._push(told), name="notices-push")
             self._pushes.add(task)
             task.add_done_callback(self._pushes.discard)
@@ -60,10 +62,13 @@ class NoticeDelivery:
         self._task = asyncio.create_task(self._run(), name="notices-mailer")
 
     async def _run(self) -> None:
-        while True:
+        # Stopped by a flag, not cancelled: see server.tasks.
+        while not self._stopping:
             self._wake.clear()  # before the round: a commit during it wakes the next one
             try:
-                while await service.mail_pending(self.database, self.settings):
+                while not self._stopping and await service.mail_pending(
+                    self.database, self.settings
+                ):
                     self.wake_outbox()
             except Exception:
                 log.exception("notices: a mail round failed; retrying later")
@@ -71,10 +76,8 @@ class NoticeDelivery:
                 await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
 
     async def stop(self) -> None:
-        """Stop mailing and pushing (what is pending mails at the next start)."""
-        tasks = [*self._pushes, *([self._task] if self._task else [])]
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        """Stop mailing and pushing: the round and the pushes in hand finish (within a grace
+        period); what is still pending mails at the next start."""
+        self._stopping = True
+        self._wake.set()
+        await finish([*self._pushes, *([self._task] if self._task else [])])

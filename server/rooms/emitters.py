@@ -14,6 +14,7 @@ from server.realtime import RedisManager
 from server.rooms.events import NAMESPACE, audience_room, guest_room, room_name
 from server.rooms.service import Event, RoomHub
 from server.rooms.views import DRAFT_EVENTS, event_view, lobby_guests
+from server.tasks import finish
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 0.5  # how often a process that cannot hear Redis reads the room logs itself
@@ -93,6 +94,7 @@ class RoomDelivery:
         self.delivered: dict[int, int] = {}  # session id → last seq delivered to clients here
         self._locks: dict[int, asyncio.Lock] = {}
         self._task: asyncio.Task[None] | None = None
+        self._closing = asyncio.Event()
         manager = sio.manager
         self.redis = manager if isinstance(manager, RedisManager) else None
 
@@ -104,12 +106,12 @@ class RoomDelivery:
 
     async def close(self) -> None:
         """Stop watching (application shutdown)."""
+        self._closing.set()
         if self.redis is not None:
             self.redis.gate = None
+            self.redis.changed.set()
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await finish([self._task])
 
     def baseline(self, session_id: int, seq: int) -> None:
         """A client here got a snapshot at ``seq``: the room's events are delivered from there
@@ -195,7 +197,7 @@ class RoomDelivery:
 
     async def _watch(self, redis: RedisManager) -> None:
         behind = False  # events may have been lost since the last catch-up
-        while True:
+        while not self._closing.is_set():  # a flag, not a cancellation: see server.tasks
             redis.changed.clear()
             await redis.probe()
             linked = redis.linked
@@ -210,10 +212,13 @@ class RoomDelivery:
             except Exception:
                 log.exception("could not catch the rooms up after a Redis outage")
                 behind = True
+            if self._closing.is_set():
+                return
             if redis.linked and not behind:
-                await redis.changed.wait()
+                await redis.changed.wait()  # close() sets it too
             else:
-                await asyncio.sleep(self.poll_seconds)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._closing.wait(), self.poll_seconds)
 
     async def catch_up(self) -> None:
         """Deliver from the log every event the clients here missed."""

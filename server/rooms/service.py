@@ -28,6 +28,7 @@ from server.rooms.record import room_record
 from server.rooms.reducer import Actor, RoomError, State, apply, decide, floor_expiry
 from server.sessions import service as sessions
 from server.sessions.models import SessionStatus
+from server.tasks import finish
 
 Event = dict[str, Any]
 Emit = Callable[[int, Event], Awaitable[None]]
@@ -175,9 +176,7 @@ class RoomHub:
             for timer in (room.floor_timer, room.evict_timer):
                 if timer is not None:
                     timer.cancel()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await finish(list(self._tasks))  # what is in hand ends a turn or a feed; see server.tasks
 
     # ---- loading and appending
 

@@ -161,3 +161,44 @@ async def test_the_unread_count_is_pushed_live_to_that_person_only(
     finally:
         await member.disconnect()
         await other.disconnect()
+
+
+async def test_stopping_lets_a_push_in_hand_finish_rather_than_cut_it_off(
+    cast: Cast, server: TestServer
+) -> None:
+    """A push is a database read then a Socket.IO emit; cancelling it mid-read can leave the
+    connection open for the garbage collector to find (an unclosed asyncpg connection). Stop
+    waits for it instead."""
+    from server.api import DATABASE
+    from server.notices import service
+    from server.notices.delivery import NoticeDelivery
+
+    entered, release = asyncio.Event(), asyncio.Event()
+    outcome: list[str] = []
+
+    async def emit(person_id: int, data: dict[str, object]) -> None:
+        entered.set()
+        try:
+            await release.wait()  # the emit is in hand when the server stops
+        except asyncio.CancelledError:
+            outcome.append("cancelled")
+            raise
+        outcome.append(f"pushed {person_id} {data}")
+
+    delivery = NoticeDelivery(
+        database=server.app[DATABASE],
+        emit=emit,
+        settings=service.MailSettings(public_url="http://x", sender="x@example.org"),
+        wake_outbox=lambda: None,
+    )
+    delivery.committed({service.TOLD: {cast.ids["member"]}})
+    await asyncio.wait_for(entered.wait(), 10)
+    stopping = asyncio.create_task(delivery.stop())
+    await asyncio.sleep(0.2)
+    assert not stopping.done()  # waiting for the push, not cancelling it
+    release.set()
+    await asyncio.wait_for(stopping, 10)
+    assert outcome == [f"pushed {cast.ids['member']} {{'unread': 0}}"]
+    delivery.committed({service.TOLD: {cast.ids["member"]}})  # after stop: nothing starts
+    await asyncio.sleep(0.1)
+    assert outcome == [f"pushed {cast.ids['member']} {{'unread': 0}}"]
