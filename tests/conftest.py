@@ -33,8 +33,21 @@ REQUIRE_SERVICES = os.environ.get("XIESHANG_TEST_REQUIRE_SERVICES") == "1"
 PASSWORD = "correct horse battery"
 
 
+# Tests that never touch the test database or Redis: the pure scheduling library, the packaging
+# and installed-wheel checks, and the benchmark smokes (each runs its own server on SQLite). CI's
+# second pass (PostgreSQL + Redis) deselects them with ``-m "not services_free"``: they would run
+# exactly as in the first pass.
+SERVICES_FREE = ("tests/scheduling/", "tests/test_packaging.py", "tests/web/test_installed.py")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests marked ``redis`` skip, with the reason, when no Redis is configured (locally)."""
+    """Marks the ``services_free`` tests; tests marked ``redis`` skip, with the reason, when no
+    Redis is configured (locally)."""
+    root = Path(str(config.rootpath))
+    for item in items:
+        where = Path(str(item.path)).relative_to(root).as_posix()
+        if "bench_smoke" in item.keywords or where.startswith(SERVICES_FREE):
+            item.add_marker(pytest.mark.services_free)
     if REDIS_URL:
         return
     if REQUIRE_SERVICES:
