@@ -293,10 +293,10 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             self.hub.detach(session_id)
         self.attached[sid] = session_id
         try:
-            await self.hub.record(
+            await self.hub.presence(
                 session_id,
-                "presence.join",
                 {
+                    "op": "join",
                     "who": actor.key,
                     "name": actor.name,
                     "role": actor.role,
@@ -304,7 +304,6 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                     # at the hall (presence.checkin). The hall's device is the room itself.
                     "attendance": "in_person" if actor.is_hall else "remote",
                 },
-                actor.key,
             )
         except BaseException:
             if self.attached.pop(sid, None) is not None:
@@ -341,9 +340,7 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         if session.get("joined"):
             actor = Actor(**session["actor"])
             try:
-                await self.hub.record(
-                    session["session_id"], "presence.leave", {"who": actor.key}, actor.key
-                )
+                await self.hub.presence(session["session_id"], {"op": "leave", "who": actor.key})
             except Exception:
                 log.exception(
                     "could not record that %s left room %s", actor.key, session["session_id"]

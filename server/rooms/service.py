@@ -35,7 +35,14 @@ Emit = Callable[[int, Event], Awaitable[None]]
 MAX_SYNC = 1000  # a client further behind than this gets a fresh snapshot
 RETRIES = 5
 IDLE_SECONDS = 600.0  # a room without connections here is dropped from memory after this
+# Joins and leaves arriving within this many seconds of each other go out as one event.
+PRESENCE_WINDOW = 0.05
 log = logging.getLogger(__name__)
+
+
+def _plain(change: dict[str, Any]) -> dict[str, Any]:
+    """A presence change as the data of its own ``presence.join`` or ``presence.leave``."""
+    return {key: value for key, value in change.items() if key != "op"}
 
 
 def as_event(row: RoomEvent) -> Event:
@@ -61,6 +68,9 @@ class Room:
     floor_turn: tuple[int, str] | None = None  # (grant, until) the floor timer is set for
     floor_timer: asyncio.TimerHandle | None = None
     evict_timer: asyncio.TimerHandle | None = None
+    # Joins and leaves waiting for the next presence event, each with its caller's future.
+    presence_queue: list[tuple[dict[str, Any], asyncio.Future[Event]]] = field(default_factory=list)
+    presence_flush: asyncio.Task[None] | None = None
 
 
 class RoomHub:
@@ -79,9 +89,10 @@ class RoomHub:
         emit: Emit,
         single_process: bool = True,
         idle_seconds: float = IDLE_SECONDS,
+        presence_window: float = PRESENCE_WINDOW,
     ) -> None:
         self.database, self.emit, self.single_process = database, emit, single_process
-        self.idle_seconds = idle_seconds
+        self.idle_seconds, self.presence_window = idle_seconds, presence_window
         self.rooms: dict[int, Room] = {}
         self._loading = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -336,6 +347,54 @@ class RoomHub:
             event = await self._append(room, kind, by, build)
         assert event is not None  # build always has data
         return event
+
+    async def presence(self, session_id: int, change: dict[str, Any]) -> Event:
+        """Log that someone joined (``{"op": "join", "who", "name", "role", "attendance"}``)
+        or left (``{"op": "leave", "who"}``), coalesced: what arrives within
+        ``presence_window`` of the first goes out as one event, so a crowd joining costs
+        everyone present one event per window, not one per joiner, and one commit. A change
+        alone is logged as a plain ``presence.join`` or ``presence.leave``; several as
+        ``presence.batch`` ``{"changes": [...]}`` in their order. Returns once the event that
+        holds the change is logged (a snapshot taken then includes it)."""
+        room = await self.room(session_id)
+        if self.closed:  # no flush would run
+            kind = "presence.leave" if change["op"] == "leave" else "presence.join"
+            return await self.record(session_id, kind, _plain(change), change["who"])
+        future: asyncio.Future[Event] = asyncio.get_running_loop().create_future()
+        room.presence_queue.append((change, future))
+        if room.presence_flush is None:
+            room.presence_flush = asyncio.ensure_future(self._flush_presence(room))
+            self._tasks.add(room.presence_flush)
+            room.presence_flush.add_done_callback(self._tasks.discard)
+        return await asyncio.shield(future)  # a caller giving up leaves the others' event be
+
+    async def _flush_presence(self, room: Room) -> None:
+        await asyncio.sleep(self.presence_window)
+        async with room.lock:
+            # Taken under the lock: what arrives from here on starts the next window.
+            batch, room.presence_queue, room.presence_flush = room.presence_queue, [], None
+            changes = [change for change, _future in batch]
+            if len(changes) == 1:
+                [change] = changes
+                kind = "presence.leave" if change["op"] == "leave" else "presence.join"
+                data, by = _plain(change), change["who"]
+            else:
+                kind, data, by = "presence.batch", {"changes": changes}, None
+            try:
+                event = await self._append(room, kind, by, lambda _s, _q, _n: data)
+            except Exception as exc:
+                for _change, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                return
+            except BaseException:  # cancelled (a shutdown past its grace)
+                for _change, future in batch:
+                    future.cancel()
+                raise
+        assert event is not None  # the data is never None
+        for _change, future in batch:
+            if not future.done():
+                future.set_result(event)
 
     async def snapshot(self, session_id: int) -> tuple[int, State]:
         """The current seq and state (after catching up with other processes)."""

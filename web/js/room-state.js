@@ -152,6 +152,10 @@ const HANDLERS = {
       record.left.push(e.at);
     }
   },
+  "presence.batch": (s, e) => {
+    // Joins and leaves the server coalesced, in their order: the same as one event each.
+    for (const change of e.data.changes) HANDLERS[change.op === "leave" ? "presence.leave" : "presence.join"](s, { data: change, at: e.at });
+  },
   "presence.reset": (s, e) => {
     s.feeds = (s.feeds || []).filter((f) => !e.data.who.includes(f.who));
     for (const who of e.data.who) {

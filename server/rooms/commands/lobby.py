@@ -1,7 +1,8 @@
 """Lobby and presence: guests waiting and admitted, who is here, check-in and removal.
 
-``presence.join``, ``presence.leave`` and ``presence.reset`` are facts the server logs itself
-(connections coming and going); they have effects and no rule.
+``presence.join``, ``presence.leave``, ``presence.batch`` (several of both, coalesced) and
+``presence.reset`` are facts the server logs itself (connections coming and going); they have
+effects and no rule.
 """
 
 from __future__ import annotations
@@ -132,6 +133,18 @@ def left(state: State, event: Event) -> None:
         if here["devices"] <= 0:
             del state["presence"][who]
             record["left"].append(event["at"])
+
+
+@effect("presence.batch")
+def batched(state: State, event: Event) -> None:
+    """Several joins and leaves at once (coalesced by the hub), applied in their order exactly
+    as the same ``presence.join`` and ``presence.leave`` events would be."""
+    for change in event["data"]["changes"]:
+        one = {"data": change, "at": event["at"]}
+        if change.get("op") == "leave":
+            left(state, one)
+        else:
+            joined(state, one)
 
 
 @effect("presence.reset")

@@ -76,7 +76,11 @@ async def test_with_lobby_none_a_guest_joins_the_room_at_once(
         lambda: (
             visitor.key in host.snapshots[0]["state"]["admitted"]
             or any(
-                e["type"] == "presence.join" and e["data"]["who"] == visitor.key
+                (e["type"] == "presence.join" and e["data"]["who"] == visitor.key)
+                or (
+                    e["type"] == "presence.batch"
+                    and any(c["who"] == visitor.key for c in e["data"]["changes"])
+                )
                 for e in host.events
             )
         )

@@ -55,6 +55,7 @@ SERVER_FACTS = frozenset(
     {
         "presence.join",
         "presence.leave",
+        "presence.batch",
         "presence.reset",
         "floor.expire",
         "feed.add",

@@ -68,6 +68,7 @@ OFTEN += ["point_of_order.request", "floor.revoke", "poll.close"]
 SERVER_STEPS = [
     "join",
     "leave",
+    "batch",
     "reset",
     "feed.add",
     "feed.remove",
@@ -92,9 +93,20 @@ class Room(ReducerRoom):
             self.do(actor, kind, **data)
 
     def join(self, actor: Actor) -> None:
-        attendance = "in_person" if actor.is_hall else "remote"
-        data = {"who": actor.key, "name": actor.name, "role": actor.role, "attendance": attendance}
-        self.log("presence.join", data, actor.key)
+        self.log("presence.join", joining(actor), actor.key)
+
+
+def joining(actor: Actor) -> dict[str, Any]:
+    """The data the server logs when ``actor`` connects."""
+    attendance = "in_person" if actor.is_hall else "remote"
+    return {"who": actor.key, "name": actor.name, "role": actor.role, "attendance": attendance}
+
+
+def may_join(state: State, actor: Actor) -> bool:
+    """As the server lets people in: guests once admitted, nobody removed."""
+    return actor.key not in state["removed"] and (
+        not actor.is_guest or actor.key in state["admitted"]
+    )
 
 
 def _someone(state: State, pick: random.Random) -> str:
@@ -195,11 +207,17 @@ def command_data(state: State, actor: Actor, kind: str, pick: random.Random) -> 
 def server_step(room: Room, actor: Actor, kind: str, pick: random.Random) -> None:
     """What the server logs by itself (never refused: it logs only what happened)."""
     state = room.state
-    if kind == "join":  # as the server lets people in: guests once admitted, nobody removed
-        if actor.key not in state["removed"] and (
-            not actor.is_guest or actor.key in state["admitted"]
-        ):
+    if kind == "join":
+        if may_join(state, actor):
             room.join(actor)
+    elif kind == "batch":  # joins and leaves coalesced into one event, as the hub logs a crowd
+        changes: list[dict[str, Any]] = []
+        for other in pick.sample(ACTORS, pick.randint(2, 4)):
+            if other.key in state["presence"] and pick.random() < 0.5:
+                changes.append({"op": "leave", "who": other.key})
+            elif may_join(state, other):
+                changes.append({"op": "join", **joining(other)})
+        room.log("presence.batch", {"changes": changes})
     elif kind == "leave" and actor.key in state["presence"]:
         room.log("presence.leave", {"who": actor.key}, actor.key)
     elif kind == "reset":

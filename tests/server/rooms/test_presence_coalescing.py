@@ -1,0 +1,96 @@
+"""A crowd joining a hall reaches the people present as a few coalesced presence events, not
+one event per joiner for everyone (issue 19, "Crowds"); a late joiner's snapshot is still exact,
+and so is the state of someone who followed the events."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from server.config import Config
+from tests.conftest import Cast
+from tests.server.sessions.test_sessions_api import create
+
+HALL = {"kind": "livelihood_hall", "stage": None, "visibility": "public", "agenda": []}
+CROWD = 30
+PRESENCE = ("presence.join", "presence.leave", "presence.batch")
+
+
+@pytest.fixture
+def config(config: Config) -> Config:
+    return dataclasses.replace(config, guest_joins_per_window=100)
+
+
+def here_after(events: list[dict[str, Any]], start: set[str]) -> set[str]:
+    """Who is present after ``events``, from ``start``, one device each (as guests are)."""
+    here = set(start)
+    for event in events:
+        changes = (
+            event["data"]["changes"]
+            if event["type"] == "presence.batch"
+            else [{"op": event["type"].split(".")[1], **event["data"]}]
+        )
+        for change in changes:
+            (here.discard if change["op"] == "leave" else here.add)(change["who"])
+    return here
+
+
+async def test_a_crowd_arrives_and_leaves_as_a_few_presence_events(
+    cast: Cast, clients: Callable[..., Any]
+) -> None:
+    hall = await create(cast, **HALL, lobby="none")
+    sid = hall["id"]
+    host = await clients(token=cast.staff.token, session_id=sid)
+    await host.wait_for(lambda: host.snapshots)
+    start = set(host.snapshots[0]["state"]["presence"])
+    passes = []
+    for i in range(CROWD):
+        made = await cast.anon.post(f"/api/sessions/{sid}/guest-join", {"name": f"市民{i}"})
+        assert made.status == 200, made.text
+        passes.append(made.body)
+    crowd = await asyncio.gather(
+        *(clients(guest_token=p["guest_token"], session_id=sid) for p in passes)
+    )
+    keys = {f"g:{p['guest_id']}" for p in passes}
+    for client in crowd:
+        await client.wait_for(lambda client=client: client.snapshots, seconds=15)
+
+    def presence_events() -> list[dict[str, Any]]:
+        return [e for e in host.events if e["type"] in PRESENCE]
+
+    await host.wait_for(lambda: keys <= here_after(presence_events(), start), seconds=15)
+    arrivals = presence_events()
+    # Coalesced: far fewer events than joiners, and at least one carries several of them.
+    assert len(arrivals) <= CROWD // 3, [e["type"] for e in arrivals]
+    assert any(len(e["data"].get("changes", [])) > 1 for e in arrivals)
+    batch = next(e for e in arrivals if e["type"] == "presence.batch")
+    assert batch["by"] is None
+    assert {c["op"] for c in batch["data"]["changes"]} == {"join"}
+    one = batch["data"]["changes"][0]
+    assert set(one) == {"op", "who", "name", "role", "attendance"}
+    assert one["name"].startswith("市民") and one["attendance"] == "remote"
+    # Every guest's own snapshot holds everyone who had joined before it was taken: its own
+    # entry at least, and the last snapshot taken holds the whole crowd.
+    for client, made in zip(crowd, passes, strict=True):
+        assert f"g:{made['guest_id']}" in client.snapshots[0]["state"]["presence"]
+    late = await clients(token=cast.member.token, session_id=sid)
+    await late.wait_for(lambda: late.snapshots)
+    snapshot = late.snapshots[0]["state"]["presence"]
+    assert keys <= set(snapshot)
+    assert {snapshot[k]["name"] for k in keys} == {f"市民{i}" for i in range(CROWD)}
+    # The crowd leaves at once: again a few events, and the follower ends where a fresh
+    # snapshot does.
+    await asyncio.gather(*(client.close() for client in crowd))
+    await host.wait_for(lambda: not keys & here_after(presence_events(), start), seconds=15)
+    departures = presence_events()[len(arrivals) :]
+    assert len(departures) <= CROWD // 3 + 1, [e["type"] for e in departures]  # + the member's
+    again = await clients(token=cast.unit.token, session_id=sid)
+    await again.wait_for(lambda: again.snapshots)
+    fresh = set(again.snapshots[0]["state"]["presence"])
+    assert not keys & fresh
+    # The host, following the events, ends with exactly the presence a fresh snapshot shows.
+    await host.wait_for(lambda: here_after(presence_events(), start) == fresh)
