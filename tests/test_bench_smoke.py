@@ -27,6 +27,7 @@ SMOKES = {
     "fuzz": "bench/fuzz/run.py",
     "flood": "bench/flood/run.py",
     "fanout": "bench/fanout/run.py",
+    "hall": "bench/hall/run.py",  # the join storm: guests get passes, wait, are admitted, vote
     "sfu": "bench/sfu/sfu_bench.py",  # the embedded SFU, and Janus when `janus` is on PATH
 }
 
