@@ -66,6 +66,9 @@ export class Media {
     this.published = new Map(); // feed_id -> {pc, stream, source}
     this.received = new Map(); // feed_id -> {pc, stream, who, source, want}
     this.feeds = []; // what the room lists, as last followed
+    // Per feed, the last rtc.subscribe/unsubscribe sent: the next waits for it, so the server
+    // sees them in order (it handles a connection's messages concurrently).
+    this.chains = new Map();
     this.floor = null; // who holds the floor, as last followed
     this.me = me;
     Object.assign(this, loadPrefs(me));
@@ -235,7 +238,7 @@ export class Media {
       this.received.delete(feedId);
       // Still listed but wanted no more: the server stops sending it (a different want is a
       // new rtc.subscribe below, which replaces the subscription on the server).
-      if (f && this.wanted(f) === "none") this.call("rtc.unsubscribe", { feed_id: feedId }).catch(() => {});
+      if (f && this.wanted(f) === "none") this.inTurn(feedId, () => this.call("rtc.unsubscribe", { feed_id: feedId })).catch(() => {});
       this.onChange();
     }
     for (const f of feeds) {
@@ -244,19 +247,28 @@ export class Media {
       if (want === "none") continue;
       const entry = { pc: null, stream: new MediaStream(), who: f.who, source: f.source, want };
       this.received.set(f.feed_id, entry);
-      this.subscribe(f, entry).catch(() => {
+      this.inTurn(f.feed_id, () => this.subscribe(f, entry)).catch(() => {
         if (this.received.get(f.feed_id) === entry) this.received.delete(f.feed_id);
       });
     }
   }
 
+  // Runs `step` after what was sent before for this feed (whether that worked or not).
+  inTurn(feedId, step) {
+    const run = (this.chains.get(feedId) || Promise.resolve()).catch(() => {}).then(step);
+    this.chains.set(feedId, run);
+    run.finally(() => this.chains.get(feedId) === run && this.chains.delete(feedId)).catch(() => {});
+    return run;
+  }
+
   async subscribe(f, entry) {
+    if (this.received.get(f.feed_id) !== entry) return; // given up while waiting its turn
     const asked = { feed_id: f.feed_id };
     if (entry.want === "audio") asked.kinds = ["audio"];
     const offer = await this.call("rtc.subscribe", asked);
     if (this.received.get(f.feed_id) !== entry) {
       // Given up meanwhile; unless another subscription took its place, the server lets go.
-      if (!this.received.has(f.feed_id)) this.call("rtc.unsubscribe", { feed_id: f.feed_id }).catch(() => {});
+      if (!this.received.has(f.feed_id)) await this.call("rtc.unsubscribe", { feed_id: f.feed_id }).catch(() => {});
       return;
     }
     const pc = new RTCPeerConnection({ iceServers: this.iceServers });

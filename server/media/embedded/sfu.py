@@ -203,6 +203,8 @@ class Sfu(FeedRooms[MediaRoom, Feed]):
                 track.stop()
             await pc.close()
             raise no_such_feed()
+        # Another rtc.subscribe of the same feed may have finished meanwhile: this one replaces it.
+        await self._unsubscribe(room, (sid, feed_id))
         room.subscriptions[(sid, feed_id)] = pc
         room.sub_tracks[(sid, feed_id)] = tracks
         room.owners[sid] = who

@@ -198,6 +198,7 @@ class JanusSfu(FeedRooms[JanusRoom, JanusFeed]):
             await _quietly(place.instance.destroy(session))
             raise no_such_feed()
         room = self._room(session_id)
+        await self._unsubscribe(room, (sid, feed_id))  # one finished meanwhile: this replaces it
         room.subscriptions[(sid, feed_id)] = Subscription(place, session, handle)
         room.owners[sid] = who
         return str(jsep["sdp"])

@@ -71,3 +71,30 @@ async def test_kinds_and_unsubscribe_are_checked(
         assert bad["ok"] is False and bad["error"]["code"] == "invalid", payload
     await member.close()
     await host.close()
+
+
+async def test_two_subscriptions_of_one_feed_at_once_leave_one(
+    cast: Cast, room_session: dict[str, Any], clients: Any, server: TestServer
+) -> None:
+    """A connection's messages are handled concurrently: when two rtc.subscribe of the same
+    feed overlap (a switch flipped twice quickly), the one booked last replaces the other and
+    nothing is left sending."""
+    sid = room_session["id"]
+    host = Peer(await clients(token=cast.staff.token, session_id=sid))
+    member = Peer(await clients(token=cast.member.token, session_id=sid))
+    await host.client.command("session.start")
+    feed = await member.publish(Colour(GREEN), Tone())
+    sfu = server.app[SFU]
+    for _ in range(3):
+        await asyncio.gather(
+            sfu.subscribe(sid, "sid-1", feed, "p:1"),
+            sfu.subscribe(sid, "sid-1", feed, "p:1", frozenset({"audio"})),
+        )
+        room = sfu.rooms[sid]
+        relays = room.feeds[feed].relays
+        assert len(relays["audio"].tracks) == 1  # one subscription's, not two
+        assert len(relays["video"].tracks) <= 1
+        assert len([k for k in room.subscriptions if k[1] == feed]) == 1
+    await sfu.leave(sid, "sid-1")
+    await member.close()
+    await host.close()
