@@ -219,6 +219,13 @@ async def test_a_weak_link_falls_back_to_audio_only_and_says_so(
     # The fall-back is not the person's choice: it is not kept for the next visit.
     kept = await desktop.evaluate(f"localStorage.getItem('xs.roomMedia.p:{cast.ids['member']}')")
     assert kept is None
+    floor_only = desktop.get_by_role("checkbox", name="仅看发言人")
+    await floor_only.check()  # a choice made meanwhile is kept, the fall-back still is not
+    await expect(floor_only).to_be_checked()
+    kept = await desktop.evaluate(f"localStorage.getItem('xs.roomMedia.p:{cast.ids['member']}')")
+    assert json.loads(kept) == {"audioOnly": False, "floorOnly": True}
+    await expect(notice).to_be_visible()  # still audio only, by itself
+    await floor_only.uncheck()
     assert await axe(desktop) == []
     await shot(desktop, "19-weak-fallback-desktop")
     # No loss, but too little bandwidth over a slow path: the other reason, in its words.

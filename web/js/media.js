@@ -102,23 +102,26 @@ export class Media {
     return "all";
   }
 
-  // Audio only and floor only, as the person chose them (kept) or as the weak-link fall-back
-  // set them (`auto`, not kept).
-  async setPrefs({ audioOnly = this.audioOnly, floorOnly = this.floorOnly }, auto = false) {
-    this.audioOnly = audioOnly;
-    this.floorOnly = floorOnly;
-    this.auto = audioOnly && auto;
+  // Audio only and/or floor only (`changes`), as the person chose them (kept) or as the
+  // weak-link fall-back set them (`auto`: not kept, and kept out of what the person keeps).
+  async setPrefs(changes, auto = false) {
+    if ("audioOnly" in changes) {
+      this.audioOnly = changes.audioOnly;
+      this.auto = changes.audioOnly && auto;
+      if (!this.audioOnly) this.link.reset(); // back to video: judge the link afresh
+    }
+    if ("floorOnly" in changes) this.floorOnly = changes.floorOnly;
     if (!auto) {
       try {
-        localStorage.setItem(PREFS + this.me, JSON.stringify({ audioOnly, floorOnly }));
+        const kept = { audioOnly: this.audioOnly && !this.auto, floorOnly: this.floorOnly };
+        localStorage.setItem(PREFS + this.me, JSON.stringify(kept));
       } catch {
         /* private mode: the choice lasts for this page */
       }
     }
-    if (!audioOnly) this.link.reset(); // back to video: judge the link afresh
     await this.follow(this.feeds, this.floor);
     try {
-      await this.sendCamera(!audioOnly);
+      await this.sendCamera(!this.audioOnly);
     } finally {
       this.onChange();
     }
@@ -156,7 +159,8 @@ export class Media {
       if (this.audioOnly) return this.link.reset(); // nothing more to give up
       const connections = [];
       for (const [key, feed] of [...this.received, ...this.published]) {
-        if (feed.pc) connections.push({ key, stats: [...(await feed.pc.getStats()).values()], sending: this.published.has(key) });
+        const stats = await feed.pc?.getStats().catch(() => null); // closed meanwhile
+        if (stats) connections.push({ key, stats: [...stats.values()], sending: this.published.has(key) });
       }
       this.verdict = this.link.add(sampleOf(connections, performance.now()));
       if (this.verdict.weak && !this.audioOnly) {
