@@ -42,11 +42,18 @@ async def peer(server: TestServer, who: Any, sid: int) -> Peer:
     return Peer(await RoomClient(url, {"token": who.token, "session_id": sid}).connect())
 
 
-async def into_room(page: Page, camera: bool = True) -> None:
-    await page.get_by_role("button", name=ACCEPT).click()  # the session may be recorded
+WORDS = {
+    "zh-CN": (ACCEPT, "开启摄像头", "关闭摄像头"),
+    "en": ("I understand and agree to be recorded", "Camera on", "Camera off"),
+}
+
+
+async def into_room(page: Page, camera: bool = True, lang: str = "zh-CN") -> None:
+    accept, on, off = WORDS[lang]
+    await page.get_by_role("button", name=accept).click()  # the session may be recorded
     if camera:
-        await page.get_by_role("button", name="开启摄像头").click()
-        await expect(page.get_by_role("button", name="关闭摄像头")).to_be_visible()
+        await page.get_by_role("button", name=on).click()
+        await expect(page.get_by_role("button", name=off)).to_be_visible()
 
 
 async def test_audio_only_stops_video_both_ways_keeps_sound_and_is_kept(
@@ -202,9 +209,9 @@ async def test_a_weak_link_falls_back_to_audio_only_and_says_so(
     await host.client.command("session.start")
     await host.publish(Colour(RED), Tone())
     desktop = await open_as(cast.member, f"/#/rooms/{sid}")
-    phone = await open_as(cast.unit, f"/#/rooms/{sid}", phone=True)
-    for page, who, lost in ((desktop, "member", 25), (phone, "unit", 0)):
-        await into_room(page)
+    phone = await open_as(cast.unit, f"/#/rooms/{sid}", phone=True, lang="en")
+    for page, who, lost, lang in ((desktop, "member", 25, "zh-CN"), (phone, "unit", 0, "en")):
+        await into_room(page, lang=lang)
         tile = page.locator(f".tile[data-who='p:{cast.ids[who]}'] video")
         await expect(tile).to_have_count(1)
         await page.evaluate(WEAK_STATS, lost)
@@ -229,8 +236,11 @@ async def test_a_weak_link_falls_back_to_audio_only_and_says_so(
     assert await axe(desktop) == []
     await shot(desktop, "19-weak-fallback-desktop")
     # No loss, but too little bandwidth over a slow path: the other reason, in its words.
-    phoned = phone.get_by_role("status").filter(has_text="网络带宽不足（约 90 kbit/s）")
+    # (In English on the phone.)
+    phoned = phone.get_by_role("status").filter(has_text="Too little bandwidth (about 90 kbit/s)")
     await expect(phoned).to_be_visible(timeout=20000)
+    await expect(phone.get_by_role("checkbox", name="Audio only")).to_be_checked()
+    await expect(phone.get_by_role("button", name="Back to video")).to_be_visible()
     assert await axe(phone) == []
     await shot(phone, "19-weak-fallback-phone")
 

@@ -7,15 +7,15 @@ import { h, mount, toast } from "../ui.js";
 
 addTexts({
   "zh-CN": {
-    weakNetwork: "网络较差时", audioOnly: "仅音频", audioOnlyHint: "只收听声音，不接收也不发送视频",
-    floorOnly: "仅看发言人", floorOnlyHint: "只接收发言人的视频和共享屏幕",
+    weakNetwork: "网络较差时", audioOnly: "仅音频", audioOnlyHint: "（只收听声音，不接收也不发送视频）",
+    floorOnly: "仅看发言人", floorOnlyHint: "（只接收发言人的视频和共享屏幕）",
     weakLoss: "网络不佳（视频丢包 {percent}%），已自动切换为仅音频：声音继续，不再接收和发送视频。",
     weakBandwidth: "网络带宽不足（约 {kbps} kbit/s），已自动切换为仅音频：声音继续，不再接收和发送视频。",
     backToVideo: "恢复视频",
   },
   en: {
-    weakNetwork: "On a weak network", audioOnly: "Audio only", audioOnlyHint: "sound only: no video received or sent",
-    floorOnly: "Speaker only", floorOnlyHint: "only the floor holder's video and the shared screen",
+    weakNetwork: "On a weak network", audioOnly: "Audio only", audioOnlyHint: "(sound only: no video received or sent)",
+    floorOnly: "Speaker only", floorOnlyHint: "(only the floor holder's video and the shared screen)",
     weakLoss: "Weak connection ({percent} % of video packets lost): switched to audio only. Sound goes on; video is no longer received or sent.",
     weakBandwidth: "Too little bandwidth (about {kbps} kbit/s): switched to audio only. Sound goes on; video is no longer received or sent.",
     backToVideo: "Back to video",
@@ -24,7 +24,7 @@ addTexts({
 
 function toggle(name, hint, onchange) {
   const box = h("input", { type: "checkbox", name, "aria-describedby": `${name}-hint`, onchange: () => onchange(box.checked) });
-  return [box, h("label", { class: "check" }, box, t(name), h("small", { class: "muted", id: `${name}-hint` }, `（${t(hint)}）`))];
+  return [box, h("label", { class: "check" }, box, t(name), h("small", { class: "muted", id: `${name}-hint` }, t(hint)))];
 }
 
 // The switches and the notice; `media` is the room's Media (null: nothing to switch).
