@@ -314,16 +314,18 @@ export class Media {
       let decoded = 0;
       let videoPackets = 0;
       let audioPackets = 0;
+      let bytes = 0;
       let video = false;
       (await feed.pc.getStats()).forEach((report) => {
         if (report.type !== "inbound-rtp") return;
+        bytes += report.bytesReceived || 0;
         if (report.kind === "video") {
           video = true;
           decoded += report.framesDecoded || 0;
           videoPackets += report.packetsReceived || 0;
         } else audioPackets += report.packetsReceived || 0;
       });
-      result[feedId] = { who: feed.who, source: feed.source, want: feed.want, video, framesDecoded: decoded, videoPackets, audioPackets };
+      result[feedId] = { who: feed.who, source: feed.source, want: feed.want, video, framesDecoded: decoded, videoPackets, audioPackets, bytes };
     }
     return result;
   }
