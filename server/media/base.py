@@ -21,6 +21,7 @@ from server.i18n import _
 log = logging.getLogger(__name__)
 
 SOURCES = ("camera", "screen")
+KINDS = frozenset({"audio", "video"})  # what a subscription may carry (rtc.subscribe ``kinds``)
 SOURCE_WORDS = {"camera": _("camera"), "screen": _("screen share")}
 FeedChanged = Callable[[int, str, dict[str, Any]], Awaitable[None]]
 Recorded = Callable[[int, Any, dict[str, Any]], Awaitable[None]]
@@ -42,6 +43,21 @@ def check_source(source: str) -> None:
         raise MediaError("invalid", _("source must be camera or screen."))
 
 
+def check_kinds(kinds: Any) -> frozenset[str]:
+    """``kinds`` of ``rtc.subscribe``: absent means both; else a non-empty list of distinct
+    ``"audio"``/``"video"`` (a weak link receives a camera's sound without its picture)."""
+    if kinds is None:
+        return KINDS
+    if (
+        not isinstance(kinds, list)
+        or not kinds
+        or any(k not in KINDS for k in kinds)
+        or len(set(kinds)) != len(kinds)
+    ):
+        raise MediaError("invalid", _('kinds must list "audio", "video" or both, once each.'))
+    return frozenset(kinds)
+
+
 def no_such_feed() -> MediaError:
     return MediaError("not_found", _("There is no such feed (it may have ended)."))
 
@@ -59,7 +75,11 @@ class MediaBackend(Protocol):
         self, session_id: int, sid: str, who: str, sdp: str, source: str
     ) -> tuple[str, str]: ...
 
-    async def subscribe(self, session_id: int, sid: str, feed_id: str, who: str = "") -> str: ...
+    async def subscribe(
+        self, session_id: int, sid: str, feed_id: str, who: str = "", kinds: frozenset[str] = KINDS
+    ) -> str: ...
+
+    async def unsubscribe(self, session_id: int, sid: str, feed_id: str) -> None: ...
 
     async def answer(self, session_id: int, sid: str, feed_id: str, sdp: str) -> None: ...
 
@@ -180,6 +200,13 @@ class FeedRooms(ABC, Generic[RoomT, FeedT]):
         if feed is None or feed.owner_sid != sid:
             raise MediaError("not_found", _("You publish no such feed."))
         await self._drop(session_id, room, feed)
+
+    async def unsubscribe(self, session_id: int, sid: str, feed_id: str) -> None:
+        """Stop receiving a feed: the server sends this connection nothing more of it."""
+        room = self.rooms.get(session_id)
+        if room is None or (sid, feed_id) not in room.subscriptions:
+            raise MediaError("not_found", _("You receive no such feed."))
+        await self._unsubscribe(room, (sid, feed_id))
 
     async def _drop(self, session_id: int, room: RoomT, feed: FeedT) -> None:
         """End a feed: its recording is kept, its subscriptions close, everyone hears of it."""

@@ -24,7 +24,7 @@ from server.db import Database, utcnow
 from server.errors import AppError, refuse_when_unavailable, socket_handler
 from server.i18n import DEFAULT, _, asked, translate
 from server.limits import RateLimiter
-from server.media.base import MediaBackend
+from server.media.base import MediaBackend, check_kinds
 from server.rooms import store
 from server.rooms.commands import RULES
 from server.rooms.commands.consent import refuse_publish
@@ -442,12 +442,20 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     @socket_handler
     async def on_rtc_subscribe(self, sid: str, payload: Any = None) -> dict[str, Any]:
-        """Receive a feed: ``{feed_id}`` → the server's offer (answer with ``rtc.answer``)."""
+        """Receive a feed: ``{feed_id, kinds?}`` → the server's offer (answer with
+        ``rtc.answer``). ``kinds`` (``["audio"]`` for a weak link) limits what is sent."""
         session_id, actor, _state = await self._media_actor(sid)
-        offer = await self.sfu.subscribe(
-            session_id, sid, text_field(payload, "feed_id", 64), actor.key
-        )
+        feed_id = text_field(payload, "feed_id", 64)
+        kinds = check_kinds(payload.get("kinds"))  # text_field made sure payload is a dict
+        offer = await self.sfu.subscribe(session_id, sid, feed_id, actor.key, kinds)
         return {"ok": True, "sdp": offer}
+
+    @socket_handler
+    async def on_rtc_unsubscribe(self, sid: str, payload: Any = None) -> dict[str, Any]:
+        """Stop receiving ``{feed_id}`` (audio only, or only the floor holder's video)."""
+        session_id, _actor, _state = await self._media_actor(sid)
+        await self.sfu.unsubscribe(session_id, sid, text_field(payload, "feed_id", 64))
+        return {"ok": True}
 
     @socket_handler
     async def on_rtc_answer(self, sid: str, payload: Any = None) -> dict[str, Any]:

@@ -1,6 +1,15 @@
 // Video through the server's SFU: publish the camera (and microphone) or the screen, and
-// receive every feed the room lists. Signaling is rtc.* over the room's Socket.IO connection,
+// receive the feeds the room lists. Signaling is rtc.* over the room's Socket.IO connection,
 // with complete SDP (we wait for ICE gathering before sending).
+//
+// Weak links: each person may receive audio only (no video at all, and their own camera stops
+// sending while the microphone goes on) or only the floor holder's video and the screen share.
+// What is not wanted is not sent by the server: a camera feed is subscribed with
+// `kinds: ["audio"]` (the server then offers no video track) and a screen with nothing wanted is
+// unsubscribed (`rtc.unsubscribe`). The choice is kept per person in localStorage. When the
+// browser's statistics show a weak link (weak-link.js) the page falls back to audio only by
+// itself (not kept: the next visit starts with the person's own choice).
+import { WeakLink, sampleOf } from "./weak-link.js";
 
 const CAMERA = { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { ideal: 15, max: 15 } };
 const SCREEN = { width: { ideal: 1920 }, height: { ideal: 1080 }, frameRate: { ideal: 5, max: 5 } };
@@ -34,15 +43,39 @@ function preferVp8(pc) {
   }
 }
 
+const PREFS = "xs.roomMedia."; // + the person's key: {"audioOnly": bool, "floorOnly": bool}
+
+export function loadPrefs(me) {
+  try {
+    const kept = JSON.parse(localStorage.getItem(PREFS + me) || "{}");
+    return { audioOnly: kept.audioOnly === true, floorOnly: kept.floorOnly === true };
+  } catch {
+    return { audioOnly: false, floorOnly: false };
+  }
+}
+
+function videoTransceiver(pc) {
+  return pc.getTransceivers().find((tr) => tr.receiver.track?.kind === "video");
+}
+
 export class Media {
-  constructor(socket, onChange) {
+  constructor(socket, onChange, me = "") {
     this.socket = socket;
     this.onChange = onChange; // called when a stream appears or goes
     this.iceServers = [];
     this.published = new Map(); // feed_id -> {pc, stream, source}
-    this.received = new Map(); // feed_id -> {pc, stream, who, source}
+    this.received = new Map(); // feed_id -> {pc, stream, who, source, want}
     this.feeds = []; // what the room lists, as last followed
-    window.xieshang = { mediaStats: () => this.stats() };
+    // Per feed, the last rtc.subscribe/unsubscribe sent: the next waits for it, so the server
+    // sees them in order (it handles a connection's messages concurrently).
+    this.chains = new Map();
+    this.floor = null; // who holds the floor, as last followed
+    this.me = me;
+    Object.assign(this, loadPrefs(me));
+    this.auto = false; // audio only because the link was weak (not the person's choice)
+    this.link = new WeakLink();
+    this.verdict = null; // the weak-link detector's last verdict
+    window.xieshang = { mediaStats: () => this.stats(), linkVerdict: () => this.verdict };
     // The room's media server failed and the room moved: publish the same camera and screen
     // again and receive the listed feeds again (the old ones end with feed.remove).
     socket.on("rtc.restart", () => this.restart());
@@ -54,9 +87,88 @@ export class Media {
     for (const feed of published) feed.pc.close();
     for (const feed of this.received.values()) feed.pc?.close();
     this.received.clear();
+    this.link.reset();
     this.onChange();
     for (const { stream, source } of published) this.republish(source, stream);
-    await this.follow(this.feeds);
+    await this.follow(this.feeds, this.floor);
+  }
+
+  // What to receive of a listed feed: "all", "audio" (a camera's sound without its picture) or
+  // "none" (a screen while audio only).
+  wanted(f) {
+    if (f.source === "screen") return this.audioOnly ? "none" : "all";
+    if (this.audioOnly) return "audio";
+    if (this.floorOnly && f.who !== this.floor) return "audio";
+    return "all";
+  }
+
+  // Audio only and/or floor only (`changes`), as the person chose them (kept) or as the
+  // weak-link fall-back set them (`auto`: not kept, and kept out of what the person keeps).
+  async setPrefs(changes, auto = false) {
+    if ("audioOnly" in changes) {
+      this.audioOnly = changes.audioOnly;
+      this.auto = changes.audioOnly && auto;
+      if (!this.audioOnly) this.link.reset(); // back to video: judge the link afresh
+    }
+    if ("floorOnly" in changes) this.floorOnly = changes.floorOnly;
+    if (!auto) {
+      try {
+        const kept = { audioOnly: this.audioOnly && !this.auto, floorOnly: this.floorOnly };
+        localStorage.setItem(PREFS + this.me, JSON.stringify(kept));
+      } catch {
+        /* private mode: the choice lasts for this page */
+      }
+    }
+    await this.follow(this.feeds, this.floor);
+    try {
+      await this.sendCamera(!this.audioOnly);
+    } finally {
+      this.onChange();
+    }
+  }
+
+  // Stop or start sending the camera's picture on the published camera feed, the microphone
+  // going on: the video sender's track is replaced (no renegotiation; nothing is sent while it
+  // is null) and the camera itself is released.
+  async sendCamera(on) {
+    for (const feed of this.published.values()) {
+      if (feed.source !== "camera") continue;
+      const transceiver = videoTransceiver(feed.pc);
+      if (!transceiver) continue;
+      const tracks = feed.stream.getVideoTracks();
+      if (!on) {
+        await transceiver.sender.replaceTrack(null);
+        for (const track of tracks) {
+          track.stop();
+          feed.stream.removeTrack(track);
+        }
+      } else if (!tracks.length) {
+        const camera = await navigator.mediaDevices.getUserMedia({ video: CAMERA, audio: false });
+        const track = camera.getVideoTracks()[0];
+        await transceiver.sender.replaceTrack(track);
+        feed.stream.addTrack(track);
+      }
+    }
+  }
+
+  // Every `every` ms: the connections' statistics to the weak-link detector; after sustained
+  // loss or too little bandwidth, audio only (`onWeak(verdict)` tells the page).
+  watchLink(onWeak, every = 2000) {
+    clearInterval(this.watching);
+    this.watching = setInterval(async () => {
+      if (this.audioOnly) return this.link.reset(); // nothing more to give up
+      const connections = [];
+      for (const [key, feed] of [...this.received, ...this.published]) {
+        const stats = await feed.pc?.getStats().catch(() => null); // closed meanwhile
+        if (stats) connections.push({ key, stats: [...stats.values()], sending: this.published.has(key) });
+      }
+      this.verdict = this.link.add(sampleOf(connections, performance.now()));
+      if (this.verdict.weak && !this.audioOnly) {
+        this.link.reset();
+        await this.setPrefs({ audioOnly: true }, true).catch(() => {});
+        onWeak(this.verdict);
+      }
+    }, every);
   }
 
   // The new media server may need a moment (or be the old one coming back): try a few times.
@@ -80,9 +192,11 @@ export class Media {
       reuse ||
       (source === "screen"
         ? await navigator.mediaDevices.getDisplayMedia({ video: SCREEN, audio: false })
-        : await navigator.mediaDevices.getUserMedia({ video: CAMERA, audio: true }));
+        : await navigator.mediaDevices.getUserMedia({ video: this.audioOnly ? false : CAMERA, audio: true }));
     const pc = new RTCPeerConnection({ iceServers: this.iceServers });
     for (const track of stream.getTracks()) pc.addTransceiver(track, { direction: "sendonly", streams: [stream] });
+    // A camera sent as audio only still negotiates its video, empty, to fill it later.
+    if (source === "camera" && !stream.getVideoTracks().length) pc.addTransceiver("video", { direction: "sendonly", streams: [stream] });
     preferVp8(pc);
     await pc.setLocalDescription(await pc.createOffer());
     await gathered(pc);
@@ -115,35 +229,63 @@ export class Media {
     }
   }
 
-  // Receive every listed feed that is not ours; drop those no longer listed.
-  async follow(feeds) {
+  // Receive what is wanted of every listed feed that is not ours (`floor`: who holds the
+  // floor); drop those no longer listed, subscribe again those wanted otherwise now.
+  async follow(feeds, floor = null) {
     this.feeds = feeds;
-    const listed = new Set(feeds.map((f) => f.feed_id));
-    for (const [feedId, feed] of this.received) {
-      if (!listed.has(feedId)) {
-        feed.pc.close();
-        this.received.delete(feedId);
-        this.onChange();
-      }
+    this.floor = floor;
+    const listed = new Map(feeds.map((f) => [f.feed_id, f]));
+    for (const [feedId, entry] of this.received) {
+      const f = listed.get(feedId);
+      if (f && this.wanted(f) === entry.want) continue;
+      entry.pc?.close();
+      this.received.delete(feedId);
+      // Still listed but wanted no more: the server stops sending it (a different want is a
+      // new rtc.subscribe below, which replaces the subscription on the server).
+      if (f && this.wanted(f) === "none") this.inTurn(feedId, () => this.call("rtc.unsubscribe", { feed_id: feedId })).catch(() => {});
+      this.onChange();
     }
     for (const f of feeds) {
       if (this.published.has(f.feed_id) || this.received.has(f.feed_id)) continue;
-      this.received.set(f.feed_id, { pc: null, stream: new MediaStream(), who: f.who, source: f.source });
-      this.subscribe(f).catch(() => this.received.delete(f.feed_id));
+      const want = this.wanted(f);
+      if (want === "none") continue;
+      const entry = { pc: null, stream: new MediaStream(), who: f.who, source: f.source, want };
+      this.received.set(f.feed_id, entry);
+      this.inTurn(f.feed_id, () => this.subscribe(f, entry)).catch(() => {
+        if (this.received.get(f.feed_id) === entry) this.received.delete(f.feed_id);
+      });
     }
   }
 
-  async subscribe(f) {
-    const offer = await this.call("rtc.subscribe", { feed_id: f.feed_id });
-    const entry = this.received.get(f.feed_id);
-    if (!entry) return;
+  // Runs `step` after what was sent before for this feed (whether that worked or not).
+  inTurn(feedId, step) {
+    const run = (this.chains.get(feedId) || Promise.resolve()).catch(() => {}).then(step);
+    this.chains.set(feedId, run);
+    run.finally(() => this.chains.get(feedId) === run && this.chains.delete(feedId)).catch(() => {});
+    return run;
+  }
+
+  async subscribe(f, entry) {
+    if (this.received.get(f.feed_id) !== entry) return; // given up while waiting its turn
+    const asked = { feed_id: f.feed_id };
+    if (entry.want === "audio") asked.kinds = ["audio"];
+    const offer = await this.call("rtc.subscribe", asked);
+    if (this.received.get(f.feed_id) !== entry) {
+      // Given up meanwhile; unless another subscription took its place, the server lets go.
+      if (!this.received.has(f.feed_id)) await this.call("rtc.unsubscribe", { feed_id: f.feed_id }).catch(() => {});
+      return;
+    }
     const pc = new RTCPeerConnection({ iceServers: this.iceServers });
     entry.pc = pc;
     pc.addEventListener("track", (event) => {
+      if (entry.want === "audio" && event.track.kind === "video") return;
       entry.stream.addTrack(event.track);
       this.onChange();
     });
     await pc.setRemoteDescription({ type: "offer", sdp: offer.sdp });
+    // A server that offers video anyway (Janus, for a feed another process published) is told
+    // no: the answer declines it and no video is sent.
+    if (entry.want === "audio") for (const tr of pc.getTransceivers()) if (tr.receiver.track?.kind === "video") tr.direction = "inactive";
     await pc.setLocalDescription(await pc.createAnswer());
     await gathered(pc);
     await this.call("rtc.answer", { feed_id: f.feed_id, sdp: pc.localDescription.sdp });
@@ -170,15 +312,26 @@ export class Media {
     for (const [feedId, feed] of this.received) {
       if (!feed.pc) continue;
       let decoded = 0;
+      let videoPackets = 0;
+      let audioPackets = 0;
+      let bytes = 0;
+      let video = false;
       (await feed.pc.getStats()).forEach((report) => {
-        if (report.type === "inbound-rtp" && report.kind === "video") decoded += report.framesDecoded || 0;
+        if (report.type !== "inbound-rtp") return;
+        bytes += report.bytesReceived || 0;
+        if (report.kind === "video") {
+          video = true;
+          decoded += report.framesDecoded || 0;
+          videoPackets += report.packetsReceived || 0;
+        } else audioPackets += report.packetsReceived || 0;
       });
-      result[feedId] = { who: feed.who, source: feed.source, framesDecoded: decoded };
+      result[feedId] = { who: feed.who, source: feed.source, want: feed.want, video, framesDecoded: decoded, videoPackets, audioPackets, bytes };
     }
     return result;
   }
 
   close() {
+    clearInterval(this.watching);
     for (const feed of this.published.values()) {
       for (const track of feed.stream.getTracks()) track.stop();
       feed.pc.close();

@@ -48,6 +48,7 @@ from aiortc.mediastreams import MediaStreamTrack
 from server.db import utcnow
 from server.i18n import _
 from server.media.base import (
+    KINDS,
     FeedBase,
     FeedChanged,
     FeedRooms,
@@ -171,18 +172,23 @@ class Sfu(FeedRooms[MediaRoom, Feed]):
         await self._announce(session_id, feed)
         return feed.feed_id, answer
 
-    async def subscribe(self, session_id: int, sid: str, feed_id: str, who: str = "") -> str:
-        """An offer that sends feed ``feed_id`` to this connection."""
+    async def subscribe(
+        self, session_id: int, sid: str, feed_id: str, who: str = "", kinds: frozenset[str] = KINDS
+    ) -> str:
+        """An offer that sends feed ``feed_id`` (its tracks of ``kinds``) to this connection.
+        A kind left out gets no track at all: no relay queue, no packet, no keyframe request."""
         room = self._room(session_id)
         feed = room.feeds.get(feed_id)
         if feed is None:
             raise no_such_feed()
+        if not kinds & feed.relays.keys():
+            raise MediaError("invalid", _("That feed carries none of the kinds asked for."))
         await self._unsubscribe(room, (sid, feed_id))
         pc = RTCPeerConnection(self.config)
         tracks = []
         for kind in ("video", "audio"):
             relay = feed.relays.get(kind)
-            if relay is None:
+            if relay is None or kind not in kinds:
                 continue
             track = RelayTrack(relay)
             tracks.append(track)
@@ -197,6 +203,8 @@ class Sfu(FeedRooms[MediaRoom, Feed]):
                 track.stop()
             await pc.close()
             raise no_such_feed()
+        # Another rtc.subscribe of the same feed may have finished meanwhile: this one replaces it.
+        await self._unsubscribe(room, (sid, feed_id))
         room.subscriptions[(sid, feed_id)] = pc
         room.sub_tracks[(sid, feed_id)] = tracks
         room.owners[sid] = who

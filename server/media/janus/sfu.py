@@ -27,6 +27,7 @@ from typing import Any
 from server.db import Database
 from server.i18n import _
 from server.media.base import (
+    KINDS,
     FeedChanged,
     FeedRooms,
     MediaError,
@@ -169,19 +170,23 @@ class JanusSfu(FeedRooms[JanusRoom, JanusFeed]):
         await self._announce(session_id, feed)
         return feed.feed_id, str(jsep["sdp"])
 
-    async def subscribe(self, session_id: int, sid: str, feed_id: str, who: str = "") -> str:
-        """Janus's offer that sends feed ``feed_id`` to this connection."""
+    async def subscribe(
+        self, session_id: int, sid: str, feed_id: str, who: str = "", kinds: frozenset[str] = KINDS
+    ) -> str:
+        """Janus's offer that sends feed ``feed_id`` to this connection. Audio only
+        (``kinds``) subscribes to the feed's audio streams by their mids when this process
+        published the feed and knows them; otherwise Janus offers every stream and the browser
+        answers the video ``inactive`` (Janus then sends it no video either)."""
         if not feed_id.isdigit():
             raise no_such_feed()
         room = self._room(session_id)
         await self._unsubscribe(room, (sid, feed_id))
         place = await self.placer.place(session_id)
-        body = {
-            "request": "join",
-            "ptype": "subscriber",
-            "room": place.room,
-            "streams": [{"feed": int(feed_id)}],
-        }
+        streams: list[dict[str, Any]] = [{"feed": int(feed_id)}]
+        known = room.feeds.get(feed_id)
+        if kinds == {"audio"} and known is not None and known.audio_mids:
+            streams = [{"feed": int(feed_id), "mid": mid} for mid in known.audio_mids]
+        body = {"request": "join", "ptype": "subscriber", "room": place.room, "streams": streams}
         session, handle = await self.placer.open(place)
         try:
             jsep = await self.placer.join_subscriber(place, session, handle, body)
@@ -193,6 +198,7 @@ class JanusSfu(FeedRooms[JanusRoom, JanusFeed]):
             await _quietly(place.instance.destroy(session))
             raise no_such_feed()
         room = self._room(session_id)
+        await self._unsubscribe(room, (sid, feed_id))  # one finished meanwhile: this replaces it
         room.subscriptions[(sid, feed_id)] = Subscription(place, session, handle)
         room.owners[sid] = who
         return str(jsep["sdp"])

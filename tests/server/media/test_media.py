@@ -103,8 +103,11 @@ class Peer:
         await pc.setRemoteDescription(RTCSessionDescription(sdp=ack["sdp"], type="answer"))
         return str(ack["feed_id"])
 
-    async def subscribe(self, feed_id: str) -> None:
-        ack = await self.client.call("rtc.subscribe", {"feed_id": feed_id})
+    async def subscribe(self, feed_id: str, kinds: list[str] | None = None) -> None:
+        asked: dict[str, Any] = {"feed_id": feed_id}
+        if kinds is not None:
+            asked["kinds"] = kinds
+        ack = await self.client.call("rtc.subscribe", asked)
         assert ack["ok"], ack
         pc = RTCPeerConnection()
         self.pcs.append(pc)

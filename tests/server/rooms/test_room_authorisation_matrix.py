@@ -64,7 +64,17 @@ SERVER_FACTS = frozenset(
     }
 )
 CLIENT_COMMANDS = frozenset(HANDLERS) - SERVER_FACTS
-EVENTS = frozenset({"rtc.publish", "rtc.subscribe", "rtc.answer", "rtc.unpublish", "sync", "join"})
+EVENTS = frozenset(
+    {
+        "rtc.publish",
+        "rtc.subscribe",
+        "rtc.unsubscribe",
+        "rtc.answer",
+        "rtc.unpublish",
+        "sync",
+        "join",
+    }
+)
 # State errors that ``decide`` (or the SFU, for rtc.*) raises only after the role checks.
 AFTER_THE_CHECK = frozenset({"invalid", "conflict", "not_live", "edit_conflict", "not_found"})
 DRIVERS = "staff host"
@@ -233,8 +243,9 @@ NO_FEED = {"feed_id": "nofeed"}
 # events.on_rtc_publish refuses guests and (for screens) everyone but hosts, staff and units
 # before it calls Sfu.publish, and only Sfu.publish reads the SDP and answers ``invalid``; so a
 # refused role never reaches SDP work, and ``invalid`` proves the role checks were passed.
-# rtc.subscribe/answer/unpublish have no role rule past being in the room (_media_actor): their
-# ``not_found``/``conflict`` for a feed that does not exist likewise come after it.
+# rtc.subscribe/unsubscribe/answer/unpublish have no role rule past being in the room
+# (_media_actor): their ``not_found``/``conflict`` for a feed that does not exist likewise come
+# after it.
 BAD_SDP = "v=0\r\n"
 
 # In order: rows that change the room for good (lobby.enter, session.end) come last.
@@ -306,6 +317,7 @@ COMMANDS: tuple[Cmd, ...] = (
     ),
     # Watching needs no role past being in the room (events._media_actor).
     cmd("rtc.subscribe", IN_ROOM, NO_FEED, event=True, hall="ok"),
+    cmd("rtc.unsubscribe", IN_ROOM, NO_FEED, event=True, hall="ok"),
     cmd("rtc.answer", IN_ROOM, {**NO_FEED, "sdp": BAD_SDP}, event=True, hall="ok"),
     cmd("rtc.unpublish", IN_ROOM, NO_FEED, event=True, hall="ok"),
     cmd("sync", IN_ROOM, {"since": 0}, event=True, hall="ok"),

@@ -45,15 +45,21 @@ export class RoomModel {
       change: (state, event) => {
         if (this.media) {
           this.media.iceServers = this.room.iceServers;
-          this.media.follow(state.feeds || []);
+          this.media.follow(state.feeds || [], state.floor?.holder || null);
         }
         on.change(state, event);
       },
     });
     // A stream came or went (also when the media moved to another server and was published again).
-    this.media = new Media(this.room.socket, () => {
-      if (this.room.state) on.media();
-    });
+    this.media = new Media(
+      this.room.socket,
+      () => {
+        if (this.room.state) on.media();
+      },
+      options.me,
+    );
+    // A weak link: audio only by itself (the view says so, with the way back).
+    this.media.watchLink((verdict) => on.weak?.(verdict));
   }
 
   get state() {

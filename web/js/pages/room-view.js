@@ -6,6 +6,7 @@ import { timerLeft } from "../room-state.js";
 import { badge, empty, fmt, h, mount, toast } from "../ui.js";
 import * as consent from "./room-consent.js";
 import * as controls from "./room-controls.js";
+import { WeakNetwork } from "./room-weak.js";
 
 export class RoomView {
   // `ctx`: { run, host, me, guest, name, sessionId, public, units } (see room-controls.js).
@@ -27,6 +28,8 @@ export class RoomView {
     this.toolbar = h("div", { class: "actions" });
     this.notices = h("div", { class: "notices" });
     this.videos = new Map(); // one <video> per stream, kept across renders
+    this.sounds = new Map(); // one <audio> per stream without video (audio only)
+    this.weak = new WeakNetwork(model.media); // audio only, floor only, the fall-back notice
     // The forms stay in place across renders (only the lists are redrawn): typing is never lost.
     this.pollForm = ctx.host ? controls.pollForm(ctx) : null;
     this.agendaForm = ctx.host ? controls.agendaForm(ctx) : null;
@@ -42,10 +45,11 @@ export class RoomView {
       this.main,
       h("div", { class: "toolbar" }, h("h1", {}, options.title || " ", " ", this.status), this.toolbar),
       this.notices,
+      this.weak.notice,
       h(
         "div",
         { class: "room" },
-        h("div", { class: "room-main" }, panels.stage, panels.floor, panels.polls, ctx.host ? panels.minutes : null, reports),
+        h("div", { class: "room-main" }, panels.stage, this.weak.switches, panels.floor, panels.polls, ctx.host ? panels.minutes : null, reports),
         h("div", { class: "room-side" }, panels.agenda, panels.people, ctx.host ? panels.lobby : null, panels.chat),
       ),
     );
@@ -122,6 +126,8 @@ export class RoomView {
       state.recording ? h("span", { class: "badge recording", role: "status" }, `● ${t("recording")}`) : null,
     );
     mount(this.notices, consent.consentNotice(state, ctx), controls.floorNotice(state, ctx), controls.endedNote(state, ctx));
+    this.weak.sync();
+    this.weak.switches.hidden = state.status === "ended";
     if (!ctx.host) return mount(this.toolbar, this.mediaButtons(state));
     mount(
       this.toolbar,
@@ -177,15 +183,28 @@ export class RoomView {
     return el;
   }
 
+  // The sound of a stream received without its picture (audio only, or not the floor holder).
+  soundFor(stream) {
+    let el = this.sounds.get(stream);
+    if (!el) {
+      el = h("audio", { autoplay: true });
+      el.srcObject = stream;
+      this.sounds.set(stream, el);
+    }
+    return el;
+  }
+
   tile(state, key, p) {
     const { media } = this.model;
     const own = key === this.ctx.me;
-    const stream = media ? (own ? media.ownStream() : media.streamOf(key)) : null;
+    const found = media ? (own ? media.ownStream() : media.streamOf(key)) : null;
+    const stream = found?.getVideoTracks().length ? found : null; // a picture to show
     const classes = ["tile", key === state.floor?.holder && "speaking", key === state.speaker && "active", p.role === "hall" && "hall", (state.muted || []).includes(key) && "muted"];
     return h(
       "div",
       { class: classes.filter(Boolean).join(" "), dataset: { who: key } },
       stream ? this.videoFor(stream, own) : h("div", { class: "avatar", "aria-hidden": "true" }, (p.name || "?").slice(0, 1)),
+      found && !stream && !own ? this.soundFor(found) : null,
       h("div", { class: "tile-name" }, p.name, " ", badge(p.role === "hall" ? t("hall") : t(p.attendance === "in_person" ? "inPerson" : "remote"), p.attendance || "")),
     );
   }
@@ -220,7 +239,7 @@ export class RoomView {
       h("div", { class: "tiles" }, tiles.length ? tiles : h("p", { class: "muted" }, t("videoSoon"))),
     );
     for (const bar of stage.querySelectorAll(".bar span")) bar.style.width = `${bar.dataset.percent}%`;
-    for (const video of stage.querySelectorAll("video")) if (video.paused) video.play().catch(() => {});
+    for (const video of stage.querySelectorAll("video, audio")) if (video.paused) video.play().catch(() => {});
   }
 
   renderFloor(state) {

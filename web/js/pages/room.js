@@ -73,6 +73,7 @@ export function openRoom(main, options) {
       banner(message, "warn");
       options.onRefused?.(message);
     },
+    weak: (verdict) => view.weak.fellBack(verdict),
     lobby: options.onLobby,
     lobbyEvent: options.onLobbyEvent,
   });

@@ -1,0 +1,100 @@
+"""Weak links with the embedded SFU: a subscription may carry a camera's sound without its
+picture (``rtc.subscribe`` ``kinds``), and ``rtc.unsubscribe`` stops a feed altogether; the
+server then sends nothing more of it (no track, no relay queue)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from aiohttp.test_utils import TestServer
+
+from server.media.routes import SFU
+from tests.conftest import Cast
+from tests.server.media.test_media import GREEN, Colour, Peer, Tone, until
+
+
+async def test_audio_only_subscription_gets_sound_and_no_picture_and_unsubscribe_stops_all(
+    cast: Cast, room_session: dict[str, Any], clients: Any, server: TestServer
+) -> None:
+    sid = room_session["id"]
+    host = Peer(await clients(token=cast.staff.token, session_id=sid))
+    member = Peer(await clients(token=cast.member.token, session_id=sid))
+    await host.client.command("session.start")
+    feed = await member.publish(Colour(GREEN), Tone())
+    assert (await host.client.command("floor.grant", who=f"p:{cast.ids['member']}", seconds=60))[
+        "ok"
+    ]
+    await host.subscribe(feed, ["audio"])
+    await until(lambda: len([x for x in host.audio[feed] if x > 1000]) > 10)
+    assert host.video[feed] == []  # the sound arrives, the picture never does
+    room = server.app[SFU].rooms[sid]
+    relays = room.feeds[feed].relays
+    assert relays["video"].tracks == set()  # nothing queued for this subscriber's video
+    assert len(relays["audio"].tracks) == 1
+
+    # Back to video: the same subscription again with both kinds.
+    await host.subscribe(feed)
+    await until(lambda: len(host.video[feed]) >= 5)
+    assert len(relays["video"].tracks) == 1 and len(relays["audio"].tracks) == 1
+
+    done = await host.client.call("rtc.unsubscribe", {"feed_id": feed})
+    assert done == {"ok": True}
+    assert relays["video"].tracks == set() and relays["audio"].tracks == set()
+    assert not [k for k in room.subscriptions if k[1] == feed]
+    await asyncio.sleep(0.3)  # what was in flight
+    frames = len(host.video[feed])
+    await asyncio.sleep(1.0)
+    assert len(host.video[feed]) == frames  # nothing more is sent
+    again = await host.client.call("rtc.unsubscribe", {"feed_id": feed})
+    assert again["ok"] is False and again["error"]["code"] == "not_found"
+    await member.close()
+    await host.close()
+
+
+async def test_kinds_and_unsubscribe_are_checked(
+    cast: Cast, room_session: dict[str, Any], clients: Any
+) -> None:
+    sid = room_session["id"]
+    host = Peer(await clients(token=cast.staff.token, session_id=sid))
+    await host.client.command("session.start")
+    screen = await host.publish(Colour(GREEN), source="screen")  # a screen has no sound
+    member = await clients(token=cast.member.token, session_id=sid)
+    for kinds in ([], ["audio", "audio"], ["picture"], "audio", [1]):
+        refused = await member.call("rtc.subscribe", {"feed_id": screen, "kinds": kinds})
+        assert refused["ok"] is False and refused["error"]["code"] == "invalid", kinds
+        assert "audio" in refused["error"]["message"]  # says what is accepted
+    none = await member.call("rtc.subscribe", {"feed_id": screen, "kinds": ["audio"]})
+    assert none["ok"] is False and none["error"]["code"] == "invalid"
+    for payload in ({}, {"feed_id": ""}, {"feed_id": 5}, None):
+        bad = await member.call("rtc.unsubscribe", payload)
+        assert bad["ok"] is False and bad["error"]["code"] == "invalid", payload
+    await member.close()
+    await host.close()
+
+
+async def test_two_subscriptions_of_one_feed_at_once_leave_one(
+    cast: Cast, room_session: dict[str, Any], clients: Any, server: TestServer
+) -> None:
+    """A connection's messages are handled concurrently: when two rtc.subscribe of the same
+    feed overlap (a switch flipped twice quickly), the one booked last replaces the other and
+    nothing is left sending."""
+    sid = room_session["id"]
+    host = Peer(await clients(token=cast.staff.token, session_id=sid))
+    member = Peer(await clients(token=cast.member.token, session_id=sid))
+    await host.client.command("session.start")
+    feed = await member.publish(Colour(GREEN), Tone())
+    sfu = server.app[SFU]
+    for _ in range(3):
+        await asyncio.gather(
+            sfu.subscribe(sid, "sid-1", feed, "p:1"),
+            sfu.subscribe(sid, "sid-1", feed, "p:1", frozenset({"audio"})),
+        )
+        room = sfu.rooms[sid]
+        relays = room.feeds[feed].relays
+        assert len(relays["audio"].tracks) == 1  # one subscription's, not two
+        assert len(relays["video"].tracks) <= 1
+        assert len([k for k in room.subscriptions if k[1] == feed]) == 1
+    await sfu.leave(sid, "sid-1")
+    await member.close()
+    await host.close()

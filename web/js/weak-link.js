@@ -1,0 +1,93 @@
+// Telling a weak link from the browser's own statistics (RTCPeerConnection.getStats), so the
+// room can fall back to audio only by itself. Pure: samples in, a verdict out (no DOM, no
+// timers, no WebRTC), so tests feed it synthetic samples.
+//
+// A sample is what the connections reported at one moment:
+//   { at: <ms>, inbound: { <key>: { packetsLost, packetsReceived, bytesReceived } },
+//     outgoing: <bit/s> | null, rtt: <s> | null }
+// `inbound` has one entry per received video stream (key: feed and stats id; the counters are
+// cumulative, as getStats gives them); `outgoing` is the lowest availableOutgoingBitrate the
+// browser estimates for the connections it publishes on (null when it publishes nothing);
+// `rtt` the longest currentRoundTripTime of the connections' ICE candidate pairs in use.
+//
+// The link counts as weak after `samples` bad samples in a row. A sample is bad when the
+// received video lost more than `loss` of its packets since the previous sample (counted over
+// at least `minPackets`), or when the browser estimates it can send less than `lowBps` and the
+// path shows it too (some loss, more than `someLoss`, or a round trip over `slowRtt`). The
+// estimate alone is no sign: measured on loopback against the embedded SFU on a busy machine,
+// aiortc's receiver-side estimate (REMB) made Chromium's figure fall to 46 kbit/s for seconds
+// with no loss and a 1 ms round trip. Nor is the received bit rate: the sender decides it (a
+// still slide shared at 5 fps needs very little), so it is reported but not judged.
+
+export const LIMITS = Object.freeze({ loss: 0.08, samples: 3, lowBps: 150_000, minPackets: 20, someLoss: 0.02, slowRtt: 0.25 });
+
+// The sample of these connections' stats: `connections` is [{ key, stats, sending }], `stats`
+// the reports of one connection (RTCStatsReport values), `sending` true for a published one.
+export function sampleOf(connections, at) {
+  const inbound = {};
+  let outgoing = null;
+  let rtt = null;
+  for (const { key, stats, sending } of connections) {
+    for (const r of stats) {
+      if (r.type === "inbound-rtp" && r.kind === "video") {
+        inbound[`${key}/${r.id}`] = { packetsLost: r.packetsLost || 0, packetsReceived: r.packetsReceived || 0, bytesReceived: r.bytesReceived || 0 };
+      } else if (r.type === "candidate-pair" && r.nominated && r.state === "succeeded") {
+        if (typeof r.currentRoundTripTime === "number") rtt = Math.max(rtt ?? 0, r.currentRoundTripTime);
+        if (sending && typeof r.availableOutgoingBitrate === "number") outgoing = Math.min(outgoing ?? Number.POSITIVE_INFINITY, r.availableOutgoingBitrate);
+      }
+    }
+  }
+  return { at, inbound, outgoing, rtt };
+}
+
+// What happened between two samples: the share of video packets lost (null when too few
+// packets came to tell) and the received video bit rate (bit/s).
+export function between(previous, sample, limits = LIMITS) {
+  let lost = 0;
+  let received = 0;
+  let bytes = 0;
+  for (const [key, now] of Object.entries(sample.inbound)) {
+    const before = previous.inbound[key];
+    if (!before) continue; // a stream that just began: from the next sample on
+    const dLost = now.packetsLost - before.packetsLost;
+    const dReceived = now.packetsReceived - before.packetsReceived;
+    if (dReceived < 0) continue; // counters started again (a new subscription)
+    lost += Math.max(0, dLost);
+    received += dReceived;
+    bytes += Math.max(0, now.bytesReceived - before.bytesReceived);
+  }
+  const seconds = (sample.at - previous.at) / 1000;
+  const counted = lost + received;
+  return {
+    loss: counted >= limits.minPackets ? lost / counted : null,
+    bps: seconds > 0 ? (bytes * 8) / seconds : null,
+  };
+}
+
+export class WeakLink {
+  constructor(limits = LIMITS) {
+    this.limits = { ...LIMITS, ...limits };
+    this.reset();
+  }
+
+  // Forget what was seen (after the person went back to video, or the media restarted).
+  reset() {
+    this.previous = null;
+    this.bad = 0;
+  }
+
+  // Takes the next sample; returns { weak, reason: "loss" | "bandwidth" | null, loss, bps,
+  // outgoing, bad } where `bad` counts the bad samples in a row so far.
+  add(sample) {
+    const { limits } = this;
+    const seen = this.previous ? between(this.previous, sample, limits) : { loss: null, bps: null };
+    this.previous = sample;
+    let reason = null;
+    const narrow = typeof sample.outgoing === "number" && sample.outgoing < limits.lowBps;
+    const strained = (seen.loss !== null && seen.loss > limits.someLoss) || (typeof sample.rtt === "number" && sample.rtt > limits.slowRtt);
+    if (seen.loss !== null && seen.loss > limits.loss) reason = "loss";
+    else if (narrow && strained) reason = "bandwidth";
+    this.bad = reason ? this.bad + 1 : 0;
+    return { weak: this.bad >= limits.samples, reason, loss: seen.loss, bps: seen.bps, outgoing: sample.outgoing ?? null, bad: this.bad };
+  }
+}
