@@ -86,6 +86,7 @@ async def composites_due(db: AsyncSession, now: dt.datetime, limit: int) -> Sequ
         )
         .order_by(Recording.due_at, Recording.id)
         .limit(limit)
+        .with_for_update(skip_locked=True)  # PostgreSQL: never two claims of one row
     )
     return (await db.execute(stmt)).scalars().all()
 
