@@ -3,6 +3,7 @@ per-feed files and the room's floor events, listed and downloaded next to the fe
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import time
 from pathlib import Path
@@ -10,7 +11,6 @@ from types import SimpleNamespace
 from typing import Any
 
 import av
-import pytest
 from sqlalchemy import update
 
 from server.config import Config
@@ -33,10 +33,14 @@ def at(seconds: float) -> dt.datetime:
     return T0 + dt.timedelta(seconds=seconds)
 
 
-async def log_events(database: Database, sid: int, events: list[tuple[float, str, dict[str, Any]]]) -> None:
+async def log_events(
+    database: Database, sid: int, events: list[tuple[float, str, dict[str, Any]]]
+) -> None:
     async with database.transaction() as db:
         for seq, (seconds, kind, data) in enumerate(events, start=1):
-            db.add(RoomEvent(session_id=sid, seq=seq, type=kind, data=data, by=None, at=at(seconds)))
+            db.add(
+                RoomEvent(session_id=sid, seq=seq, type=kind, data=data, by=None, at=at(seconds))
+            )
 
 
 async def save_feed(
@@ -68,7 +72,9 @@ async def save_feed(
 async def make_due(database: Database) -> None:
     """Skip the few seconds the job waits for the other feeds of a stop."""
     async with database.transaction() as db:
-        await db.execute(update(Recording).where(Recording.kind == "composite").values(due_at=at(0)))
+        await db.execute(
+            update(Recording).where(Recording.kind == "composite").values(due_at=at(0))
+        )
 
 
 def compositor(database: Database, config: Config, budget: float = 300.0) -> Compositor:
@@ -96,8 +102,20 @@ async def a_recorded_session(cast: Cast, database: Database, config: Config) -> 
         ],
     )
     await save_feed(database, root, sid, who="p:a", source="camera", colour=RED, start=0, seconds=9)
-    await save_feed(database, root, sid, who="p:b", source="camera", colour=BLUE, start=1, seconds=8, tone=660)
-    await save_feed(database, root, sid, who="p:b", source="screen", colour=GREEN, start=6, seconds=2.5, tone=None)
+    await save_feed(
+        database, root, sid, who="p:b", source="camera", colour=BLUE, start=1, seconds=8, tone=660
+    )
+    await save_feed(
+        database,
+        root,
+        sid,
+        who="p:b",
+        source="screen",
+        colour=GREEN,
+        start=6,
+        seconds=2.5,
+        tone=None,
+    )
     return sid
 
 
@@ -116,7 +134,7 @@ async def test_the_composite_shows_the_floor_holder_large_the_screen_share_and_m
     done = await composite_row(cast, sid)
     assert done["status"] == "done", done
     assert abs(done["duration_ms"] - 9000) <= 500
-    print(f"composite of 9 s from 3 feeds made in {took:.1f} s")  # noqa: T201 (the report)
+    assert took < 60, took  # 2–3 s here (2 cores, shared)
 
     status, data, headers = await cast.staff.download(f"/api/recordings/{done['id']}")
     assert status == 200 and headers["Content-Type"] == "video/mp4"
@@ -182,7 +200,16 @@ async def test_the_job_waits_while_the_session_records_and_fails_with_a_reason(
     sid = (await create_session(cast, title="教育局办理协商"))["id"]
     await log_events(database, sid, [(0.0, "recording.start", {"name": "王秘书"})])
     # Someone left while the recording goes on: their file is saved, the composite waits.
-    await save_feed(database, config.recording_dir, sid, who="p:a", source="camera", colour=RED, start=0, seconds=1)
+    await save_feed(
+        database,
+        config.recording_dir,
+        sid,
+        who="p:a",
+        source="camera",
+        colour=RED,
+        start=0,
+        seconds=1,
+    )
     await make_due(database)
     job = compositor(database, config)
     assert await job.run_once() is None
@@ -254,7 +281,16 @@ async def test_the_composite_is_listed_for_staff_and_leaders_and_downloaded_by_s
     assert status == 200 and data[4:8] == b"ftyp"  # an MP4
     # A feed recorded again later asks for it anew; the old file goes once the new one is made.
     old = (await cast.staff.get(url)).body["items"][0]
-    await save_feed(database, config.recording_dir, sid, who="p:a", source="camera", colour=RED, start=20, seconds=1)
+    await save_feed(
+        database,
+        config.recording_dir,
+        sid,
+        who="p:a",
+        source="camera",
+        colour=RED,
+        start=20,
+        seconds=1,
+    )
     assert (await cast.staff.get(url)).body["items"][0]["status"] == "pending"
     await make_due(database)
     await compositor(database, config).run_once()
@@ -264,20 +300,19 @@ async def test_the_composite_is_listed_for_staff_and_leaders_and_downloaded_by_s
     assert old["id"] == again["id"]
 
 
-@pytest.mark.parametrize("budget", [300.0])
 async def test_stopping_the_server_mid_job_puts_the_composite_back_in_the_queue(
-    cast: Cast, database: Database, config: Config, budget: float
+    cast: Cast, database: Database, config: Config
 ) -> None:
-    import asyncio
-
     sid = await a_recorded_session(cast, database, config)
     await make_due(database)
-    job = compositor(database, config, budget=budget)
+    job = compositor(database, config)
     job.start()
-    for _ in range(200):
-        if (await composite_row(cast, sid))["status"] == "running":
+    running = False
+    for _ in range(500):
+        if running := (await composite_row(cast, sid))["status"] == "running":
             break
-        await asyncio.sleep(0.02)
+        await asyncio.sleep(0.01)
+    assert running
     await job.stop()
     row = await composite_row(cast, sid)
     assert row["status"] == "pending", row
