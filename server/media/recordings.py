@@ -99,13 +99,11 @@ async def file_of(
     async with database.read() as db:
         row = await store.recording_by_id(db, recording_id)
     path = _located(root, row.path) if row is not None and row.status == "done" else None
+    if row is not None and row.status == "failed":
+        raise Conflict(_("Recording {recording_id} could not be made.", recording_id=recording_id))
     if row is not None and row.status != "done":
         raise Conflict(
-            _(
-                "Recording {recording_id} is not ready yet ({status}).",
-                recording_id=recording_id,
-                status=row.status,
-            )
+            _("Recording {recording_id} is still being made.", recording_id=recording_id)
         )
     if row is None or path is None:
         raise NotFound(

@@ -223,7 +223,7 @@ async def test_the_job_waits_while_the_session_records_and_fails_with_a_reason(
     failed = await composite_row(cast, sid)
     assert (failed["status"], failed["reason"]) == ("failed", "no_media")
     reply = await cast.staff.get(f"/api/recordings/{failed['id']}")
-    assert reply.status == 409 and "(failed)" in reply.text, reply.text
+    assert reply.status == 409 and "could not be made" in reply.text, reply.text
 
 
 async def test_a_job_that_overruns_its_budget_is_killed_and_fails(
@@ -271,7 +271,7 @@ async def test_the_composite_is_listed_for_staff_and_leaders_and_downloaded_by_s
     assert {i["status"] for i in items[1:]} == {"done"}
     composite = items[0]
     early = await cast.staff.get(f"/api/recordings/{composite['id']}")
-    assert early.status == 409, early.text
+    assert early.status == 409 and "still being made" in early.text, early.text
     await make_due(database)
     await compositor(database, config).run_once()
     assert (await cast.leader.get(url)).body["items"][0]["status"] == "done"
