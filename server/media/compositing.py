@@ -5,7 +5,8 @@ saved asks for the composite (``pending``, due a few seconds later so the other 
 same stop come in first). The job takes one due composite at a time, in the one process that
 holds the job lock (:mod:`server.jobs`), and only once the session is no longer recording:
 
-- it claims the row (``running``, a lease as long as the time budget) and reads the feeds and
+- it claims the row (``running``, a lease as long as the time budget: the recording's duration
+  times ``per_second`` plus ``budget`` seconds) and reads the feeds and
   the room's events in one short transaction;
 - it encodes outside any transaction, in a child process (``python -m server.media.composite``)
   killed when it overruns the budget;
@@ -84,11 +85,13 @@ class Compositor:
         room_events: RoomEvents,
         *,
         budget: float,
+        per_second: float = 1.0,
         every: float = 30.0,
         may_run: Callable[[], bool] = lambda: True,
     ) -> None:
         self.database, self.root, self.room_events = database, root, room_events
         self.budget, self.every, self.may_run = budget, every, may_run
+        self.per_second = per_second
         self._stopping = asyncio.Event()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -171,9 +174,10 @@ class Compositor:
                     row.status, row.reason, row.lease_until = "failed", "abandoned", None
                     continue
                 row.status, row.reason = "running", None
-                row.lease_until = now + dt.timedelta(seconds=self.budget + 60)
                 assert row.due_at is not None  # a requested composite always has one
                 spec = self._plan(await store.feeds_of(db, row.session_id), events)
+                limit = self._limit(spec) if spec is not None else 0.0
+                row.lease_until = now + dt.timedelta(seconds=limit + 60)
                 stamp = now.strftime("%Y%m%dT%H%M%S")
                 target = self.root / str(row.session_id) / f"composite-{stamp}{composite.SUFFIX}"
                 return row.id, row.due_at, spec, target
@@ -204,6 +208,10 @@ class Compositor:
         ]
         return spec
 
+    def _limit(self, spec: dict[str, Any]) -> float:
+        """Seconds the encode of ``spec`` may take."""
+        return self.budget + self.per_second * float(spec["duration"])
+
     async def _encode(self, spec: dict[str, Any], target: Path) -> dict[str, Any]:
         env = {
             **os.environ,
@@ -221,7 +229,7 @@ class Compositor:
         )
         try:
             out, err = await asyncio.wait_for(
-                child.communicate(json.dumps(spec).encode()), self.budget
+                child.communicate(json.dumps(spec).encode()), self._limit(spec)
             )
         except TimeoutError:
             child.kill()

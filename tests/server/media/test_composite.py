@@ -77,8 +77,12 @@ async def make_due(database: Database) -> None:
         )
 
 
-def compositor(database: Database, config: Config, budget: float = 300.0) -> Compositor:
-    return Compositor(database, config.recording_dir, room_store.timeline, budget=budget)
+def compositor(
+    database: Database, config: Config, budget: float = 300.0, per_second: float = 1.0
+) -> Compositor:
+    return Compositor(
+        database, config.recording_dir, room_store.timeline, budget=budget, per_second=per_second
+    )
 
 
 async def composite_row(cast: Cast, sid: int) -> dict[str, Any]:
@@ -231,7 +235,7 @@ async def test_a_job_that_overruns_its_budget_is_killed_and_fails(
 ) -> None:
     sid = await a_recorded_session(cast, database, config)
     await make_due(database)
-    assert await compositor(database, config, budget=0.05).run_once() is not None
+    assert await compositor(database, config, budget=0.05, per_second=0).run_once() is not None
     row = await composite_row(cast, sid)
     assert (row["status"], row["reason"]) == ("failed", "timeout")
     assert not list((config.recording_dir / str(sid)).glob("composite-*"))
