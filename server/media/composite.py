@@ -31,6 +31,7 @@ from typing import Any
 
 import av
 from av.filter import Graph
+from av.video.reformatter import VideoReformatter
 
 WIDTH, HEIGHT, FPS, RATE = 1280, 720, 15, 48000
 LARGE = (0, 0, WIDTH, 540)  # the large region: x, y, width, height
@@ -130,6 +131,7 @@ class _Video:
         self.next: Any = self._read()
         self.current: Any = None
         self.scaled: dict[tuple[int, int], Any] = {}
+        self.scalers: dict[tuple[int, int], VideoReformatter] = {}
 
     def _read(self) -> Any:
         try:
@@ -149,7 +151,10 @@ class _Video:
     def tile(self, width: int, height: int) -> Any:
         key = (width, height)
         if key not in self.scaled:
-            self.scaled[key] = self.current.reformat(width, height, "yuv420p")
+            scaler = self.scalers.setdefault(key, VideoReformatter())  # keeps its context
+            self.scaled[key] = scaler.reformat(
+                self.current, width, height, "yuv420p", interpolation="FAST_BILINEAR"
+            )
         return self.scaled[key]
 
     def close(self) -> None:
