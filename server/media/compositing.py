@@ -26,7 +26,6 @@ import contextlib
 import datetime as dt
 import json
 import logging
-import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -67,6 +66,10 @@ def _still_recording(events: Sequence[tuple[dt.datetime, str, dict[str, Any]]]) 
 
 def _remove(path: Path) -> None:
     path.unlink(missing_ok=True)
+
+
+def _absolute(path: Path) -> Path:
+    return path.resolve()
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -179,7 +182,10 @@ class Compositor:
                 limit = self._limit(spec) if spec is not None else 0.0
                 row.lease_until = now + dt.timedelta(seconds=limit + 60)
                 stamp = now.strftime("%Y%m%dT%H%M%S")
-                target = self.root / str(row.session_id) / f"composite-{stamp}{composite.SUFFIX}"
+                name = f"composite-{stamp}{composite.SUFFIX}"
+                target = _absolute(
+                    self.root / str(row.session_id) / name
+                )  # the child's cwd differs
                 return row.id, row.due_at, spec, target
         return None
 
@@ -213,10 +219,6 @@ class Compositor:
         return self.budget + self.per_second * float(spec["duration"])
 
     async def _encode(self, spec: dict[str, Any], target: Path) -> dict[str, Any]:
-        env = {
-            **os.environ,
-            "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
-        }
         self._child = child = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -225,7 +227,7 @@ class Compositor:
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
-            env=env,
+            cwd=ROOT,  # ``-m`` finds ``server`` here, installed or in a checkout
         )
         try:
             out, err = await asyncio.wait_for(

@@ -13,6 +13,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import av
+import pytest
 from sqlalchemy import update
 
 from server.config import Config
@@ -254,9 +255,10 @@ async def test_a_job_that_overruns_its_budget_is_killed_and_fails(
 
 
 async def test_a_job_whose_process_died_is_taken_over_after_its_lease_then_given_up(
-    cast: Cast, database: Database, config: Config
+    cast: Cast, database: Database, config: Config, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sid = await a_recorded_session(cast, database, config)
+    row = await composite_row(cast, sid)
     # A process claimed it and died: running, its lease over.
     async with database.transaction() as db:
         await db.execute(
@@ -264,8 +266,14 @@ async def test_a_job_whose_process_died_is_taken_over_after_its_lease_then_given
             .where(Recording.kind == "composite")
             .values(status="running", attempts=1, lease_until=at(0), due_at=at(0))
         )
-    assert await compositor(database, config).run_once() is not None
+    # (The server's recording folder may be relative to its working directory.)
+    monkeypatch.chdir(config.recording_dir.parent)
+    relative = Path(config.recording_dir.name)
+    job = Compositor(database, relative, room_store.timeline, budget=300)
+    assert await job.run_once() is not None
     assert (await composite_row(cast, sid))["status"] == "done"
+    status, data, _headers = await cast.staff.download(f"/api/recordings/{row['id']}")
+    assert status == 200 and data[4:8] == b"ftyp"
     async with database.transaction() as db:
         await db.execute(
             update(Recording)
