@@ -68,6 +68,14 @@ def _remove(path: Path) -> None:
     path.unlink(missing_ok=True)
 
 
+def _sweep(kept: Path) -> None:
+    """Remove the session's other composite files: the one this replaces, and any a process
+    that died mid-job left behind."""
+    for path in kept.parent.glob(f"composite-*{composite.SUFFIX}"):
+        if path != kept:
+            path.unlink(missing_ok=True)
+
+
 def _absolute(path: Path) -> Path:
     return path.resolve()
 
@@ -255,7 +263,6 @@ class Compositor:
         result: dict[str, Any] | None = None,
         spec: dict[str, Any] | None = None,
     ) -> None:
-        old, new = None, ""
         async with self.database.transaction() as db:
             row = await store.recording_by_id(db, row_id)
             if row is None or row.status != "running" or row.due_at != due:
@@ -266,14 +273,12 @@ class Compositor:
             if failed is not None or target is None or result is None or spec is None:
                 row.status, row.reason = "failed", failed
                 return
-            old = row.path
             row.status, row.reason = "done", None
-            row.path = new = _relative(target, self.root)
+            row.path = _relative(target, self.root)
             row.size, row.duration_ms = int(result["size"]), int(result["duration_ms"])
             row.started_at = dt.datetime.fromisoformat(spec["span"][0])
             row.ended_at = dt.datetime.fromisoformat(spec["span"][1])
-        if old and old != new:
-            _remove(self.root / old)
+        _sweep(target)
 
     async def _release(self, row_id: int, due: dt.datetime) -> None:
         """Put the row this stopping process was working on back in the queue."""

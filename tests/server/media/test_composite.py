@@ -259,7 +259,9 @@ async def test_a_job_whose_process_died_is_taken_over_after_its_lease_then_given
 ) -> None:
     sid = await a_recorded_session(cast, database, config)
     row = await composite_row(cast, sid)
-    # A process claimed it and died: running, its lease over.
+    # A process claimed it and died: running, its lease over, half a file left behind.
+    stray = config.recording_dir / str(sid) / "composite-20261201T020000.mp4"
+    stray.write_bytes(b"\x00" * 100)
     async with database.transaction() as db:
         await db.execute(
             update(Recording)
@@ -274,6 +276,7 @@ async def test_a_job_whose_process_died_is_taken_over_after_its_lease_then_given
     assert (await composite_row(cast, sid))["status"] == "done"
     status, data, _headers = await cast.staff.download(f"/api/recordings/{row['id']}")
     assert status == 200 and data[4:8] == b"ftyp"
+    assert not stray.exists()
     async with database.transaction() as db:
         await db.execute(
             update(Recording)
