@@ -90,7 +90,7 @@ def plan(
         elif kind in ("floor.revoke", "floor.expire", "session.end"):
             holder = None
         if holder != floor[-1][1]:
-            floor.append((place(at), holder))
+            floor.append((round(place(at), 3), holder))
     return {
         "duration": round(total, 3),
         "feeds": [

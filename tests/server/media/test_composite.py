@@ -14,6 +14,8 @@ from typing import Any
 
 import av
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import update
 
 from server.config import Config
@@ -343,3 +345,30 @@ async def test_stopping_the_server_mid_job_puts_the_composite_back_in_the_queue(
     await job.stop()
     row = await composite_row(cast, sid)
     assert row["status"] == "pending", row
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.floats(0, 600), st.floats(0.1, 120), st.sampled_from(["p:a", "p:b", "p:c"])),
+        min_size=1,
+        max_size=6,
+    ),
+    st.lists(st.tuples(st.floats(0, 800), st.sampled_from(["p:a", "p:b", None])), max_size=8),
+)
+def test_the_time_line_covers_every_feed_and_the_floor_moves_forward(
+    spans: list[tuple[float, float, str]], grants: list[tuple[float, str | None]]
+) -> None:
+    feeds = [FeedIn(f"{i}.webm", who, "camera", at(s), d) for i, (s, d, who) in enumerate(spans)]
+    events = [
+        (at(t), "floor.grant" if who else "floor.revoke", {"who": who} if who else {})
+        for t, who in sorted(grants, key=lambda g: g[0])
+    ]
+    spec = plan(feeds, events)
+    # No longer than the recorded wall time, never shorter than the longest feed.
+    wall = max(s + d for s, d, _ in spans) - min(s for s, _, _ in spans)
+    assert max(d for _, d, _ in spans) - 0.01 <= spec["duration"] <= wall + 0.01
+    for feed in spec["feeds"]:
+        assert feed["offset"] >= 0 and feed["offset"] + feed["seconds"] <= spec["duration"] + 0.01
+    times = [t for t, _who in spec["floor"]]
+    assert times == sorted(times) and all(0 <= t <= spec["duration"] for t in times)
