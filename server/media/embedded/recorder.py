@@ -87,6 +87,6 @@ class Recorder:
             "path": self.path,
             "size": self.path.stat().st_size,
             "duration_ms": int(max(durations, default=0) * 1000),
-            "started_at": self.opened_at,  # the file's time zero (its first keyframe)
+            "started_at": self.started_at,
             "ended_at": utcnow(),
         }
