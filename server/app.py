@@ -43,6 +43,7 @@ from server.mail import Mailer, OutboxWorker, Transport, outbox_state
 from server.media import recordings
 from server.media.backends import make_media, media_stats
 from server.media.base import MediaBackend
+from server.media.compositing import Compositor
 from server.media.embedded.sfu import Sfu
 from server.media.routes import MEDIA, SFU
 from server.media.routes import api as media_api
@@ -75,6 +76,7 @@ from server.record.followups import follow_reply_commitments
 from server.record.reminders import ReminderLoop, remind_evaluations, remind_overdue
 from server.record.routes import api as record_api
 from server.record.routes import minutes_api
+from server.rooms import store as room_store
 from server.rooms.emitters import RoomDelivery, make_emitter, make_restarter
 from server.rooms.events import NAMESPACE, RoomNamespace
 from server.rooms.media_policy import follow_room
@@ -178,6 +180,7 @@ class Services:
     outbox: OutboxWorker
     leadership: Leadership
     reminders: ReminderLoop
+    compositor: Compositor
     hub: RoomHub
     media: MediaBackend
     delivery: RoomDelivery
@@ -239,7 +242,22 @@ def _notices(config: Config, database: Database, mailer: Mailer, sio: Any) -> No
     return delivery
 
 
-async def _media(config: Config, database: Database, hub: RoomHub, sio: Any) -> MediaBackend:
+def _compositor(config: Config, database: Database, leadership: Leadership) -> Compositor:
+    """Makes each recorded session's composite file, in the process that holds the job lock."""
+    compositor = Compositor(
+        database,
+        config.recording_dir,
+        room_store.timeline,
+        budget=float(config.composite_budget_seconds),
+        may_run=lambda: leadership.held,
+    )
+    leadership.on_gain.append(compositor.wake)
+    return compositor
+
+
+async def _media(
+    config: Config, database: Database, hub: RoomHub, sio: Any, recorded_hook: Callable[[], None]
+) -> MediaBackend:
     """The rooms' media backend, which tells the hub about feeds and stores recordings."""
 
     async def feed_changed(session_id: int, kind: str, data: dict[str, Any]) -> None:
@@ -249,6 +267,7 @@ async def _media(config: Config, database: Database, hub: RoomHub, sio: Any) -> 
         room = await hub.room(session_id)
         who = room.state.get("attendance", {}).get(feed.who, {}).get("name") or feed.who
         await recordings.save(database, config.recording_dir, session_id, feed, who, done)
+        recorded_hook()
 
     return await make_media(
         config,
@@ -276,7 +295,9 @@ async def build_services(
         single_process=config.redis_url is None,
         idle_seconds=float(config.room_idle_seconds),
     )
-    media = await _media(config, database, hub, sio)
+    outbox, leadership = _outbox(config, database), _leadership(config)
+    compositor = _compositor(config, database, leadership)
+    media = await _media(config, database, hub, sio, compositor.wake)
     delivery = RoomDelivery(sio=sio, hub=hub)
     tokens = TokenWatch(
         live=lambda digests: directory_service.live_token_digests(database, digests),
@@ -296,11 +317,20 @@ async def build_services(
         count_command=metrics.command if metrics is not None else lambda _kind, _outcome: None,
     )
     hub.observers.append(follow_room(media, hub, namespace))
-    outbox, leadership = _outbox(config, database), _leadership(config)
     reminders = _reminders(config, database, mailer, leadership)
     notices = _notices(config, database, mailer, sio)
     return Services(
-        database, outbox, leadership, reminders, hub, media, delivery, tokens, namespace, notices
+        database,
+        outbox,
+        leadership,
+        reminders,
+        compositor,
+        hub,
+        media,
+        delivery,
+        tokens,
+        namespace,
+        notices,
     )
 
 
@@ -321,6 +351,7 @@ def _start(services: Services, sio: Any) -> None:
     services.notices.start()
     services.leadership.start()
     services.reminders.start()
+    services.compositor.start()
     services.delivery.start()
     sio.register_namespace(services.namespace)
     start_socketio(sio)
@@ -333,6 +364,7 @@ async def _stop(services: Services) -> None:
     await services.hub.close()
     await services.media.close()
     await services.reminders.stop()
+    await services.compositor.stop()
     await services.leadership.stop()
     await services.notices.stop()
     await services.outbox.stop()

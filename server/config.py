@@ -378,6 +378,12 @@ _ENV: dict[str, tuple[str, Callable[[str, str], Any], str]] = {
         lambda _n, v: Path(v),
         "where session recordings (WebM files) are written",
     ),
+    "composite_budget_seconds": (
+        "XIESHANG_COMPOSITE_BUDGET_SECONDS",
+        lambda n, v: _int(n, v, 10, 86400),
+        "seconds beyond the recording's own duration that the job making a session's composite "
+        "recording may take before it is killed",
+    ),
     "ice_servers": (
         "XIESHANG_ICE_SERVERS",
         _ice_servers,
@@ -565,6 +571,7 @@ class Config:
     ws_max_message_bytes: int = 64 * 1024
     ws_slow_client_bytes: int = 4 * 2**20
     recording_dir: Path = Path("var/recordings")
+    composite_budget_seconds: int = 600
     ice_servers: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     janus_urls: tuple[str, ...] = ()
     janus_api_secret: str | None = dataclasses.field(default=None, repr=False)

@@ -4,22 +4,31 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from sqlalchemy.exc import IntegrityError
 
 from server.auth import Principal
-from server.db import Database
-from server.errors import Forbidden, NotFound
+from server.db import Database, utcnow
+from server.errors import Conflict, Forbidden, NotFound
 from server.i18n import _
 from server.media import store
 from server.media.models import Recording
 from server.shapes import OutShape
 
+SETTLE = dt.timedelta(seconds=5)  # a saved feed's file asks for the composite this much later
+
 
 class RecordingOut(OutShape):
-    """One recorded feed (download: ``GET /api/recordings/{id}``, staff)."""
+    """One recorded feed, or (``kind`` "composite") the session's one composite file with the
+    state of the job that makes it (download: ``GET /api/recordings/{id}``, staff, once
+    ``status`` is "done")."""
 
     id: int
     session_id: int
+    kind: Literal["feed", "composite"]
+    status: Literal["pending", "running", "done", "failed"]
+    reason: str | None  # why it failed: "timeout", "no_media", "abandoned" or "error: …"
     who: str
     name: str
     source: str
@@ -53,6 +62,20 @@ async def save(
                 ended_at=done["ended_at"],
             ),
         )
+    await request_composite(database, session_id)
+
+
+async def request_composite(database: Database, session_id: int) -> None:
+    """Ask for the session's composite file again (see :mod:`server.media.compositing`), due
+    a few seconds from now so that the other feeds of the same stop come in first. Its own
+    transaction: two feeds asking at once never undo each other's saving."""
+    for _attempt in range(2):
+        try:
+            async with database.transaction() as db:
+                await store.request_composite(db, session_id, utcnow() + SETTLE)
+            return
+        except IntegrityError:  # the other feed created the row first: update it
+            continue
 
 
 def _staff_or_leader(actor: Principal) -> None:
@@ -75,7 +98,13 @@ async def file_of(
         raise Forbidden(_("Only staff download recordings."))
     async with database.read() as db:
         row = await store.recording_by_id(db, recording_id)
-    path = _located(root, row.path) if row is not None else None
+    path = _located(root, row.path) if row is not None and row.status == "done" else None
+    if row is not None and row.status == "failed":
+        raise Conflict(_("Recording {recording_id} could not be made.", recording_id=recording_id))
+    if row is not None and row.status != "done":
+        raise Conflict(
+            _("Recording {recording_id} is still being made.", recording_id=recording_id)
+        )
     if row is None or path is None:
         raise NotFound(
             _(

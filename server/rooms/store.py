@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,6 +23,19 @@ async def events_after(
     if limit is not None:
         stmt = stmt.limit(limit)
     return (await db.execute(stmt)).scalars().all()
+
+
+async def timeline(
+    db: AsyncSession, session_id: int, types: Sequence[str]
+) -> list[tuple[dt.datetime, str, dict[str, Any]]]:
+    """The session's events of ``types``, in order, as (time, type, data): what the
+    composite recording follows (who held the floor when, whether it is recording)."""
+    stmt = (
+        select(RoomEvent.at, RoomEvent.type, RoomEvent.data)
+        .where(RoomEvent.session_id == session_id, RoomEvent.type.in_(list(types)))
+        .order_by(RoomEvent.seq)
+    )
+    return [(at, kind, dict(data or {})) for at, kind, data in (await db.execute(stmt)).all()]
 
 
 async def last_event(db: AsyncSession, session_id: int) -> RoomEvent | None:

@@ -22,6 +22,7 @@ from aiortc.mediastreams import AudioStreamTrack, MediaStreamError, VideoStreamT
 from server.media.embedded.relay import Tap
 from server.media.routes import SFU
 from tests.conftest import Cast
+from tests.server.media.feeds import pixel
 from tests.server.rooms.conftest import RoomClient
 
 RED, GREEN, BLUE = (220, 30, 30), (30, 200, 40), (30, 40, 220)
@@ -343,7 +344,7 @@ async def test_a_recording_is_announced_kept_per_feed_and_plays_for_its_duration
     url = f"/api/sessions/{sid}/recordings"
     items: list[Any] = []
     for _ in range(100):
-        items = (await cast.staff.get(url)).body["items"]
+        items = [i for i in (await cast.staff.get(url)).body["items"] if i["kind"] == "feed"]
         if items:
             break
         await asyncio.sleep(0.05)
@@ -371,5 +372,23 @@ async def test_a_recording_is_announced_kept_per_feed_and_plays_for_its_duration
     assert kinds == ["audio", "video"]
     assert abs(duration - wall) <= 0.1 * wall, (duration, wall)
     assert len(colours) > 20 and near(colours[-1], GREEN)
+    # The server's own job makes the session's composite a few seconds after the stop.
+    composite: dict[str, Any] = {}
+    for _ in range(600):
+        listed = (await cast.staff.get(url)).body["items"]
+        composite = next(i for i in listed if i["kind"] == "composite")
+        if composite["status"] in ("done", "failed"):
+            break
+        await asyncio.sleep(0.05)
+    assert composite["status"] == "done", composite
+    assert abs(composite["duration_ms"] - record["duration_ms"]) <= 500
+    status, data, headers = await cast.staff.download(f"/api/recordings/{composite['id']}")
+    assert status == 200 and headers["Content-Type"] == "video/mp4"
+    path.write_bytes(data)
+    with av.open(str(path)) as container:
+        kinds = sorted(s.type for s in container.streams)
+        large = [pixel(f, 640, 270) for f in container.decode(video=0)]
+    assert kinds == ["audio", "video"]
+    assert near(large[-1], GREEN), large[-1]  # the floor holder's camera, large
     await member.close()
     await host.close()

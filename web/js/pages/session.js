@@ -25,6 +25,11 @@ addTexts({
     nowConflicts: "当前时间冲突", noClash: "目前没有时间冲突。", clashWith: "{name}：与「{title}」冲突（{when}）",
     clashBusy: "{name}：本人日历中此时忙碌（{when}）", recordings: "录像", recordingOf: "{name} · {source} · {minutes} 分钟",
     source_camera: "摄像头", source_screen: "屏幕共享", source_audio: "音频", downloadRecording: "下载",
+    composite: "合成录像", compositeOf: "合成录像（发言人大画面、屏幕共享、其他人小画面，混合音频） · {minutes} 分钟",
+    composite_pending: "排队等待合成", composite_running: "正在合成…", composite_done: "已合成", composite_failed: "合成失败",
+    compositeWhy_timeout: "超过了合成时限", compositeWhy_no_media: "没有可用的分路录像文件", compositeWhy_abandoned: "多次中断后放弃",
+    compositeWhy_error: "编码出错：{detail}", recordingsLoading: "正在加载录像…", noRecordings: "本场会议没有录像。",
+    recordingsFailed: "录像列表加载失败：{detail}", refresh: "刷新",
   },
   en: {
     edit: "Edit", reschedule: "Reschedule", cancelSession: "Cancel session", linkedProposals: "Linked proposals",
@@ -42,6 +47,11 @@ addTexts({
     nowConflicts: "Conflicts now", noClash: "No conflicts at the moment.", clashWith: "{name}: clashes with “{title}” ({when})",
     clashBusy: "{name}: busy in their own calendar ({when})", recordings: "Recordings", recordingOf: "{name} · {source} · {minutes} min",
     source_camera: "camera", source_screen: "screen share", source_audio: "audio", downloadRecording: "Download",
+    composite: "Composite recording", compositeOf: "Composite recording (speaker large, screen share, others small, mixed sound) · {minutes} min",
+    composite_pending: "Waiting to be made", composite_running: "Being made…", composite_done: "Made", composite_failed: "Could not be made",
+    compositeWhy_timeout: "it took longer than allowed", compositeWhy_no_media: "no feed files to make it from", compositeWhy_abandoned: "given up after repeated interruptions",
+    compositeWhy_error: "encoding failed: {detail}", recordingsLoading: "Loading the recordings…", noRecordings: "This session has no recordings.",
+    recordingsFailed: "Could not load the recordings: {detail}", refresh: "Refresh",
   },
 });
 
@@ -53,7 +63,7 @@ async function load(id) {
   const s = await get(`/api/sessions/${id}`);
   const optional = (path, fallback) => get(path).catch(() => fallback);
   const reader = staff || person.role === "leader";
-  const [deliveries, occurrences, counters, venues, people, proposals, conflicts, recordings] = await Promise.all([
+  const [deliveries, occurrences, counters, venues, people, proposals, conflicts] = await Promise.all([
     staff ? optional(`/api/sessions/${id}/deliveries`, { items: [] }) : { items: [] },
     s.recurrence ? optional(`/api/sessions/${id}/occurrences`, { items: [] }) : { items: [] },
     staff ? optional(`/api/sessions/${id}/counters`, { items: [] }) : { items: [] },
@@ -61,12 +71,11 @@ async function load(id) {
     staff ? optional("/api/people", { items: [] }) : { items: [] },
     Promise.all(s.proposal_ids.map((pid) => optional(`/api/proposals/${pid}`, { id: pid, number: `#${pid}`, title: "" }))),
     staff && s.status === "scheduled" ? optional(`/api/sessions/${id}/conflicts`, { items: [] }) : { items: [] },
-    reader ? optional(`/api/sessions/${id}/recordings`, { items: [] }) : { items: [] },
   ]);
   const host = staff || s.participants.some((p) => p.person_id === person.id && p.role === "host");
   const invitee = s.participants.some((p) => p.person_id === person.id);
   const open = s.status === "scheduled" || s.status === "live";
-  return { s, person, staff, host, invitee, open, deliveries: deliveries.items, occurrences: occurrences.items, counters: counters.items, venue: venues.items.find((v) => v.id === s.venue_id), people: people.items, proposals, conflicts: conflicts.items, recordings: recordings.items };
+  return { s, person, staff, host, invitee, open, deliveries: deliveries.items, occurrences: occurrences.items, counters: counters.items, venue: venues.items.find((v) => v.id === s.venue_id), people: people.items, proposals, conflicts: conflicts.items, reader };
 }
 
 const nameOf = (m, id) => m.s.participants.find((p) => p.person_id === id)?.name || m.people.find((p) => p.id === id)?.name || `#${id}`;
@@ -322,13 +331,48 @@ function conflictsPart(m) {
     : h("p", { class: "muted" }, t("noClash")));
 }
 
-// Recordings of a held session: staff and leaders see the list, staff download.
+// Recordings of a held session: staff and leaders see the list, staff download. The list loads
+// by itself (loading, empty and failed states) and follows the composite while it is being made.
+const minutes = (ms) => Math.max(1, Math.round(ms / 60000));
+const BADGE = { pending: "pending", running: "scheduled", failed: "failed" };
+
+function compositeWhy(reason) {
+  if (!reason) return "";
+  const [code, ...rest] = reason.split(": ");
+  return t(`compositeWhy_${code}`, { detail: rest.join(": ") });
+}
+
+function recordingRow(m, r) {
+  const composite = r.kind === "composite";
+  const ready = r.status === "done";
+  const label = composite
+    ? ready ? t("compositeOf", { minutes: minutes(r.duration_ms) }) : t("composite")
+    : t("recordingOf", { name: r.name, source: t(`source_${r.source}`), minutes: minutes(r.duration_ms) });
+  const suffix = composite ? "mp4" : "webm";
+  return h("li", { class: "row" },
+    h("span", {}, label,
+      composite && !ready ? [" ", h("span", { class: `badge ${BADGE[r.status]}` }, t(`composite_${r.status}`))] : null,
+      r.status === "failed" ? h("small", { class: "muted" }, ` ${compositeWhy(r.reason)}`) : null),
+    m.staff && ready ? h("button", { type: "button", "aria-label": `${t("downloadRecording")} ${composite ? t("composite") : r.name}`, onclick: () => download(`/api/recordings/${r.id}`, `recording-${r.id}.${suffix}`).catch((e) => toast(e.message)) }, t("downloadRecording")) : null);
+}
+
 function recordingsPart(m) {
-  if (!m.recordings.length) return null;
-  const row = (r) => h("li", { class: "row" },
-    h("span", {}, t("recordingOf", { name: r.name, source: t(`source_${r.source}`), minutes: Math.max(1, Math.round(r.duration_ms / 60000)) })),
-    m.staff ? h("button", { type: "button", onclick: () => download(`/api/recordings/${r.id}`, `recording-${r.id}.webm`).catch((e) => toast(e.message)) }, t("downloadRecording")) : null);
-  return section(t("recordings"), h("ul", { class: "list" }, m.recordings.map(row)));
+  if (!m.reader) return null;
+  const box = h("div", { "aria-live": "polite" }, h("p", { class: "muted", role: "status" }, t("recordingsLoading")));
+  let timer = null;
+  const fill = async () => {
+    clearTimeout(timer);
+    try {
+      const { items } = await get(`/api/sessions/${m.s.id}/recordings`);
+      mount(box, items.length ? h("ul", { class: "list" }, items.map((r) => recordingRow(m, r))) : h("p", { class: "muted" }, t("noRecordings")));
+      if (items.some((r) => r.status === "pending" || r.status === "running")) timer = setTimeout(() => box.isConnected && fill(), 10000);
+    } catch (error) {
+      mount(box, h("p", { class: "alert warn", role: "alert" }, t("recordingsFailed", { detail: error.message }), " ",
+        h("button", { type: "button", onclick: fill }, t("refresh"))));
+    }
+  };
+  fill();
+  return section(t("recordings"), box);
 }
 
 function facts(m) {
