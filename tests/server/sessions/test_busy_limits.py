@@ -13,7 +13,12 @@ from typing import Any
 from tests.conftest import Cast
 from tests.server.sessions.test_conflicts_and_slots import upload
 
-HEALTH_WITHIN = 0.5  # seconds: generous; an idle server answers in milliseconds
+# Seconds. An idle server answers in milliseconds and refuses the probe in well under a second
+# (bench/bench_busy_upload.py measures both); before the fix every request waited 8.5 s. The
+# bounds here only tell those apart: 0.5 s was once exceeded (0.507 s) by a health check on a
+# machine running two test suites at once.
+HEALTH_WITHIN = 2.0
+REFUSED_WITHIN = 2.0
 
 
 def probe_calendar(events: int = 10) -> str:
@@ -59,7 +64,7 @@ async def test_the_probe_calendar_is_refused_well_under_a_second_naming_the_even
     assert reply.body["code"] == "calendar_too_complex"
     assert "too complex to expand" in reply.body["detail"]
     assert "probe-0@example.org" in reply.body["detail"]
-    assert took < 1.0, f"the refusal took {took:.2f} s"
+    assert took < REFUSED_WITHIN, f"the refusal took {took:.2f} s"
 
 
 async def _health_latencies_while(client: Any, work: asyncio.Task[Any]) -> tuple[list[float], int]:
