@@ -106,6 +106,8 @@ async def run_size(size: int, pin: Any) -> dict[str, Any]:
         port = fanout.free_port()
         prepared = await fanout.prepare(workdir, port, members=0)
         child = fanout.server_child(prepared, pin)
+        # Every phone here comes from 127.0.0.1: lift the guest passes per address.
+        child.env["XIESHANG_GUEST_JOINS"] = "100000"
         url = prepared.config.public_url
         child.start()
         try:
@@ -130,6 +132,19 @@ async def storm(size: int, url: str, pid: int, workdir: Path) -> dict[str, Any]:
     phases: dict[str, dict[str, float]] = {}
     presence_events: list[dict[str, Any]] = []
 
+    failures: dict[str, list[str]] = {}
+
+    def guarded(name: str, step: Any) -> Any:
+        """A guest's step; a failure (refused, timed out) is counted, not fatal."""
+
+        async def run(phone: Phone) -> None:
+            try:
+                await step(phone)
+            except Exception as exc:  # reported per phase
+                failures.setdefault(name, []).append(f"{type(exc).__name__}: {exc}"[:200])
+
+        return run
+
     async def phase(name: str, work: Any) -> None:
         await fanout.settle(pid)
         cpu, begun = fanout.cpu_seconds(pid), time.monotonic()
@@ -138,6 +153,7 @@ async def storm(size: int, url: str, pid: int, workdir: Path) -> dict[str, Any]:
         phases[name] = {
             "wall_s": round(time.monotonic() - begun, 3),
             "cpu_ms_per_guest": round((fanout.cpu_seconds(pid) - cpu) * 1000 / size, 2),
+            "failed": len(failures.get(name, [])),
         }
         fanout.log(f"  {name}: {phases[name]}")
 
@@ -163,7 +179,7 @@ async def storm(size: int, url: str, pid: int, workdir: Path) -> dict[str, Any]:
                             raise RuntimeError(f"guest pass: {reply.status} {got}")
                     phone.token, phone.key = got["guest_token"], f"g:{got['guest_id']}"
 
-                await in_batches(phones, one)
+                await in_batches(phones, guarded("pass", one))
 
         async def lobby() -> None:
             async def one(phone: Phone) -> None:
@@ -176,7 +192,7 @@ async def storm(size: int, url: str, pid: int, workdir: Path) -> dict[str, Any]:
                 )
                 await asyncio.wait_for(phone.waiting.wait(), 60)
 
-            await in_batches(phones, one)
+            await in_batches([p for p in phones if p.token], guarded("lobby", one))
 
         async def admit() -> None:
             presence_events.clear()
@@ -191,7 +207,8 @@ async def storm(size: int, url: str, pid: int, workdir: Path) -> dict[str, Any]:
                     raise RuntimeError(f"join: {joined}")
                 phone.snapshot = joined["snapshot"]
 
-            await asyncio.gather(*(one(p) for p in phones))  # all at once: they were told so
+            waiting = [p for p in phones if p.waiting.is_set()]
+            await asyncio.gather(*map(guarded("admit", one), waiting))  # all at once, as told
 
         poll_id: list[int] = []
 
@@ -213,7 +230,7 @@ async def storm(size: int, url: str, pid: int, workdir: Path) -> dict[str, Any]:
                 if not answer.get("ok"):
                     raise RuntimeError(f"poll.vote: {answer}")
 
-            await asyncio.gather(*(one(p) for p in phones))
+            await asyncio.gather(*map(guarded("vote", one), [p for p in phones if p.snapshot]))
 
         try:
             await phase("pass", passes)
@@ -232,18 +249,22 @@ async def storm(size: int, url: str, pid: int, workdir: Path) -> dict[str, Any]:
         "phases": phases,
         "presence_events_during_admit": admitted_presence,
         "guests_in_last_snapshot": len({p.key for p in phones} & present),
+        "failures": {name: sorted(set(f))[:5] for name, f in failures.items()},
         "server_errors": fanout.server_errors(workdir / "server.log"),
     }
 
 
 def table(rows: list[dict[str, Any]]) -> str:
     lines = [
-        "| N | phase | wall s | ms CPU/guest |",
-        "|---:|---|---:|---:|",
+        "| N | phase | wall s | ms CPU/guest | failed |",
+        "|---:|---|---:|---:|---:|",
     ]
     for row in rows:
         for name, p in row["phases"].items():
-            lines.append(f"| {row['size']} | {name} | {p['wall_s']} | {p['cpu_ms_per_guest']} |")
+            lines.append(
+                f"| {row['size']} | {name} | {p['wall_s']} | {p['cpu_ms_per_guest']} "
+                f"| {p['failed']} |"
+            )
     lines.append("")
     lines += [
         f"N={r['size']}: {r['presence_events_during_admit']} presence events reached the host "
@@ -262,6 +283,8 @@ def problems_of(rows: list[dict[str, Any]]) -> list[str]:
             problems.append(
                 f"N={row['size']}: the last snapshot holds {row['guests_in_last_snapshot']} guests"
             )
+        if row["failures"]:
+            problems.append(f"N={row['size']}: failed guests {row['failures']}")
         if set(row["phases"]) != {"pass", "lobby", "admit", "vote"}:
             problems.append(f"N={row['size']}: phases {sorted(row['phases'])}")
     return problems

@@ -37,6 +37,7 @@ RETRIES = 5
 IDLE_SECONDS = 600.0  # a room without connections here is dropped from memory after this
 # Joins and leaves arriving within this many seconds of each other go out as one event.
 PRESENCE_WINDOW = 0.05
+PRESENCE_BATCH = 250  # changes per event at most (a hall's whole crowd, ~25 KB)
 log = logging.getLogger(__name__)
 
 
@@ -90,9 +91,11 @@ class RoomHub:
         single_process: bool = True,
         idle_seconds: float = IDLE_SECONDS,
         presence_window: float = PRESENCE_WINDOW,
+        presence_batch: int = PRESENCE_BATCH,
     ) -> None:
         self.database, self.emit, self.single_process = database, emit, single_process
         self.idle_seconds, self.presence_window = idle_seconds, presence_window
+        self.presence_batch = presence_batch
         self.rooms: dict[int, Room] = {}
         self._loading = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -372,25 +375,33 @@ class RoomHub:
         await asyncio.sleep(self.presence_window)
         async with room.lock:
             # Taken under the lock: what arrives from here on starts the next window.
-            batch, room.presence_queue, room.presence_flush = room.presence_queue, [], None
-            changes = [change for change, _future in batch]
-            if len(changes) == 1:
-                [change] = changes
-                kind = "presence.leave" if change["op"] == "leave" else "presence.join"
-                data, by = _plain(change), change["who"]
-            else:
-                kind, data, by = "presence.batch", {"changes": changes}, None
+            queued, room.presence_queue, room.presence_flush = room.presence_queue, [], None
             try:
-                event = await self._append(room, kind, by, lambda _s, _q, _n: data)
-            except Exception as exc:
-                for _change, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
-                return
-            except BaseException:  # cancelled (a shutdown past its grace)
-                for _change, future in batch:
-                    future.cancel()
+                for start in range(0, len(queued), self.presence_batch):
+                    await self._log_presence(room, queued[start : start + self.presence_batch])
+            except BaseException:  # cancelled (a shutdown past its grace): nobody waits on
+                for _change, future in queued:
+                    future.cancel()  # (a no-op on the futures answered already)
                 raise
+
+    async def _log_presence(
+        self, room: Room, batch: list[tuple[dict[str, Any], asyncio.Future[Event]]]
+    ) -> None:
+        """Log ``batch`` as one event (the room's lock held) and answer its callers."""
+        changes = [change for change, _future in batch]
+        if len(changes) == 1:
+            [change] = changes
+            kind = "presence.leave" if change["op"] == "leave" else "presence.join"
+            data, by = _plain(change), change["who"]
+        else:
+            kind, data, by = "presence.batch", {"changes": changes}, None
+        try:
+            event = await self._append(room, kind, by, lambda _s, _q, _n: data)
+        except Exception as exc:
+            for _change, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            return
         assert event is not None  # the data is never None
         for _change, future in batch:
             if not future.done():

@@ -94,3 +94,36 @@ async def test_a_crowd_arrives_and_leaves_as_a_few_presence_events(
     assert not keys & fresh
     # The host, following the events, ends with exactly the presence a fresh snapshot shows.
     await host.wait_for(lambda: here_after(presence_events(), start) == fresh)
+
+
+async def test_a_burst_larger_than_a_batch_is_logged_in_batches_in_its_order(
+    cast: Cast, room_session: dict[str, Any], database: Any
+) -> None:
+    """One event holds at most ``presence_batch`` changes: a bigger crowd in one window is
+    logged as several events, in arrival order, and every caller is answered with its own."""
+    from server.rooms.service import RoomHub
+
+    sid = room_session["id"]
+    emitted: list[dict[str, Any]] = []
+
+    async def emit(_session_id: int, event: Any) -> None:
+        emitted.append(event)
+
+    hub = RoomHub(database=database, emit=emit, presence_batch=4)
+    people = [f"p:{i}" for i in range(1, 11)]
+    answers = await asyncio.gather(
+        *(hub.presence(sid, {"op": "join", "who": p, "name": p}) for p in people)
+    )
+    _seq, state = await hub.snapshot(sid)
+    assert set(state["presence"]) == set(people)
+    await hub.close()
+    events = [e for e in emitted if e["type"].startswith("presence.")]
+    assert [e["type"] for e in events] == ["presence.batch"] * 3
+    assert [[c["who"] for c in e["data"]["changes"]] for e in events] == [
+        people[0:4],
+        people[4:8],
+        people[8:10],
+    ]
+    # Each caller hears of the event that holds its own change.
+    for person, answer in zip(people, answers, strict=True):
+        assert person in [c["who"] for c in answer["data"]["changes"]]
