@@ -38,6 +38,10 @@ PASSWORD = "correct horse battery"
 # second pass (PostgreSQL + Redis) deselects them with ``-m "not services_free"``: they would run
 # exactly as in the first pass.
 SERVICES_FREE = ("tests/scheduling/", "tests/test_packaging.py", "tests/web/test_installed.py")
+# Tests of the pages themselves (accessibility on every page, whole journeys by keyboard): the
+# server calls they make are the ones the API and page tests make on both databases, so CI's
+# second pass leaves them out too (``-m "not frontend"``).
+FRONTEND = ("tests/web/test_axe_pages.py", "tests/web/test_keyboard_journeys.py")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -48,6 +52,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         where = Path(str(item.path)).relative_to(root).as_posix()
         if "bench_smoke" in item.keywords or where.startswith(SERVICES_FREE):
             item.add_marker(pytest.mark.services_free)
+        if where.startswith(FRONTEND):
+            item.add_marker(pytest.mark.frontend)
     if REDIS_URL:
         return
     if REQUIRE_SERVICES:
