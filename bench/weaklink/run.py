@@ -7,22 +7,26 @@ Run from the project root, as root (network namespaces and ``tc`` need it)::
     .venv/bin/python bench/weaklink/run.py --smoke       # a few seconds; checks only
     .venv/bin/python bench/weaklink/run.py --json        # only the JSON line
 
-Topology. Two network namespaces made for the run, joined by a veth pair: ``xs-weak-<pid>``
-holds the xieshang server (its embedded aiortc SFU) and the publishing Chromium, and
-``xs-weak-<pid>-c`` the subscribing Chromium only, so the subscriber's whole path (signaling
-and media) crosses the veth link and nothing else does. Nothing in the host's own network
-namespace changes. The shaped phase puts ``netem rate 300kbit delay 100ms loss 3%`` on both
-ends of the pair (netem shapes what leaves an interface: one qdisc per direction, so 300 kbit/s
-each way and a 200 ms round trip); the unshaped phase, in the same run, uses the same path
-without a qdisc.
+Topology. Three network namespaces made for the run, in a line joined by veth pairs:
+``xs-weak-<pid>`` holds the xieshang server (its embedded aiortc SFU) and the publishing
+Chromium; ``xs-weak-<pid>-c`` only the subscribing Chromium; ``xs-weak-<pid>-m`` between them
+forwards. So the subscriber's whole path (page, signaling, media) crosses the middle and
+nothing else does; nothing in the host's own network namespace changes. The shaped phase
+applies ``netem rate 300kbit delay 100ms loss 3%`` to both directions (300 kbit/s each way,
+a 200 ms round trip), as one netem qdisc on each end of a link would. This machine's kernel
+has no ``sch_netem`` (``tc qdisc add ... netem`` answers "Specified qdisc kind is unknown"),
+so the middle namespace's policy routing sends what it forwards through a TUN device served
+by ``shaper.py``, a netem in user space (same rate, delay, loss and 1,000-packet queue). The
+unshaped phase, in the same run, takes the same path with the rule off.
 
 In each phase a fresh subscriber (a member, no camera) opens the room over the (still unshaped)
 link and waits for the floor holder's first decoded frames; then the shaping goes on and the
 measurement starts: ``getStats`` of every peer connection the page made (counted from that
 moment), sampled every 2 s, for ``--seconds``. The page's own weak-link detector runs as it
 would for anyone: when it falls back to audio only, the time is noted (the notice on screen).
-The publisher is the host (staff) with Chromium's fake camera (640x360, 15 fps) and fake
-microphone (a beep), holding the floor.
+The publisher is the host (staff) with Chromium's fake camera (640x360, 15 fps; ``--camera
+busy`` gives it a hard-to-compress picture instead) and fake microphone (a beep), holding the
+floor.
 
 Without root, or where ``ip netns`` is refused, both phases run unshaped on the loopback
 interface and the output says so (``"shaped": false``); ``--smoke`` then still checks the
@@ -40,6 +44,7 @@ import dataclasses
 import importlib.util
 import json
 import os
+import random
 import shutil
 import signal
 import subprocess
@@ -60,7 +65,7 @@ _spec.loader.exec_module(fanout)
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 NETEM_RATE, NETEM_DELAY, NETEM_LOSS = 300_000, 0.1, 0.03  # bit/s each way, s, share
-NETEM = f"rate 300kbit delay 100ms loss 3% (each way, user-space netem: shaper.py)"
+NETEM = "rate 300kbit delay 100ms loss 3% (each way, user-space netem: shaper.py)"
 SERVER_IP, CLIENT_IP = "10.213.0.1", "10.213.0.6"
 INSIDE = "XIESHANG_WEAKLINK_INSIDE"  # in the re-executed runner: "<middle ns> <client ns>"
 SAMPLE_EVERY = 2.0
@@ -232,7 +237,10 @@ def shaping(on: bool, middle: str | None) -> None:
 # ---------------------------------------------------------------- the measurement (inside)
 
 
-def totals(first: dict[tuple[int, str], dict[str, Any]], last: dict[tuple[int, str], dict[str, Any]], kind: str) -> dict[str, float]:  # fmt: skip
+Reports = dict[tuple[int, str], dict[str, Any]]  # (connection index, stats id) -> report
+
+
+def totals(first: Reports, last: Reports, kind: str) -> dict[str, float]:
     """Sum over every stream of ``kind`` of what its counters gained since the start."""
     out = dict.fromkeys(COUNTERS, 0.0)
     for key, now in last.items():
@@ -298,11 +306,8 @@ async def measure(page: Any, seconds: float, joined_s: float) -> dict[str, Any]:
         t = time.monotonic() - start
         got = await page.evaluate(READ_STATS)
         for r in got["reports"]:
-            key = (r["pc"], r["id"])
-            if not first and not series:  # the very first sample is the zero point
-                pass
-            last[key] = r
-        if not series:
+            last[(r["pc"], r["id"])] = r
+        if not series:  # the first sample is the zero point
             first = {k: dict(v) for k, v in last.items()}
         if got["fellBack"] and fell_back_at is None:
             fell_back_at = round(t, 1)
@@ -310,12 +315,17 @@ async def measure(page: Any, seconds: float, joined_s: float) -> dict[str, Any]:
         video = totals(first, last, "video")
         audio = totals(first, last, "audio")
         live = [r for r in got["reports"] if r["kind"] == "video"]
-        now = {"video_bytes": video["bytesReceived"], "audio_conc": audio["concealedSamples"],
-               "audio_total": audio["totalSamplesReceived"], "frames": video["framesDecoded"]}  # fmt: skip
+        now = {
+            "video_bytes": video["bytesReceived"],
+            "audio_conc": audio["concealedSamples"],
+            "audio_total": audio["totalSamplesReceived"],
+            "frames": video["framesDecoded"],
+        }
         point: dict[str, Any] = {"t": round(t, 1)}
         if previous is not None and t > previous_t:
             dt = t - previous_t
-            point["video_kbps"] = round((now["video_bytes"] - previous["video_bytes"]) * 8 / dt / 1000, 1)  # fmt: skip
+            kbit = (now["video_bytes"] - previous["video_bytes"]) * 8 / 1000
+            point["video_kbps"] = round(kbit / dt, 1)
             point["fps"] = round((now["frames"] - previous["frames"]) / dt, 1)
             total = now["audio_total"] - previous["audio_total"]
             conc = now["audio_conc"] - previous["audio_conc"]
@@ -335,13 +345,19 @@ async def measure(page: Any, seconds: float, joined_s: float) -> dict[str, Any]:
         "audio": {
             "packets_received": int(audio["packetsReceived"]),
             "packets_lost": int(audio["packetsLost"]),
-            "concealed_pct": round(100 * audio["concealedSamples"] / received, 2) if received else None,  # fmt: skip
+            "concealed_pct": round(100 * audio["concealedSamples"] / received, 2)
+            if received
+            else None,
             "concealed_samples": int(audio["concealedSamples"]),
             "total_samples_received": int(received),
             "concealment_events": int(audio["concealmentEvents"]),
             "inserted_for_deceleration": int(audio["insertedSamplesForDeceleration"]),
             "removed_for_acceleration": int(audio["removedSamplesForAcceleration"]),
-            "jitter_buffer_ms": round(1000 * audio["jitterBufferDelay"] / audio["jitterBufferEmittedCount"], 1) if audio["jitterBufferEmittedCount"] else None,  # fmt: skip
+            "jitter_buffer_ms": round(
+                1000 * audio["jitterBufferDelay"] / audio["jitterBufferEmittedCount"], 1
+            )
+            if audio["jitterBufferEmittedCount"]
+            else None,
         },
         "video": {
             "packets_received": int(video["packetsReceived"]),
@@ -379,6 +395,29 @@ async def publisher(browser: Any, url: str, session: dict[str, Any], sid: int) -
     await camera.click(timeout=30_000)
     await page.get_by_role("button", name="关闭摄像头").wait_for(timeout=30_000)
     return context
+
+
+def busy_camera(path: Path, width: int = 640, height: int = 360, frames: int = 45) -> Path:
+    """A Y4M file for Chromium's fake camera that is hard to compress: a random texture
+    scrolling 4 px a frame, with a band of a quarter of the picture new noise every frame
+    (Chromium's own fake picture, a still pattern with a clock, needs only ~150 kbit/s)."""
+    chance = random.Random(19)
+    texture = chance.randbytes((width + 4 * frames) * height)
+    row = width + 4 * frames
+    chroma = bytes([128]) * (width * height // 2)
+    band = height // 4
+    with path.open("wb") as out:
+        out.write(f"YUV4MPEG2 W{width} H{height} F15:1 Ip A1:1 C420jpeg\n".encode())
+        for n in range(frames):
+            top = (n * 7) % (height - band)
+            out.write(b"FRAME\n")
+            for y in range(height):
+                if top <= y < top + band:
+                    out.write(chance.randbytes(width))
+                else:
+                    out.write(texture[y * row + 4 * n : y * row + 4 * n + width])
+            out.write(chroma)
+    return path
 
 
 def chromium_args() -> list[str]:
@@ -422,8 +461,14 @@ async def inside(args: argparse.Namespace) -> dict[str, Any]:
                 wrapper.write_text(f'#!/bin/sh\nexec ip netns exec {client_ns} {CHROMIUM} "$@"\n')
                 wrapper.chmod(0o755)
             args_ = [*chromium_args(), f"--unsafely-treat-insecure-origin-as-secure={url}"]
+            camera = []
+            if args.camera == "busy":
+                video = busy_camera(workdir / "busy.y4m")
+                camera = [f"--use-file-for-fake-video-capture={video}"]
             async with async_playwright() as p:
-                pub_browser = await p.chromium.launch(executable_path=CHROMIUM, args=args_)
+                pub_browser = await p.chromium.launch(
+                    executable_path=CHROMIUM, args=[*args_, *camera]
+                )
                 sub_browser = await p.chromium.launch(
                     executable_path=str(wrapper) if client_ns else CHROMIUM, args=args_
                 )
@@ -431,7 +476,9 @@ async def inside(args: argparse.Namespace) -> dict[str, Any]:
                     await publisher(pub_browser, url, sessions["host"], sid)
                     host_key = f"p:{sessions['host']['person']['id']}"
                     async with fanout.host_client(url, tokens["host"], sid) as host:
-                        granted = await fanout.command(host, "floor.grant", who=host_key, seconds=3600)  # fmt: skip
+                        granted = await fanout.command(
+                            host, "floor.grant", who=host_key, seconds=3600
+                        )
                         if not granted.get("ok"):
                             raise RuntimeError(f"floor.grant: {granted}")
                         phases = {}
@@ -453,6 +500,7 @@ async def inside(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "bench": "weaklink",
         "shaped": middle is not None,
+        "camera": args.camera,
         "netem": NETEM if middle else None,
         "seconds": seconds,
         "phases": phases,
@@ -483,7 +531,8 @@ def table(result: dict[str, Any]) -> str:
     lines.append("| " + "-" * 32 + " | " + " | ".join("-" * 10 for _ in names) + " |")
     for label, get in rows:
         cells = [get(phases[n]) for n in names]
-        lines.append(f"| {label:32} | " + " | ".join(f"{'-' if c is None else c!s:>10}" for c in cells) + " |")  # fmt: skip
+        shown = " | ".join(f"{'-' if c is None else c!s:>10}" for c in cells)
+        lines.append(f"| {label:32} | {shown} |")
     for n in names:
         sizes = " ".join(
             f"{p['t']:.0f}s:{','.join(p['size']) or '-'}@{p.get('video_kbps', '-')}k"
@@ -522,6 +571,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=40.0, help="length of each phase")
     parser.add_argument("--smoke", action="store_true", help="a few seconds; checks only")
     parser.add_argument("--json", action="store_true", help="only the JSON line")
+    parser.add_argument(
+        "--camera",
+        choices=("fake", "busy"),
+        default="fake",
+        help="the publisher's picture: Chromium's own pattern, or a hard-to-compress one",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument("--no-netns", action="store_true", help="run unshaped on loopback")
     args = parser.parse_args(argv)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import fcntl
 import json
 import os
@@ -58,10 +59,8 @@ def main() -> int:
     def deliver(direction: Direction, packet: bytes) -> None:
         direction.queued -= 1
         direction.sent += 1
-        try:
+        with contextlib.suppress(OSError):  # the device went away (the run is ending)
             os.write(fd, packet)
-        except OSError:
-            pass  # the device went away (the run is ending)
 
     def readable() -> None:
         while True:
