@@ -49,6 +49,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,7 @@ NETEM_RATE, NETEM_DELAY, NETEM_LOSS = 300_000, 0.1, 0.03  # bit/s each way, s, s
 NETEM = "rate 300kbit delay 100ms loss 3% (each way, user-space netem: shaper.py)"
 SERVER_IP, CLIENT_IP = "10.213.0.1", "10.213.0.6"
 INSIDE = "XIESHANG_WEAKLINK_INSIDE"  # in the re-executed runner: "<middle ns> <client ns>"
+WORKDIR = "XIESHANG_WEAKLINK_DIR"
 SAMPLE_EVERY = 2.0
 NOTICE = "已自动切换为仅音频"
 CONSENT = "我已知悉，同意录制"
@@ -438,7 +440,8 @@ async def inside(args: argparse.Namespace) -> dict[str, Any]:
     middle, client_ns = (names[0], names[1]) if len(names) == 2 else (None, None)
     ip = SERVER_IP if middle else "127.0.0.1"
     seconds = 4.0 if args.smoke else args.seconds
-    with fanout.scratch("weaklink-") as workdir:
+    given = os.environ.get(WORKDIR)  # made (and removed) by the runner outside
+    with contextlib.nullcontext(Path(given)) if given else fanout.scratch("weaklink-") as workdir:
         port = fanout.free_port()
         prepared = await fanout.prepare(workdir, port, members=1)
         url = f"http://{ip}:{port}"
@@ -482,7 +485,10 @@ async def inside(args: argparse.Namespace) -> dict[str, Any]:
                         if not granted.get("ok"):
                             raise RuntimeError(f"floor.grant: {granted}")
                         phases = {}
-                        for name, shaped in (("unshaped", False), ("shaped", True)):
+                        second = (
+                            "shaped" if middle else "unshaped again"
+                        )  # no shaping here: said so
+                        for name, shaped in (("unshaped", False), (second, True)):
                             log(f"  {name}: {seconds:.0f} s")
 
                             def shape(on: bool, shaped: bool = shaped) -> None:
@@ -605,13 +611,18 @@ def main(argv: list[str] | None = None) -> int:
         return run_inside(args)
     # Terminated from outside: still clean up (the finally below).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    workdir = tempfile.mkdtemp(prefix="weaklink-")
     try:
-        env = {**os.environ, INSIDE: f"{spaces.middle} {spaces.client}"}
+        env = {**os.environ, INSIDE: f"{spaces.middle} {spaces.client}", WORKDIR: workdir}
         argv_ = ["ip", "netns", "exec", spaces.server, sys.executable, __file__, *sys.argv[1:]]
         return subprocess.run(argv_, env=env, check=False).returncode
     finally:
         if (counts := spaces.remove()) is not None:
             log(f"shaper (per destination): {json.dumps(counts)}")
+        if args.keep:
+            log(f"  kept {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":
