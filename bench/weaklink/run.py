@@ -1,8 +1,9 @@
 """Weak-link measurement: Chromium receives a room's floor holder over a shaped link (issue 19).
 
-Run from the project root, as root (network namespaces and ``tc`` need it)::
+Run from the project root, as root (network namespaces and a TUN device need it)::
 
     .venv/bin/python bench/weaklink/run.py               # 40 s unshaped, then 40 s shaped
+    .venv/bin/python bench/weaklink/run.py --camera busy # a picture too big for the link
     .venv/bin/python bench/weaklink/run.py --seconds 60  # longer phases
     .venv/bin/python bench/weaklink/run.py --smoke       # a few seconds; checks only
     .venv/bin/python bench/weaklink/run.py --json        # only the JSON line
@@ -148,6 +149,7 @@ def log(*parts: Any) -> None:
 
 
 def sh(*argv: str, netns: str | None = None) -> None:
+    """Run a command (in ``netns`` when given); a failure raises CalledProcessError."""
     if netns is not None:
         argv = ("ip", "netns", "exec", netns, *argv)
     subprocess.run(argv, check=True, capture_output=True, text=True, timeout=30)
