@@ -84,7 +84,7 @@ def main() -> int:
 
     def report() -> None:
         counts = {
-            ".".join(str(b) for b in dst): vars(d) | {"free_at": None}
+            ".".join(str(b) for b in dst): {"sent": d.sent, "lost": d.lost, "overflow": d.overflow}
             for dst, d in directions.items()
         }
         print(json.dumps(counts), flush=True)
