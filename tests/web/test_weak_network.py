@@ -316,6 +316,7 @@ async def test_the_detector_judges_synthetic_samples(open_as: Opener) -> None:
     assert [v["weak"] for v in result["muted"]] == [False] * 4
     assert [v["concealed"] for v in result["muted"]][1:] == [None] * 3  # no packets: no judging
     assert [v["weak"] for v in result["gaps"]] == [False] * 5
+    assert [v["reason"] for v in result["rough"]] == [None] * 4  # 25 %: under the 30 % limit
     assert result["fresh"]["loss"] is None and result["fresh"]["bad"] == 0  # counters restarted
     assert result["sample"] == {
         "at": 5,

@@ -52,6 +52,8 @@ async () => {
     muted: heard([[0, 96000, 100], [96000, 96000, 0], [96000, 96000, 0], [96000, 96000, 0]]),
     // The odd gap (one in three, 16 % at most, as the light picture gave): not weak.
     gaps: heard([[0, 96000, 100], [15000, 96000, 90], [1000, 96000, 100], [15000, 96000, 90], [500, 96000, 100]]),
+    // A quarter of the sound made up, sustained (a busy machine's late packets): not weak yet.
+    rough: heard([[0, 96000, 100], [24000, 96000, 80], [24000, 96000, 80], [24000, 96000, 80]]),
     fresh, sample,
     rate: between({ at: 0, inbound: { x: { packetsLost: 0, packetsReceived: 0, bytesReceived: 0 } } },
                   { at: 2000, inbound: { x: { packetsLost: 0, packetsReceived: 50, bytesReceived: 50000 } } }),

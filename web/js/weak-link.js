@@ -33,7 +33,7 @@ export const LIMITS = Object.freeze({
   minPackets: 20,
   someLoss: 0.02,
   slowRtt: 0.25,
-  concealed: 0.2,
+  concealed: 0.3,
   minAudioPackets: 25,
 });
 
