@@ -29,11 +29,17 @@ SMOKES = {
     "fanout": "bench/fanout/run.py",
     "hall": "bench/hall/run.py",  # the join storm: guests get passes, wait, are admitted, vote
     "sfu": "bench/sfu/sfu_bench.py",  # the embedded SFU, and Janus when `janus` is on PATH
+    # Chromium over a shaped link (network namespaces as root; unshaped on loopback otherwise)
+    "weaklink": "bench/weaklink/run.py",
 }
 
 
 def _missing(name: str) -> str | None:
-    """Why a smoke cannot run here: the fan-out's clients are Node.js programs."""
+    """Why a smoke cannot run here: the fan-out's clients are Node.js programs, the weak-link
+    measurement drives Chromium."""
+    if name == "weaklink":
+        found = shutil.which("chromium") or Path("/usr/bin/chromium").exists()
+        return None if found else "needs Chromium (apt install chromium)"
     if name != "fanout":
         return None
     if shutil.which("node") is None or not (ROOT / "bench/fanout/node_modules").is_dir():

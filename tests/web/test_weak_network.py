@@ -253,6 +253,44 @@ async def test_a_weak_link_falls_back_to_audio_only_and_says_so(
     await host.close()
 
 
+# A link too narrow for the video forwarded to it (bench/weaklink, `--camera busy`): nothing is
+# lost yet, the packets queue and come later and later, and the browser makes up 60 % of the
+# sound it plays.
+CHOPPY_STATS = """() => {
+  let n = 0;
+  RTCPeerConnection.prototype.getStats = async function () {
+    n += 1;
+    const video = { id: "IV1", type: "inbound-rtp", kind: "video", packetsLost: 0,
+                    packetsReceived: 50 * n, bytesReceived: 30000 * n };
+    const audio = { id: "IA1", type: "inbound-rtp", kind: "audio", packetsReceived: 40 * n,
+                    concealedSamples: 57600 * n, totalSamplesReceived: 96000 * n };
+    return new Map([["IV1", video], ["IA1", audio]]);
+  };
+}"""
+
+
+async def test_sound_breaking_up_falls_back_to_audio_only_and_says_so(
+    cast: Cast, open_as: Opener, server: TestServer
+) -> None:
+    sid = (await create_session(cast))["id"]
+    host = await peer(server, cast.staff, sid)
+    await host.client.command("session.start")
+    await host.publish(Colour(RED), Tone())
+    page = await open_as(cast.member, f"/#/rooms/{sid}", phone=True)
+    await into_room(page, camera=False)
+    await expect(page.locator(f".tile[data-who='p:{cast.ids['staff']}'] video")).to_have_count(1)
+    await page.evaluate(CHOPPY_STATS)
+    notice = page.get_by_role("status").filter(has_text="已自动切换为仅音频")
+    await expect(notice).to_be_visible(timeout=20000)
+    assert "约 60% 的声音因迟到或丢失而断续" in await notice.inner_text()
+    await expect(page.get_by_role("checkbox", name="仅音频")).to_be_checked()
+    await expect(page.locator(f".tile[data-who='p:{cast.ids['staff']}'] video")).to_have_count(0)
+    verdict = await page.evaluate("window.xieshang.linkVerdict()")
+    assert verdict["reason"] == "audio" and round(verdict["concealed"], 2) == 0.6
+    assert await axe(page) == []
+    await host.close()
+
+
 async def test_the_detector_judges_synthetic_samples(open_as: Opener) -> None:
     page = await open_as(None, "/")
     result = await page.evaluate(CASES.read_text(encoding="utf-8"))
@@ -271,11 +309,20 @@ async def test_the_detector_judges_synthetic_samples(open_as: Opener) -> None:
     # A low estimate on a clean fast path (as measured on loopback against aiortc): not weak.
     assert weak["estimateOnly"] == [False] * 4
     assert weak["wide"] == [False] * 3
+    # The received sound, mostly made up by the browser three samples in a row: weak.
+    assert [v["weak"] for v in result["choppy"]] == [False, False, False, True]
+    assert [v["reason"] for v in result["choppy"]] == [None, "audio", "audio", "audio"]
+    assert round(result["choppy"][2]["concealed"], 2) == 0.75
+    assert [v["weak"] for v in result["muted"]] == [False] * 4
+    assert [v["concealed"] for v in result["muted"]][1:] == [None] * 3  # no packets: no judging
+    assert [v["weak"] for v in result["gaps"]] == [False] * 5
+    assert [v["reason"] for v in result["rough"]] == [None] * 4  # 25 %: under the 30 % limit
     assert result["fresh"]["loss"] is None and result["fresh"]["bad"] == 0  # counters restarted
     assert result["sample"] == {
         "at": 5,
         "inbound": {"r/V": {"packetsLost": 3, "packetsReceived": 97, "bytesReceived": 5}},
+        "audio": {"r/A": {"concealedSamples": 0, "totalSamplesReceived": 0, "packetsReceived": 1}},
         "outgoing": 400000,  # only what the browser sends on: not a receiving connection's
         "rtt": 0.3,  # the slowest path in use
     }
-    assert result["rate"] == {"loss": 0.0, "bps": 200000}
+    assert result["rate"] == {"loss": 0.0, "bps": 200000, "concealed": None}

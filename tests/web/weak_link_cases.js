@@ -12,6 +12,17 @@ async () => {
       return link.add({ at: i * 2000, inbound, outgoing: outgoing(i), rtt });
     });
   };
+  // Clean video and one received audio stream: samples concealed, received, packets per 2 s.
+  const heard = (steps) => {
+    const link = new WeakLink();
+    let concealed = 0, total = 0, packets = 0;
+    return steps.map(([c, t, p], i) => {
+      concealed += c; total += t; packets += p;
+      const inbound = { "f/IV": { packetsLost: 0, packetsReceived: 100 * (i + 1), bytesReceived: 1 } };
+      const audio = { "f/IA": { concealedSamples: concealed, totalSamplesReceived: total, packetsReceived: packets } };
+      return link.add({ at: i * 2000, inbound, audio, outgoing: null, rtt: 0.2 });
+    });
+  };
   const reset = new WeakLink();
   reset.add({ at: 0, inbound: { a: { packetsLost: 50, packetsReceived: 900, bytesReceived: 1 } }, outgoing: null });
   const fresh = reset.add({ at: 2000, inbound: { a: { packetsLost: 0, packetsReceived: 10, bytesReceived: 1 } }, outgoing: null });
@@ -35,6 +46,14 @@ async () => {
     narrowLossy: run([[0, 100], [3, 97], [4, 96], [3, 97]], () => 100000),
     estimateOnly: run([[0, 100], [0, 100], [0, 100], [0, 100]], () => 46000),
     wide: run([[0, 100], [0, 100], [0, 100]], () => 300000, 0.4),
+    // As measured in bench/weaklink: a queue filling up, no loss, the sound breaking up.
+    choppy: heard([[0, 96000, 100], [48000, 96000, 45], [72000, 96000, 40], [40000, 96000, 42]]),
+    // A speaker muted: no packets come, the browser fills the silence: no sign.
+    muted: heard([[0, 96000, 100], [96000, 96000, 0], [96000, 96000, 0], [96000, 96000, 0]]),
+    // The odd gap (one in three, 16 % at most, as the light picture gave): not weak.
+    gaps: heard([[0, 96000, 100], [15000, 96000, 90], [1000, 96000, 100], [15000, 96000, 90], [500, 96000, 100]]),
+    // A quarter of the sound made up, sustained (a busy machine's late packets): not weak yet.
+    rough: heard([[0, 96000, 100], [24000, 96000, 80], [24000, 96000, 80], [24000, 96000, 80]]),
     fresh, sample,
     rate: between({ at: 0, inbound: { x: { packetsLost: 0, packetsReceived: 0, bytesReceived: 0 } } },
                   { at: 2000, inbound: { x: { packetsLost: 0, packetsReceived: 50, bytesReceived: 50000 } } }),

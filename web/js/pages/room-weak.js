@@ -11,6 +11,7 @@ addTexts({
     floorOnly: "仅看发言人", floorOnlyHint: "（只接收发言人的视频和共享屏幕）",
     weakLoss: "网络不佳（视频丢包 {percent}%），已自动切换为仅音频：声音继续，不再接收和发送视频。",
     weakBandwidth: "网络带宽不足（约 {kbps} kbit/s），已自动切换为仅音频：声音继续，不再接收和发送视频。",
+    weakAudio: "网络不佳（约 {percent}% 的声音因迟到或丢失而断续），已自动切换为仅音频：声音继续，不再接收和发送视频。",
     backToVideo: "恢复视频",
   },
   en: {
@@ -18,6 +19,7 @@ addTexts({
     floorOnly: "Speaker only", floorOnlyHint: "(only the floor holder's video and the shared screen)",
     weakLoss: "Weak connection ({percent} % of video packets lost): switched to audio only. Sound goes on; video is no longer received or sent.",
     weakBandwidth: "Too little bandwidth (about {kbps} kbit/s): switched to audio only. Sound goes on; video is no longer received or sent.",
+    weakAudio: "Weak connection (about {percent} % of the sound came too late or not at all): switched to audio only. Sound goes on; video is no longer received or sent.",
     backToVideo: "Back to video",
   },
 });
@@ -46,10 +48,13 @@ export class WeakNetwork {
 
   // The page fell back to audio only: say why, and offer the way back.
   fellBack(verdict) {
+    const percent = (share) => Math.round((share || 0) * 100);
     const words =
       verdict.reason === "loss"
-        ? t("weakLoss", { percent: Math.round((verdict.loss || 0) * 100) })
-        : t("weakBandwidth", { kbps: Math.round((verdict.outgoing || 0) / 1000) });
+        ? t("weakLoss", { percent: percent(verdict.loss) })
+        : verdict.reason === "audio"
+          ? t("weakAudio", { percent: percent(verdict.concealed) })
+          : t("weakBandwidth", { kbps: Math.round((verdict.outgoing || 0) / 1000) });
     const back = h("button", { type: "button", class: "small primary", onclick: () => this.back() }, t("backToVideo"));
     mount(this.notice, h("p", { class: "notice weak" }, words, " ", back));
     this.sync();
