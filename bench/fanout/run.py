@@ -715,10 +715,14 @@ async def run_xieshang(
     return row
 
 
-async def run_floor(size: int, pin: Pinning, events: int, rate: float) -> Row:
+async def run_floor(
+    size: int, pin: Pinning, events: int, rate: float, durable: bool = False
+) -> Row:
     with scratch("fanout-floor-") as tmp:
         port = free_port()
         argv = [sys.executable, str(HERE / "floor_server.py"), "--port", str(port)]
+        if durable:  # the floor of a room command: INSERT + commit, then broadcast
+            argv += ["--durable", str(tmp / "floor.db")]
         server = Child(argv, dict(os.environ), tmp / "floor.log", pin)
         server.start()
         url = f"http://127.0.0.1:{port}"
@@ -745,7 +749,7 @@ async def run_floor(size: int, pin: Pinning, events: int, rate: float) -> Row:
                 clients = {"mode": "ws", "wsUrl": f"ws://127.0.0.1:{port}/ws", "clients": size}
                 return await fan_out(
                     size=size,
-                    system="floor",
+                    system="floor-durable" if durable else "floor",
                     pid=server.pid,
                     clients=clients,
                     send_one=send_one,
@@ -919,8 +923,9 @@ async def main(args: argparse.Namespace) -> int:
     for size in sizes:
         for system in systems:
             log(f"size {size}, {system} …")
-            if system == "floor":
-                row = await run_floor(size, pin, args.events, args.rate)
+            if system in ("floor", "floor-durable"):
+                durable = system == "floor-durable"
+                row = await run_floor(size, pin, args.events, args.rate, durable)
             elif system in ("xieshang", "xieshang-nodeflate"):
                 deflate = system == "xieshang"
                 row = await run_xieshang(size, pin, args.events, args.rate, deflate, system)
@@ -955,6 +960,15 @@ async def main(args: argparse.Namespace) -> int:
         print(json.dumps(report, ensure_ascii=False))
         return 0
     print(table(rows))
+    durable = {r.size: r for r in rows if r.system == "floor-durable"}
+    for r in rows:
+        floor = durable.get(r.size)
+        if r.system.startswith("xieshang") and floor and r.cpu_us and floor.cpu_us:
+            print(
+                f"room command at N={r.size}: {r.system} {fmt(r.cpu_us)} µs CPU/delivery against "
+                f"the durable floor's {fmt(floor.cpu_us)} (×{r.cpu_us / floor.cpu_us:.1f}); "
+                f"p50 {fmt(r.p50)} ms against {fmt(floor.p50)} ms"
+            )
     if throughput:
         print()
         for label, t in throughput.items():
@@ -980,7 +994,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--systems",
         default="xieshang,floor",
         help="comma-separated: xieshang (clients offer permessage-deflate, as browsers do), "
-        "xieshang-nodeflate, floor",
+        "xieshang-nodeflate, floor, floor-durable (each message INSERTed and committed to "
+        "SQLite in WAL mode before the broadcast: the floor of a room command)",
     )
     parser.add_argument("--events", type=int, default=100, help="messages per size")
     parser.add_argument("--rate", type=float, default=10.0, help="messages per second")
