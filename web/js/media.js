@@ -215,11 +215,12 @@ export class Media {
   }
 
   // The layer each received camera needs (its tile's size; low on a weak link).
-  layerOf(entry) {
+  layerOf(entry, who = entry.who) {
     if (this.lowered) return "low";
     const video = [...document.querySelectorAll("video")].find((v) => v.srcObject === entry.stream);
-    if (!video?.clientWidth) return entry.layer || "high"; // not shown (yet): keep it
-    return layerFor(video.clientWidth * (window.devicePixelRatio || 1));
+    const tile = video || [...document.querySelectorAll(".tile[data-who]")].find((el) => el.dataset.who === who);
+    if (!tile?.clientWidth) return entry.layer || "high"; // not shown (yet): keep it
+    return layerFor(tile.clientWidth * (window.devicePixelRatio || 1));
   }
 
   // Ask the server for the layer each received camera needs now, where it changed.
@@ -337,12 +338,15 @@ export class Media {
     const asked = { feed_id: f.feed_id };
     if (entry.want === "audio") asked.kinds = ["audio"];
     const offer = await this.call("rtc.subscribe", asked);
-    // A weak link starts a camera on its low layer (from the first picture; a tile's own size
-    // is known once it shows, see fitLayers).
+    // The layer its tile needs (the person's tile shows before the picture) or the low one on
+    // a weak link, asked before answering: from the first picture on. (Janus switches down to
+    // the low layer of a running subscription only on the publisher's next keyframe of it,
+    // which Chromium sent 40-90 s later in our tests; up, within 0.2 s.)
     entry.layer = "high";
-    if (this.simulcast && this.lowered && entry.want === "all" && f.source === "camera") {
-      await this.call("rtc.layer", { feed_id: f.feed_id, layer: "low" });
-      entry.layer = "low";
+    if (this.simulcast && entry.want === "all" && f.source === "camera") {
+      const layer = this.layerOf(entry, f.who);
+      if (layer !== "high") await this.call("rtc.layer", { feed_id: f.feed_id, layer });
+      entry.layer = layer;
     }
     if (this.received.get(f.feed_id) !== entry) {
       // Given up meanwhile; unless another subscription took its place, the server lets go.
