@@ -189,4 +189,17 @@ async def test_each_page_gets_the_layer_its_tile_needs_by_chromium_getstats(
     assert tile_px <= 240 and small["layer"] == "low"  # a 390 px phone: tiles of ~170 px
     assert (small["frameWidth"], small["frameHeight"]) == (240, 135)
     assert large["layer"] in ("medium", "high") and large["frameWidth"] > small["frameWidth"]
+    # The floor ends: on the desktop the member's tile is small again, and the page takes the
+    # low layer (a new subscription that asks for it before answering).
+    assert (await host.client.command("floor.revoke"))["ok"]
+
+    async def lowered() -> dict[str, Any]:
+        for _ in range(120):
+            got = await received(desk, feed)
+            if got.get("layer") == "low" and got.get("frameWidth") == WIDTHS["low"]:
+                return got
+            await asyncio.sleep(0.5)
+        raise AssertionError(f"the desktop page kept its layer: {got}")
+
+    assert (await lowered())["frameHeight"] == 135
     await host.close()

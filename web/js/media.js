@@ -27,6 +27,7 @@ const ENCODINGS = [
   { rid: "m", scaleResolutionDownBy: 2, maxBitrate: 200_000 },
   { rid: "l", scaleResolutionDownBy: 4, maxBitrate: 60_000 },
 ];
+const LAYERS = ["low", "medium", "high"]; // smallest first, as rtc.layer names them
 // The layer a tile needs: its width in device pixels above 480 wants the full picture, above
 // 240 the half one, else the quarter one.
 export function layerFor(pixels) {
@@ -223,17 +224,31 @@ export class Media {
     return layerFor(tile.clientWidth * (window.devicePixelRatio || 1));
   }
 
-  // Ask the server for the layer each received camera needs now, where it changed.
+  // Ask the server for the layer each received camera needs now, where it changed: a larger
+  // one with rtc.layer; a smaller one by subscribing again, asking for it before answering
+  // (Janus switches a running subscription down only on a keyframe of the smaller layer, which
+  // Chromium sent 40-90 s late in our tests; a new subscription gets it from the start).
   fitLayers() {
     if (!this.simulcast) return;
+    let again = false;
     for (const [feedId, entry] of this.received) {
       if (entry.source !== "camera" || entry.want !== "all" || !entry.pc) continue;
       const layer = this.layerOf(entry);
       if (layer === entry.layer) continue;
+      if (LAYERS.indexOf(layer) < LAYERS.indexOf(entry.layer)) {
+        entry.pc.close();
+        this.received.delete(feedId);
+        again = true;
+        continue;
+      }
       entry.layer = layer;
       this.inTurn(feedId, () => this.call("rtc.layer", { feed_id: feedId, layer })).catch(() => {
         if (entry.layer === layer) entry.layer = null; // asked again next time
       });
+    }
+    if (again) {
+      this.follow(this.feeds, this.floor);
+      this.onChange();
     }
   }
 
