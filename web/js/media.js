@@ -15,7 +15,7 @@
 // and each received camera is asked for the layer its tile needs (rtc.layer): a small tile takes
 // the low one. On a weak link the page first takes the low layer of every camera, and falls back
 // to audio only if the link stays weak.
-import { WeakLink, sampleOf } from "./weak-link.js";
+import { WeakLink, fallBack, sampleOf } from "./weak-link.js";
 
 const CAMERA = { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { ideal: 15, max: 15 } };
 // With simulcast the camera is asked for 540p: Chromium sends three layers only from 960×540
@@ -198,7 +198,7 @@ export class Media {
       this.verdict = this.link.add(sampleOf(connections, performance.now()));
       if (this.verdict.weak && !this.audioOnly) {
         this.link.reset();
-        if (this.simulcast && !this.lowered) {
+        if (fallBack(this.simulcast, this.lowered) === "low") {
           this.lowered = true; // the low layers first; audio only if that is still too much
           this.verdict = { ...this.verdict, lowered: true };
         } else await this.setPrefs({ audioOnly: true }, true).catch(() => {});
