@@ -17,6 +17,8 @@ from aiortc.mediastreams import MediaStreamError
 from playwright.async_api import Page, expect
 
 from server.config import Config
+from server.media.janus.sfu import JanusSfu
+from server.media.routes import MEDIA
 from tests.conftest import Cast
 from tests.server.media.janus_setup import (  # noqa: F401  (fixtures)
     JanusProcess,
@@ -26,8 +28,9 @@ from tests.server.media.janus_setup import (  # noqa: F401  (fixtures)
 from tests.server.media.test_media import Peer, until
 from tests.server.rooms.conftest import RoomClient
 from tests.server.sessions.test_sessions_api import create as create_session
-from tests.web.conftest import Opener
+from tests.web.conftest import Opener, axe
 from tests.web.test_video_janus import feeds_of
+from tests.web.test_weak_network import HEALED, WEAK_STATS
 
 FULL, LOW = 960, 240  # the widths of the camera's high and low layers (960×540, 240×135)
 
@@ -202,4 +205,41 @@ async def test_each_page_gets_the_layer_its_tile_needs_by_chromium_getstats(
         raise AssertionError(f"the desktop page kept its layer: {got}")
 
     assert (await lowered())["frameHeight"] == 135
+    await host.close()
+
+
+def layers_of(server: TestServer, sid: int, feed: str, who: str) -> list[str]:
+    """The layer of each subscription of ``who`` to the feed, as the Janus backend keeps it."""
+    backend = server.app[MEDIA]
+    assert isinstance(backend, JanusSfu)
+    room = backend.rooms[sid]
+    subs = room.subscriptions.items()
+    return [sub.layer for key, sub in subs if key[1] == feed and room.owners.get(key[0]) == who]
+
+
+async def test_a_weak_link_takes_the_low_layer_first_and_says_so(
+    cast: Cast, open_as: Opener, server: TestServer, janus: Any
+) -> None:
+    sid, host, feed, _page = await publishing_page(cast, open_as, server)
+    member = f"p:{cast.ids['member']}"
+    assert (await host.client.command("floor.grant", who=member, seconds=600))["ok"]
+    desk = await open_as(cast.staff, f"/#/rooms/{sid}")
+    await expect(desk.locator(f'.tile[data-who="{member}"] video')).to_be_visible(timeout=30000)
+    staff = f"p:{cast.ids['staff']}"
+    await until(lambda: layers_of(server, sid, feed, staff) in (["medium"], ["high"]), 30)
+    # The publishing page does not receive its own camera back (the feed is listed before
+    # rtc.publish answers).
+    assert layers_of(server, sid, feed, member) == []
+    await desk.evaluate(WEAK_STATS, 25)
+    notice = desk.get_by_role("status").filter(has_text="已自动改为接收低清晰度视频")
+    await expect(notice).to_be_visible(timeout=30000)
+    await desk.evaluate(HEALED)  # before a second weak verdict would take audio only
+    assert "丢包 25%" in await notice.inner_text()
+    await until(lambda: layers_of(server, sid, feed, staff) == ["low"], 30)  # subscribed again, low
+    await expect(desk.get_by_role("checkbox", name="仅音频")).not_to_be_checked()
+    await expect(desk.locator(f'.tile[data-who="{member}"] video')).to_be_visible(timeout=30000)
+    assert await axe(desk) == []
+    await desk.get_by_role("button", name="恢复清晰视频").click()
+    await expect(notice).to_have_count(0)
+    await until(lambda: layers_of(server, sid, feed, staff) in (["medium"], ["high"]), 30)
     await host.close()

@@ -87,6 +87,7 @@ export class Media {
     this.onChange = onChange; // called when a stream appears or goes
     this.iceServers = [];
     this.published = new Map(); // feed_id -> {pc, stream, source}
+    this.pending = new Set(); // sources being published (rtc.publish not answered yet)
     this.received = new Map(); // feed_id -> {pc, stream, who, source, want}
     this.feeds = []; // what the room lists, as last followed
     // Per feed, the last rtc.subscribe/unsubscribe sent: the next waits for it, so the server
@@ -283,6 +284,7 @@ export class Media {
     preferVp8(pc);
     await pc.setLocalDescription(await pc.createOffer());
     await gathered(pc);
+    this.pending.add(source);
     try {
       const answer = await this.call("rtc.publish", { sdp: pc.localDescription.sdp, source });
       await pc.setRemoteDescription({ type: "answer", sdp: answer.sdp });
@@ -295,6 +297,8 @@ export class Media {
       pc.close();
       for (const track of stream.getTracks()) track.stop();
       throw error;
+    } finally {
+      this.pending.delete(source);
     }
   }
 
@@ -330,6 +334,8 @@ export class Media {
     }
     for (const f of feeds) {
       if (this.published.has(f.feed_id) || this.received.has(f.feed_id)) continue;
+      // Our own feed, listed (feed.add) before rtc.publish answered: not to be received back.
+      if (f.who === this.me && this.pending.has(f.source)) continue;
       const want = this.wanted(f);
       if (want === "none") continue;
       const entry = { pc: null, stream: new MediaStream(), who: f.who, source: f.source, want };
