@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 from typing import Any
 
+import av
 import pytest
 from aiohttp.test_utils import TestServer
 from aiortc import RTCPeerConnection, RTCSessionDescription
@@ -242,4 +244,35 @@ async def test_a_weak_link_takes_the_low_layer_first_and_says_so(
     await desk.get_by_role("button", name="恢复清晰视频").click()
     await expect(notice).to_have_count(0)
     await until(lambda: layers_of(server, sid, feed, staff) in (["medium"], ["high"]), 30)
+    await host.close()
+
+
+async def test_a_simulcast_camera_is_recorded_at_its_highest_layer(
+    cast: Cast, open_as: Opener, server: TestServer, janus: Any, tmp_path: Path
+) -> None:
+    """Janus records one layer of a simulcast camera: the highest (960×540), whatever its
+    subscribers receive."""
+    sid, host, feed, _page = await publishing_page(cast, open_as, server)
+    await host.subscribe_at(feed, "low")  # someone watches the low layer meanwhile
+    await until(lambda: host.width(feed) == LOW, 60)
+    assert (await host.client.command("recording.start"))["ok"]
+    seen = len(host.sizes[feed])
+    await until(lambda: len(host.sizes[feed]) >= seen + 30, 60)  # a few seconds recorded
+    assert (await host.client.command("recording.stop"))["ok"]
+    url = f"/api/sessions/{sid}/recordings"
+    items: list[Any] = []
+    for _ in range(600):
+        items = (await cast.staff.get(url)).body["items"]
+        if items:
+            break
+        await asyncio.sleep(0.1)
+    assert len(items) == 1, items
+    status, data, _headers = await cast.staff.download(f"/api/recordings/{items[0]['id']}")
+    assert status == 200
+    path = tmp_path / "recorded.webm"
+    path.write_bytes(data)
+    with av.open(str(path)) as container:
+        sizes = {(f.width, f.height) for f in container.decode(video=0)}
+    print("recorded", sizes)
+    assert (FULL, 540) in sizes, sizes
     await host.close()
