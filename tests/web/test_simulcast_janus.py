@@ -30,7 +30,7 @@ from tests.server.media.janus_setup import (  # noqa: F401  (fixtures)
 from tests.server.media.test_media import Peer, until
 from tests.server.rooms.conftest import RoomClient
 from tests.server.sessions.test_sessions_api import create as create_session
-from tests.web.conftest import Opener, axe
+from tests.web.conftest import Opener, axe, shot
 from tests.web.test_video_janus import feeds_of
 from tests.web.test_weak_network import HEALED, WEAK_STATS
 
@@ -241,6 +241,7 @@ async def test_a_weak_link_takes_the_low_layer_first_and_says_so(
     await expect(desk.get_by_role("checkbox", name="仅音频")).not_to_be_checked()
     await expect(desk.locator(f'.tile[data-who="{member}"] video')).to_be_visible(timeout=30000)
     assert await axe(desk) == []
+    await shot(desk, "19-weak-low-layer-desktop")
     await desk.get_by_role("button", name="恢复清晰视频").click()
     await expect(notice).to_have_count(0)
     await until(lambda: layers_of(server, sid, feed, staff) in (["medium"], ["high"]), 30)

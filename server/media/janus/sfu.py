@@ -241,7 +241,7 @@ class JanusSfu(FeedRooms[JanusRoom, JanusFeed]):
         """Tell Janus which substream to send this subscriber (a feed published without
         simulcast has one, which Janus sends whatever is asked). Janus switches on the next
         keyframe of that layer (it asks the publisher for one): measured with Chromium, up to
-        the high or medium layer within 0.2 s, down to the low one only after 40-90 s, so
+        a larger layer within 0.2 s, down to a smaller one only after 40-90 s, so
         the web client asks for a subscription's layer before it answers (``answer``)."""
         if not sub.video_mids:
             return  # audio only: no picture to choose
