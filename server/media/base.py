@@ -22,6 +22,9 @@ log = logging.getLogger(__name__)
 
 SOURCES = ("camera", "screen")
 KINDS = frozenset({"audio", "video"})  # what a subscription may carry (rtc.subscribe ``kinds``)
+# The simulcast layers a subscriber may ask for (rtc.layer), smallest first: the browser sends
+# its camera three times, at a quarter, half and full size (rids l, m, h).
+LAYERS = ("low", "medium", "high")
 SOURCE_WORDS = {"camera": _("camera"), "screen": _("screen share")}
 FeedChanged = Callable[[int, str, dict[str, Any]], Awaitable[None]]
 Recorded = Callable[[int, Any, dict[str, Any]], Awaitable[None]]
@@ -58,6 +61,13 @@ def check_kinds(kinds: Any) -> frozenset[str]:
     return frozenset(kinds)
 
 
+def check_layer(layer: Any) -> str:
+    """``layer`` of ``rtc.layer``: one of :data:`LAYERS`."""
+    if layer not in LAYERS:
+        raise MediaError("invalid", _('layer must be "low", "medium" or "high".'))
+    return str(layer)
+
+
 def no_such_feed() -> MediaError:
     return MediaError("not_found", _("There is no such feed (it may have ended)."))
 
@@ -70,6 +80,7 @@ class MediaBackend(Protocol):
     """Publish, subscribe and the room's rules for microphones and recording."""
 
     ice_servers: list[dict[str, Any]]
+    simulcast: bool  # publishers send three layers and subscribers pick one (rtc.layer)
 
     async def publish(
         self, session_id: int, sid: str, who: str, sdp: str, source: str
@@ -80,6 +91,8 @@ class MediaBackend(Protocol):
     ) -> str: ...
 
     async def unsubscribe(self, session_id: int, sid: str, feed_id: str) -> None: ...
+
+    async def layer(self, session_id: int, sid: str, feed_id: str, layer: str) -> None: ...
 
     async def answer(self, session_id: int, sid: str, feed_id: str, sdp: str) -> None: ...
 
@@ -166,6 +179,10 @@ class FeedRooms(ABC, Generic[RoomT, FeedT]):
     def _let_go(self, room: RoomT) -> None:
         """The room is no longer served here: stop what watches it."""
 
+    async def _set_layer(self, room: RoomT, key: tuple[str, str], layer: str) -> None:
+        """Send this subscription the simulcast ``layer`` of its feed (without simulcast: nothing
+        to choose, the feed's one layer goes on)."""
+
     # ---- the shared books
 
     def _room(self, session_id: int) -> RoomT:
@@ -207,6 +224,14 @@ class FeedRooms(ABC, Generic[RoomT, FeedT]):
         if room is None or (sid, feed_id) not in room.subscriptions:
             raise MediaError("not_found", _("You receive no such feed."))
         await self._unsubscribe(room, (sid, feed_id))
+
+    async def layer(self, session_id: int, sid: str, feed_id: str, layer: str) -> None:
+        """Receive the ``layer`` (:data:`LAYERS`) of a feed this connection subscribed to (it
+        may not have answered yet: the layer applies from the start)."""
+        room = self.rooms.get(session_id)
+        if room is None or (sid, feed_id) not in room.subscriptions:
+            raise MediaError("not_found", _("You receive no such feed."))
+        await self._set_layer(room, (sid, feed_id), check_layer(layer))
 
     async def _drop(self, session_id: int, room: RoomT, feed: FeedT) -> None:
         """End a feed: its recording is kept, its subscriptions close, everyone hears of it."""

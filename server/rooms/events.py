@@ -24,7 +24,7 @@ from server.db import Database, utcnow
 from server.errors import AppError, refuse_when_unavailable, socket_handler
 from server.i18n import DEFAULT, _, asked, translate
 from server.limits import RateLimiter
-from server.media.base import MediaBackend, check_kinds
+from server.media.base import MediaBackend, check_kinds, check_layer
 from server.rooms import store
 from server.rooms.commands import RULES
 from server.rooms.commands.consent import refuse_publish
@@ -318,6 +318,7 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             "seq": seq,
             "state": state_view(state, actor),
             "ice_servers": self.sfu.ice_servers,  # for rtc.publish / rtc.subscribe
+            "simulcast": self.sfu.simulcast,  # publish the camera as three layers (rtc.layer)
         }
         # This connection is on this process: no need to pass its snapshot through Redis.
         await self.emit("snapshot", snapshot, to=sid, ignore_queue=True)
@@ -438,7 +439,9 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             raise RoomError("not_live", _("The session has ended."))
         refuse_publish(state, actor.key)
         feed_id, answer = await self.sfu.publish(session_id, sid, actor.key, sdp, str(source))
-        return {"ok": True, "feed_id": feed_id, "sdp": answer}
+        # Layers were offered (a=simulcast) and the media server forwards them one at a time.
+        simulcast = self.sfu.simulcast and "a=simulcast:" in answer
+        return {"ok": True, "feed_id": feed_id, "sdp": answer, "simulcast": simulcast}
 
     @socket_handler
     async def on_rtc_subscribe(self, sid: str, payload: Any = None) -> dict[str, Any]:
@@ -455,6 +458,17 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         """Stop receiving ``{feed_id}`` (audio only, or only the floor holder's video)."""
         session_id, _actor, _state = await self._media_actor(sid)
         await self.sfu.unsubscribe(session_id, sid, text_field(payload, "feed_id", 64))
+        return {"ok": True}
+
+    @socket_handler
+    async def on_rtc_layer(self, sid: str, payload: Any = None) -> dict[str, Any]:
+        """Receive a subscribed feed's ``{feed_id, layer: "low"|"medium"|"high"}`` simulcast
+        layer (a small tile or a weak link takes a smaller one). Without simulcast (the
+        embedded SFU) it is accepted and changes nothing."""
+        session_id, _actor, _state = await self._media_actor(sid)
+        feed_id = text_field(payload, "feed_id", 64)
+        layer = check_layer(payload.get("layer"))  # text_field made sure payload is a dict
+        await self.sfu.layer(session_id, sid, feed_id, layer)
         return {"ok": True}
 
     @socket_handler

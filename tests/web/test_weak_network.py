@@ -326,3 +326,7 @@ async def test_the_detector_judges_synthetic_samples(open_as: Opener) -> None:
         "rtt": 0.3,  # the slowest path in use
     }
     assert result["rate"] == {"loss": 0.0, "bps": 200000, "concealed": None}
+    # Simulcast (Janus): a tile's width in device pixels picks the layer (240×135, 480×270 or
+    # 960×540), and a weak link takes the low layers before audio only.
+    assert result["layers"] == ["low", "low", "low", "medium", "medium", "high", "high"]
+    assert result["fallBacks"] == ["low", "audio", "audio"]

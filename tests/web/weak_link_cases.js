@@ -1,7 +1,8 @@
 // The detector's cases for tests/web/test_weak_network.py, evaluated in the page: synthetic
 // samples in, verdicts out.
 async () => {
-  const { WeakLink, sampleOf, between } = await import("/web/js/weak-link.js");
+  const { WeakLink, sampleOf, between, fallBack } = await import("/web/js/weak-link.js");
+  const { layerFor } = await import("/web/js/media.js");
   // One received video stream: packets lost and received per 2 s sample.
   const run = (steps, outgoing = () => null, rtt = 0.001) => {
     const link = new WeakLink();
@@ -55,6 +56,8 @@ async () => {
     // A quarter of the sound made up, sustained (a busy machine's late packets): not weak yet.
     rough: heard([[0, 96000, 100], [24000, 96000, 80], [24000, 96000, 80], [24000, 96000, 80]]),
     fresh, sample,
+    layers: [100, 170, 240, 241, 480, 481, 1920].map(layerFor),
+    fallBacks: [fallBack(true, false), fallBack(true, true), fallBack(false, false)],
     rate: between({ at: 0, inbound: { x: { packetsLost: 0, packetsReceived: 0, bytesReceived: 0 } } },
                   { at: 2000, inbound: { x: { packetsLost: 0, packetsReceived: 50, bytesReceived: 50000 } } }),
   };

@@ -9,9 +9,32 @@
 // unsubscribed (`rtc.unsubscribe`). The choice is kept per person in localStorage. When the
 // browser's statistics show a weak link (weak-link.js) the page falls back to audio only by
 // itself (not kept: the next visit starts with the person's own choice).
-import { WeakLink, sampleOf } from "./weak-link.js";
+//
+// Simulcast (when the room's media server forwards layers: Janus; the snapshot says
+// `simulcast`): the camera is published three times, full, half and quarter size (rids h, m, l),
+// and each received camera is asked for the layer its tile needs (rtc.layer): a small tile takes
+// the low one. On a weak link the page first takes the low layer of every camera, and falls back
+// to audio only if the link stays weak.
+import { WeakLink, fallBack, sampleOf } from "./weak-link.js";
 
 const CAMERA = { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { ideal: 15, max: 15 } };
+// With simulcast the camera is asked for 540p: Chromium sends three layers only from 960×540
+// up (two at 640×360, measured: the third is negotiated and never sent). Layers, largest first:
+// 960×540, 480×270 and 240×135, each capped.
+const CAMERA_LAYERED = { ...CAMERA, width: { ideal: 960 }, height: { ideal: 540 } };
+const ENCODINGS = [
+  { rid: "h", maxBitrate: 600_000 },
+  { rid: "m", scaleResolutionDownBy: 2, maxBitrate: 200_000 },
+  { rid: "l", scaleResolutionDownBy: 4, maxBitrate: 60_000 },
+];
+const LAYERS = ["low", "medium", "high"]; // smallest first, as rtc.layer names them
+// The layer a tile needs: its width in device pixels above 480 wants the full picture, above
+// 240 the half one, else the quarter one.
+export function layerFor(pixels) {
+  if (pixels > 480) return "high";
+  if (pixels > 240) return "medium";
+  return "low";
+}
 const SCREEN = { width: { ideal: 1920 }, height: { ideal: 1080 }, frameRate: { ideal: 5, max: 5 } };
 
 function gathered(pc) {
@@ -64,6 +87,7 @@ export class Media {
     this.onChange = onChange; // called when a stream appears or goes
     this.iceServers = [];
     this.published = new Map(); // feed_id -> {pc, stream, source}
+    this.pending = new Set(); // sources being published (rtc.publish not answered yet)
     this.received = new Map(); // feed_id -> {pc, stream, who, source, want}
     this.feeds = []; // what the room lists, as last followed
     // Per feed, the last rtc.subscribe/unsubscribe sent: the next waits for it, so the server
@@ -73,9 +97,11 @@ export class Media {
     this.me = me;
     Object.assign(this, loadPrefs(me));
     this.auto = false; // audio only because the link was weak (not the person's choice)
+    this.simulcast = false; // the room's media server forwards layers (the snapshot says)
+    this.lowered = false; // every camera on its low layer because the link was weak
     this.link = new WeakLink();
     this.verdict = null; // the weak-link detector's last verdict
-    window.xieshang = { mediaStats: () => this.stats(), linkVerdict: () => this.verdict };
+    window.xieshang = { mediaStats: () => this.stats(), linkVerdict: () => this.verdict, sentLayers: () => this.sentLayers() };
     // The room's media server failed and the room moved: publish the same camera and screen
     // again and receive the listed feeds again (the old ones end with feed.remove).
     socket.on("rtc.restart", () => this.restart());
@@ -108,7 +134,10 @@ export class Media {
     if ("audioOnly" in changes) {
       this.audioOnly = changes.audioOnly;
       this.auto = changes.audioOnly && auto;
-      if (!this.audioOnly) this.link.reset(); // back to video: judge the link afresh
+      if (!this.audioOnly) {
+        this.link.reset(); // back to video: judge the link afresh
+        this.lowered = false;
+      }
     }
     if ("floorOnly" in changes) this.floorOnly = changes.floorOnly;
     if (!auto) {
@@ -127,6 +156,11 @@ export class Media {
     }
   }
 
+  // What to ask of the camera: 360p, or 540p when it is sent as three layers.
+  camera() {
+    return this.simulcast ? CAMERA_LAYERED : CAMERA;
+  }
+
   // Stop or start sending the camera's picture on the published camera feed, the microphone
   // going on: the video sender's track is replaced (no renegotiation; nothing is sent while it
   // is null) and the camera itself is released.
@@ -143,7 +177,7 @@ export class Media {
           feed.stream.removeTrack(track);
         }
       } else if (!tracks.length) {
-        const camera = await navigator.mediaDevices.getUserMedia({ video: CAMERA, audio: false });
+        const camera = await navigator.mediaDevices.getUserMedia({ video: this.camera(), audio: false });
         const track = camera.getVideoTracks()[0];
         await transceiver.sender.replaceTrack(track);
         feed.stream.addTrack(track);
@@ -165,10 +199,58 @@ export class Media {
       this.verdict = this.link.add(sampleOf(connections, performance.now()));
       if (this.verdict.weak && !this.audioOnly) {
         this.link.reset();
-        await this.setPrefs({ audioOnly: true }, true).catch(() => {});
+        if (fallBack(this.simulcast, this.lowered) === "low") {
+          this.lowered = true; // the low layers first; audio only if that is still too much
+          this.verdict = { ...this.verdict, lowered: true };
+        } else await this.setPrefs({ audioOnly: true }, true).catch(() => {});
         onWeak(this.verdict);
       }
+      this.fitLayers();
     }, every);
+  }
+
+  // Back from the low layers the weak link chose: each camera as its tile needs again.
+  sharpen() {
+    this.lowered = false;
+    this.link.reset();
+    this.fitLayers();
+  }
+
+  // The layer each received camera needs (its tile's size; low on a weak link).
+  layerOf(entry, who = entry.who) {
+    if (this.lowered) return "low";
+    const video = [...document.querySelectorAll("video")].find((v) => v.srcObject === entry.stream);
+    const tile = video || [...document.querySelectorAll(".tile[data-who]")].find((el) => el.dataset.who === who);
+    if (!tile?.clientWidth) return entry.layer || "high"; // not shown (yet): keep it
+    return layerFor(tile.clientWidth * (window.devicePixelRatio || 1));
+  }
+
+  // Ask the server for the layer each received camera needs now, where it changed: a larger
+  // one with rtc.layer; a smaller one by subscribing again, asking for it before answering
+  // (Janus switches a running subscription down only on a keyframe of the smaller layer, which
+  // Chromium sent 40-90 s late in our tests; a new subscription gets it from the start).
+  fitLayers() {
+    if (!this.simulcast) return;
+    let again = false;
+    for (const [feedId, entry] of this.received) {
+      if (entry.source !== "camera" || entry.want !== "all" || !entry.pc) continue;
+      const layer = this.layerOf(entry);
+      if (layer === entry.layer) continue;
+      if (LAYERS.indexOf(layer) < LAYERS.indexOf(entry.layer)) {
+        entry.pc.close();
+        this.received.delete(feedId);
+        again = true;
+        continue;
+      }
+      entry.layer = layer;
+      this.inTurn(feedId, () => this.call("rtc.layer", { feed_id: feedId, layer })).catch(() => {
+        if (entry.layer === layer) entry.layer = null; // asked again next time
+      });
+    }
+    if (again) {
+      this.follow(this.feeds, this.floor);
+      this.onChange();
+    }
   }
 
   // The new media server may need a moment (or be the old one coming back): try a few times.
@@ -192,18 +274,21 @@ export class Media {
       reuse ||
       (source === "screen"
         ? await navigator.mediaDevices.getDisplayMedia({ video: SCREEN, audio: false })
-        : await navigator.mediaDevices.getUserMedia({ video: this.audioOnly ? false : CAMERA, audio: true }));
+        : await navigator.mediaDevices.getUserMedia({ video: this.audioOnly ? false : this.camera(), audio: true }));
     const pc = new RTCPeerConnection({ iceServers: this.iceServers });
-    for (const track of stream.getTracks()) pc.addTransceiver(track, { direction: "sendonly", streams: [stream] });
+    const layered = source === "camera" && this.simulcast;
+    const video = { direction: "sendonly", streams: [stream], ...(layered ? { sendEncodings: ENCODINGS.map((e) => ({ ...e })) } : {}) };
+    for (const track of stream.getTracks()) pc.addTransceiver(track, track.kind === "video" ? video : { direction: "sendonly", streams: [stream] });
     // A camera sent as audio only still negotiates its video, empty, to fill it later.
-    if (source === "camera" && !stream.getVideoTracks().length) pc.addTransceiver("video", { direction: "sendonly", streams: [stream] });
+    if (source === "camera" && !stream.getVideoTracks().length) pc.addTransceiver("video", video);
     preferVp8(pc);
     await pc.setLocalDescription(await pc.createOffer());
     await gathered(pc);
+    this.pending.add(source);
     try {
       const answer = await this.call("rtc.publish", { sdp: pc.localDescription.sdp, source });
       await pc.setRemoteDescription({ type: "answer", sdp: answer.sdp });
-      this.published.set(answer.feed_id, { pc, stream, source });
+      this.published.set(answer.feed_id, { pc, stream, source, simulcast: answer.simulcast === true });
       const ended = stream.getVideoTracks()[0];
       if (ended) ended.addEventListener("ended", () => this.unpublish(answer.feed_id));
       this.onChange();
@@ -212,6 +297,8 @@ export class Media {
       pc.close();
       for (const track of stream.getTracks()) track.stop();
       throw error;
+    } finally {
+      this.pending.delete(source);
     }
   }
 
@@ -247,6 +334,8 @@ export class Media {
     }
     for (const f of feeds) {
       if (this.published.has(f.feed_id) || this.received.has(f.feed_id)) continue;
+      // Our own feed, listed (feed.add) before rtc.publish answered: not to be received back.
+      if (f.who === this.me && this.pending.has(f.source)) continue;
       const want = this.wanted(f);
       if (want === "none") continue;
       const entry = { pc: null, stream: new MediaStream(), who: f.who, source: f.source, want };
@@ -270,6 +359,16 @@ export class Media {
     const asked = { feed_id: f.feed_id };
     if (entry.want === "audio") asked.kinds = ["audio"];
     const offer = await this.call("rtc.subscribe", asked);
+    // The layer its tile needs (the person's tile shows before the picture) or the low one on
+    // a weak link, asked before answering: from the first picture on. (Janus switches down to
+    // the low layer of a running subscription only on the publisher's next keyframe of it,
+    // which Chromium sent 40-90 s later in our tests; up, within 0.2 s.)
+    entry.layer = "high";
+    if (this.simulcast && entry.want === "all" && f.source === "camera") {
+      const layer = this.layerOf(entry, f.who);
+      if (layer !== "high") await this.call("rtc.layer", { feed_id: f.feed_id, layer });
+      entry.layer = layer;
+    }
     if (this.received.get(f.feed_id) !== entry) {
       // Given up meanwhile; unless another subscription took its place, the server lets go.
       if (!this.received.has(f.feed_id)) await this.call("rtc.unsubscribe", { feed_id: f.feed_id }).catch(() => {});
@@ -316,6 +415,8 @@ export class Media {
       let audioPackets = 0;
       let bytes = 0;
       let video = false;
+      let width = 0;
+      let height = 0;
       (await feed.pc.getStats()).forEach((report) => {
         if (report.type !== "inbound-rtp") return;
         bytes += report.bytesReceived || 0;
@@ -323,11 +424,24 @@ export class Media {
           video = true;
           decoded += report.framesDecoded || 0;
           videoPackets += report.packetsReceived || 0;
+          width = report.frameWidth || width;
+          height = report.frameHeight || height;
         } else audioPackets += report.packetsReceived || 0;
       });
-      result[feedId] = { who: feed.who, source: feed.source, want: feed.want, video, framesDecoded: decoded, videoPackets, audioPackets, bytes };
+      result[feedId] = { who: feed.who, source: feed.source, want: feed.want, layer: feed.layer || null, video, framesDecoded: decoded, videoPackets, audioPackets, bytes, frameWidth: width, frameHeight: height };
     }
     return result;
+  }
+
+  // What the published cameras send: one entry per simulcast layer (rid) or one without.
+  async sentLayers() {
+    const layers = [];
+    for (const feed of this.published.values()) {
+      (await feed.pc.getStats()).forEach((r) => {
+        if (r.type === "outbound-rtp" && r.kind === "video") layers.push({ source: feed.source, rid: r.rid || null, frameWidth: r.frameWidth || 0, frameHeight: r.frameHeight || 0, bytesSent: r.bytesSent || 0, framesPerSecond: r.framesPerSecond || 0, framesEncoded: r.framesEncoded || 0, limitation: r.qualityLimitationReason || null });
+      });
+    }
+    return layers;
   }
 
   close() {

@@ -16,10 +16,12 @@ export function connectRoom(sessionId, auth, me, drives, on) {
   let state = null;
   let syncing = null;
   let iceServers = [];
+  let simulcast = false; // the media server forwards simulcast layers (Janus)
   const viewer = { key: me, drives, ballots: {} }; // ballots: the choices this client sent, per poll
 
   function take(snapshot) {
     if (snapshot.ice_servers) iceServers = snapshot.ice_servers;
+    if ("simulcast" in snapshot) simulcast = snapshot.simulcast === true;
     state = snapshot.state;
     state.seq = snapshot.seq;
     on.change(state, null);
@@ -64,6 +66,9 @@ export function connectRoom(sessionId, auth, me, drives, on) {
     socket,
     get state() {
       return state;
+    },
+    get simulcast() {
+      return simulcast;
     },
     get iceServers() {
       return iceServers;

@@ -123,3 +123,9 @@ export class WeakLink {
     return { weak: this.bad >= limits.samples, reason, loss: seen.loss, bps: seen.bps, concealed: seen.concealed, outgoing: sample.outgoing ?? null, bad: this.bad };
   }
 }
+
+// What a weak link gives up next: with simulcast the cameras' low layers first ("low"), and
+// audio only ("audio") when the link stays weak on them or there are no layers to pick.
+export function fallBack(simulcast, lowered) {
+  return simulcast && !lowered ? "low" : "audio";
+}

@@ -119,6 +119,9 @@ class Sfu(FeedRooms[MediaRoom, Feed]):
             ]
         )
         self.ice_servers = ice_servers  # what clients are told to use
+        # One layer per feed: a publisher is told to send its camera once, and rtc.layer is
+        # accepted and changes nothing (every subscriber gets the stream as published).
+        self.simulcast = False
 
     def _new_room(self) -> MediaRoom:
         return MediaRoom()

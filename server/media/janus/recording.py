@@ -119,8 +119,10 @@ async def start(feed: JanusFeed, folder: Path) -> None:
         return
     stamp = utcnow().strftime("%Y%m%dT%H%M%S")
     base = folder / f"{stamp}-{feed.who.replace(':', '')}-{feed.source}-{feed.feed_id}"
-    # Janus wants a name relative to the room's rec_dir.
-    body = {"request": "configure", "record": True, "filename": base.name}
+    # Janus wants a name relative to the room's rec_dir. It records a simulcast camera's
+    # highest layer from that layer's next keyframe, which Chromium sends only when asked
+    # (``keyframe``): without it the video file stayed empty.
+    body = {"request": "configure", "record": True, "filename": base.name, "keyframe": True}
     try:
         await feed.place.instance.message(feed.session, feed.handle, body)
     except (JanusDown, JanusError, TimeoutError) as exc:

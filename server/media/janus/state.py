@@ -32,6 +32,9 @@ class Subscription:
     place: Place
     session: int
     handle: int
+    video_mids: tuple[str, ...] = ()  # of Janus's offer, for the simulcast layer (``configure``)
+    layer: str = "high"  # as asked (rtc.layer); Janus starts every subscriber on the highest
+    started: bool = False  # answered (``start``): a layer is set on Janus from then on
 
 
 @dataclass

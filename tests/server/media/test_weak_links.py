@@ -98,3 +98,44 @@ async def test_two_subscriptions_of_one_feed_at_once_leave_one(
     await sfu.leave(sid, "sid-1")
     await member.close()
     await host.close()
+
+
+async def test_the_embedded_sfu_accepts_a_layer_and_forwards_its_one_stream(
+    cast: Cast, room_session: dict[str, Any], clients: Any
+) -> None:
+    """``rtc.layer`` is checked the same way on every backend; the embedded SFU has no simulcast
+    (the snapshot says so, and the publish answer), so a layer changes nothing: the stream goes
+    on as published."""
+    sid = room_session["id"]
+    host = Peer(await clients(token=cast.staff.token, session_id=sid))
+    member = Peer(await clients(token=cast.member.token, session_id=sid))
+    assert host.client.snapshots[-1]["simulcast"] is False
+    await host.client.command("session.start")
+    feed = await member.publish(Colour(GREEN), Tone())
+    early = await host.client.call("rtc.layer", {"feed_id": feed, "layer": "low"})
+    assert early["ok"] is False and early["error"]["code"] == "not_found"  # not subscribed
+    await host.subscribe(feed)
+    await until(lambda: len(host.video[feed]) >= 3)
+    for payload in (
+        {"feed_id": feed},
+        {"feed_id": feed, "layer": "lowest"},
+        {"feed_id": feed, "layer": 0},
+        {"feed_id": feed, "layer": ["low"]},
+        {"layer": "low"},
+        {"feed_id": "", "layer": "low"},
+        None,
+    ):
+        bad = await host.client.call("rtc.layer", payload)
+        assert bad["ok"] is False and bad["error"]["code"] == "invalid", payload
+    refused = await host.client.call("rtc.layer", {"feed_id": feed, "layer": "lowest"})
+    assert '"low", "medium" or "high"' in refused["error"]["message"]  # says what is accepted
+    other = await host.client.call("rtc.layer", {"feed_id": "nofeed", "layer": "low"})
+    assert other["ok"] is False and other["error"]["code"] == "not_found"
+    for layer in ("low", "medium", "high"):
+        assert await host.client.call("rtc.layer", {"feed_id": feed, "layer": layer}) == {
+            "ok": True
+        }
+    seen = len(host.video[feed])
+    await until(lambda: len(host.video[feed]) >= seen + 5)  # still the one stream, going on
+    await member.close()
+    await host.close()

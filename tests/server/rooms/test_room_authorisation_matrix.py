@@ -69,6 +69,7 @@ EVENTS = frozenset(
         "rtc.publish",
         "rtc.subscribe",
         "rtc.unsubscribe",
+        "rtc.layer",
         "rtc.answer",
         "rtc.unpublish",
         "sync",
@@ -243,7 +244,7 @@ NO_FEED = {"feed_id": "nofeed"}
 # events.on_rtc_publish refuses guests and (for screens) everyone but hosts, staff and units
 # before it calls Sfu.publish, and only Sfu.publish reads the SDP and answers ``invalid``; so a
 # refused role never reaches SDP work, and ``invalid`` proves the role checks were passed.
-# rtc.subscribe/unsubscribe/answer/unpublish have no role rule past being in the room
+# rtc.subscribe/unsubscribe/layer/answer/unpublish have no role rule past being in the room
 # (_media_actor): their ``not_found``/``conflict`` for a feed that does not exist likewise come
 # after it.
 BAD_SDP = "v=0\r\n"
@@ -318,6 +319,7 @@ COMMANDS: tuple[Cmd, ...] = (
     # Watching needs no role past being in the room (events._media_actor).
     cmd("rtc.subscribe", IN_ROOM, NO_FEED, event=True, hall="ok"),
     cmd("rtc.unsubscribe", IN_ROOM, NO_FEED, event=True, hall="ok"),
+    cmd("rtc.layer", IN_ROOM, {**NO_FEED, "layer": "low"}, event=True, hall="ok"),
     cmd("rtc.answer", IN_ROOM, {**NO_FEED, "sdp": BAD_SDP}, event=True, hall="ok"),
     cmd("rtc.unpublish", IN_ROOM, NO_FEED, event=True, hall="ok"),
     cmd("sync", IN_ROOM, {"since": 0}, event=True, hall="ok"),

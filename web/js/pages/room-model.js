@@ -45,6 +45,7 @@ export class RoomModel {
       change: (state, event) => {
         if (this.media) {
           this.media.iceServers = this.room.iceServers;
+          this.media.simulcast = this.room.simulcast;
           this.media.follow(state.feeds || [], state.floor?.holder || null);
         }
         on.change(state, event);

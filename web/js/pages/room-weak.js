@@ -12,7 +12,11 @@ addTexts({
     weakLoss: "网络不佳（视频丢包 {percent}%），已自动切换为仅音频：声音继续，不再接收和发送视频。",
     weakBandwidth: "网络带宽不足（约 {kbps} kbit/s），已自动切换为仅音频：声音继续，不再接收和发送视频。",
     weakAudio: "网络不佳（约 {percent}% 的声音因迟到或丢失而断续），已自动切换为仅音频：声音继续，不再接收和发送视频。",
+    weakLowLoss: "网络不佳（视频丢包 {percent}%），已自动改为接收低清晰度视频；若仍不佳将切换为仅音频。",
+    weakLowBandwidth: "网络带宽不足（约 {kbps} kbit/s），已自动改为接收低清晰度视频；若仍不佳将切换为仅音频。",
+    weakLowAudio: "网络不佳（约 {percent}% 的声音因迟到或丢失而断续），已自动改为接收低清晰度视频；若仍不佳将切换为仅音频。",
     backToVideo: "恢复视频",
+    backToSharp: "恢复清晰视频",
   },
   en: {
     weakNetwork: "On a weak network", audioOnly: "Audio only", audioOnlyHint: "(sound only: no video received or sent)",
@@ -20,7 +24,11 @@ addTexts({
     weakLoss: "Weak connection ({percent} % of video packets lost): switched to audio only. Sound goes on; video is no longer received or sent.",
     weakBandwidth: "Too little bandwidth (about {kbps} kbit/s): switched to audio only. Sound goes on; video is no longer received or sent.",
     weakAudio: "Weak connection (about {percent} % of the sound came too late or not at all): switched to audio only. Sound goes on; video is no longer received or sent.",
+    weakLowLoss: "Weak connection ({percent} % of video packets lost): now receiving low-resolution video. If it stays weak, the room switches to audio only.",
+    weakLowBandwidth: "Too little bandwidth (about {kbps} kbit/s): now receiving low-resolution video. If it stays weak, the room switches to audio only.",
+    weakLowAudio: "Weak connection (about {percent} % of the sound came too late or not at all): now receiving low-resolution video. If it stays weak, the room switches to audio only.",
     backToVideo: "Back to video",
+    backToSharp: "Back to sharp video",
   },
 });
 
@@ -46,22 +54,29 @@ export class WeakNetwork {
     this.sync();
   }
 
-  // The page fell back to audio only: say why, and offer the way back.
+  // The page fell back to low-resolution video (`verdict.lowered`, with simulcast) or to audio
+  // only: say why, and offer the way back.
   fellBack(verdict) {
+    const low = verdict.lowered === true;
     const percent = (share) => Math.round((share || 0) * 100);
     const words =
       verdict.reason === "loss"
-        ? t("weakLoss", { percent: percent(verdict.loss) })
+        ? t(low ? "weakLowLoss" : "weakLoss", { percent: percent(verdict.loss) })
         : verdict.reason === "audio"
-          ? t("weakAudio", { percent: percent(verdict.concealed) })
-          : t("weakBandwidth", { kbps: Math.round((verdict.outgoing || 0) / 1000) });
-    const back = h("button", { type: "button", class: "small primary", onclick: () => this.back() }, t("backToVideo"));
+          ? t(low ? "weakLowAudio" : "weakAudio", { percent: percent(verdict.concealed) })
+          : t(low ? "weakLowBandwidth" : "weakBandwidth", { kbps: Math.round((verdict.outgoing || 0) / 1000) });
+    const back = h("button", { type: "button", class: "small primary", onclick: () => this.back() }, t(low ? "backToSharp" : "backToVideo"));
     mount(this.notice, h("p", { class: "notice weak" }, words, " ", back));
     this.sync();
   }
 
   back() {
     this.clear();
+    if (this.media.lowered && !this.media.audioOnly) {
+      this.media.sharpen();
+      this.audio.focus();
+      return;
+    }
     this.media.setPrefs({ audioOnly: false }).catch((error) => toast(error.message));
     this.audio.focus(); // the button is gone; the switch it changed keeps the focus nearby
   }
@@ -73,6 +88,6 @@ export class WeakNetwork {
   sync() {
     this.audio.checked = this.media.audioOnly;
     this.floor.checked = this.media.floorOnly;
-    if (!this.media.auto) this.clear();
+    if (!this.media.auto && !this.media.lowered) this.clear();
   }
 }
