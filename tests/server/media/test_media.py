@@ -18,7 +18,9 @@ import av
 from aiohttp.test_utils import TestServer
 from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpSender, RTCSessionDescription
 from aiortc.mediastreams import AudioStreamTrack, MediaStreamError, VideoStreamTrack
+from sqlalchemy import text
 
+from server.api import DATABASE
 from server.media.embedded.relay import Tap
 from server.media.routes import SFU
 from tests.conftest import Cast
@@ -308,7 +310,25 @@ async def test_leaving_ends_feeds_and_many_cycles_leak_nothing(
         host.pcs.clear()
         host.tasks.clear()
 
+    async def fill_the_pool() -> None:
+        """Open every connection the database pool keeps (on SQLite each is a thread and a few
+        files), so that the counts below can only grow by what media leaks: how many of its
+        connections the pool happened to keep depends on how the cycles' reads overlapped."""
+        database = server.app[DATABASE]
+        size, opened, ready = database.engine.pool.size(), [0], asyncio.Event()  # type: ignore[attr-defined]
+
+        async def one() -> None:
+            async with database.read() as db:
+                await db.execute(text("SELECT 1"))
+                opened[0] += 1
+                if opened[0] == size:
+                    ready.set()
+                await ready.wait()
+
+        await asyncio.gather(*(one() for _ in range(size)))
+
     await cycle()  # warm up (imports, codec tables, the first thread pool workers)
+    await fill_the_pool()
     await asyncio.sleep(0.5)
     threads, fds = threading.active_count(), open_fds()
     for _ in range(int(os.environ.get("XIESHANG_MEDIA_CYCLES", "10"))):
