@@ -149,6 +149,10 @@ class FeedRooms(ABC, Generic[RoomT, FeedT]):
     def __init__(self, *, on_feed: FeedChanged, on_recorded: Recorded | None) -> None:
         self.on_feed, self.on_recorded = on_feed, on_recorded
         self.rooms: dict[int, RoomT] = {}
+        # Who may be heard in rooms that have no media here yet: applied when one starts. Not a
+        # room itself, so a room left empty is not brought back by the next change of floor or
+        # presence.
+        self._audible: dict[int, frozenset[str]] = {}
 
     # ---- what each backend does its own way
 
@@ -189,6 +193,8 @@ class FeedRooms(ABC, Generic[RoomT, FeedT]):
         room = self.rooms.get(session_id)
         if room is None:
             room = self.rooms[session_id] = self._new_room()
+            if session_id in self._audible:
+                room.audible = self._audible.pop(session_id)
         return room
 
     def _may_publish(self, room: RoomT, who: str, source: str) -> None:
@@ -277,7 +283,9 @@ class FeedRooms(ABC, Generic[RoomT, FeedT]):
         room = self.rooms.get(session_id)
         if room is None:
             if audible:
-                self._room(session_id).audible = audible
+                self._audible[session_id] = audible
+            else:
+                self._audible.pop(session_id, None)
             return
         room.audible = audible
         self._follow_audible(room)
@@ -309,6 +317,7 @@ class FeedRooms(ABC, Generic[RoomT, FeedT]):
     async def end_room(self, session_id: int) -> None:
         """The session ended: finish recordings and close every feed and subscription."""
         await self.stop_recording(session_id)
+        self._audible.pop(session_id, None)
         room = self.rooms.pop(session_id, None)
         if room is None:
             return

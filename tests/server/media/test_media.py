@@ -412,3 +412,16 @@ async def test_a_recording_is_announced_kept_per_feed_and_plays_for_its_duration
     assert near(large[-1], GREEN), large[-1]  # the floor holder's camera, large
     await member.close()
     await host.close()
+
+
+async def test_who_may_be_heard_does_not_bring_back_a_room_without_media(
+    server: TestServer,
+) -> None:
+    """The room's observer tells the SFU who may be heard after every presence or floor change;
+    a room whose last connection left must stay gone (a coalesced presence.leave arrives after
+    the media left, and brought an empty room back that nothing would ever remove)."""
+    sfu = server.app[SFU]
+    sfu.hear(4242, frozenset({"p:1"}))
+    assert 4242 not in sfu.rooms
+    sfu.hear(4242, frozenset())
+    assert 4242 not in sfu.rooms
