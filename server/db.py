@@ -81,6 +81,13 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+# How long a write waits for SQLite's write lock before the request is answered 503 "busy". A
+# write transaction holds the lock across every statement's trip to the driver's thread and back
+# through the event loop, so on a busy process a transaction of a few dozen statements can hold
+# it for seconds; 5 s (a common default) turned such moments into failed requests.
+BUSY_TIMEOUT_MS = 15_000
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
     # SQLAlchemy emits BEGIN itself (below), so the driver must not start transactions.
     dbapi_connection.isolation_level = None
@@ -88,7 +95,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.close()
 
 

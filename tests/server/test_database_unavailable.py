@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import sqlite3
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,6 +21,7 @@ from aiohttp.test_utils import TestServer
 from sqlalchemy import text as sql
 from sqlalchemy.exc import DBAPIError
 
+from server import db as db_module
 from server.app import create_app, openapi_document
 from server.config import Config
 from server.db import Database
@@ -174,9 +176,16 @@ def test_the_api_document_declares_503_where_the_database_is_used() -> None:
     assert "503" in paths["/api/proposals/{proposal_id}/attachments"]["post"]["responses"]
 
 
+@pytest.fixture
+def short_busy_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server's SQLite connections wait 0.3 s for the write lock (taken before ``cast``
+    starts the server, so every pooled connection has it)."""
+    monkeypatch.setattr(db_module, "BUSY_TIMEOUT_MS", 300)
+
+
 @pytest.mark.skipif(PG_URL is not None, reason="SQLite's write lock; this run uses PostgreSQL")
 async def test_a_write_while_another_holds_the_sqlite_lock_answers_503(
-    cast: Cast, config: Config
+    short_busy_wait: None, cast: Cast, config: Config
 ) -> None:
     path = config.db_url.removeprefix("sqlite+aiosqlite:///")
     holder = sqlite3.connect(path, isolation_level=None)
@@ -187,3 +196,28 @@ async def test_a_write_while_another_holds_the_sqlite_lock_answers_503(
         holder.execute("ROLLBACK")
         holder.close()
     assert (await cast.staff.post("/api/units", {"name": "市民政局"})).status == 201
+
+
+@pytest.mark.skipif(PG_URL is not None, reason="SQLite's write lock; this run uses PostgreSQL")
+async def test_a_write_waits_out_a_lock_held_for_longer_than_five_seconds(
+    cast: Cast, config: Config
+) -> None:
+    # A busy process can hold the lock for seconds (each statement of a transaction is a trip
+    # through the event loop); a CI run answered a sign-in 503 after SQLite's common 5 s wait.
+    path = config.db_url.removeprefix("sqlite+aiosqlite:///")
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    held = 6.0
+
+    def release_later() -> None:
+        time.sleep(held)
+        holder.execute("ROLLBACK")
+        holder.close()
+
+    releasing = asyncio.get_running_loop().run_in_executor(None, release_later)
+    started = time.perf_counter()
+    reply = await cast.staff.post("/api/units", {"name": "市民政局"})
+    waited = time.perf_counter() - started
+    await releasing
+    assert reply.status == 201, reply.text
+    assert waited >= held - 0.5  # it really waited for the holder

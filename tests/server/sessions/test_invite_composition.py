@@ -1,0 +1,78 @@
+"""A session with a hall of invitees: its emails are composed off the event loop.
+
+Each invitation is an iCalendar REQUEST inside a MIME message, several milliseconds of pure
+Python apiece; composed on the loop, scheduling a few hundred invitees stopped every room,
+request and heartbeat of the process for seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import threading
+from typing import Any
+
+from sqlalchemy import func, select
+
+from scheduling import imip
+from server.config import Config
+from server.db import Database
+from server.directory import service
+from server.directory.schemas import PersonCreate
+from server.mail import OutboxMessage
+from tests.conftest import Cast
+from tests.server.sessions.test_sessions_api import session_body
+
+INVITEES = 150
+
+
+def _composing_elsewhere() -> bool:
+    """Whether a thread other than this one (the event loop's) is composing an email."""
+    here = threading.get_ident()
+    for ident, frame in sys._current_frames().items():
+        walk: Any = frame if ident != here else None
+        while walk is not None:
+            if walk.f_code is imip.message.__code__:
+                return True
+            walk = walk.f_back
+    return False
+
+
+async def test_inviting_a_hall_leaves_the_loop_free_and_queues_every_email(
+    cast: Cast, database: Database, config: Config
+) -> None:
+    passwords = config.passwords()
+    ids = []
+    for n in range(INVITEES):
+        person = await service.add_person(
+            database,
+            passwords,
+            PersonCreate.model_validate(
+                {
+                    "username": f"hall{n}",
+                    "name": f"市民代表{n}",
+                    "role": "member",
+                    "email": f"hall{n}@example.org",
+                },
+                strict=False,
+            ),
+        )
+        ids.append(person.id)
+    body = session_body(cast, allow_conflicts=True)
+    body["participants"] += [{"person_id": i, "role": "member"} for i in ids]
+    work = asyncio.create_task(cast.staff.post("/api/sessions", body))
+    during = 0
+    while not work.done():
+        reply = await cast.anon.get("/api/health")
+        assert reply.status == 200, reply.text
+        during += _composing_elsewhere()
+    created = await work
+    assert created.status == 201, created.text
+    # Answered while another thread was composing: on the loop, no check could be answered
+    # while an email was being composed.
+    assert during >= 1
+    async with database.read() as db:
+        queued = await db.scalar(
+            select(func.count()).where(OutboxMessage.session_id == created.body["id"])
+        )
+    assert queued == INVITEES + 3  # the hall and the three of the cast with an address
