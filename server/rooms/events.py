@@ -117,8 +117,7 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     # ---- who is connecting
 
-    async def _person(self, session_id: int, token: str) -> Actor:
-        principal: Principal | None = await self.resolve(token)
+    async def _person(self, session_id: int, principal: Principal | None) -> Actor:
         if principal is None:
             raise Refused(_("Your login token is invalid, expired or revoked; sign in again."))
         async with self.database.read() as db:
@@ -175,12 +174,12 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             )
         return Actor(f"h:{hall['venue_id']}", hall["venue_name"], "hall")
 
-    async def _actor(self, auth: Any) -> tuple[int, Actor, str | None]:
-        """The session, who connects, and the digest of their login token (None for guests and
-        hall devices)."""
+    async def _actor(self, auth: Any, principal: Principal | None) -> tuple[int, Actor, str | None]:
+        """The session, who connects (``principal``: whom the login token signs in, if any),
+        and the digest of their login token (None for guests and hall devices)."""
         session_id = session_of(auth)
         if isinstance(auth.get("token"), str):
-            person = await self._person(session_id, auth["token"])
+            person = await self._person(session_id, principal)
             return session_id, person, token_digest(auth["token"])
         if isinstance(auth.get("guest_token"), str):
             return session_id, await self._guest(session_id, auth["guest_token"]), None
@@ -196,23 +195,30 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         # with neither, the language the signed-in person chose.
         page = parse_qs(environ.get("QUERY_STRING", "")).get("lang", [""])[0][:35]
         requested = asked(page or environ.get("HTTP_ACCEPT_LANGUAGE"))
-        language = requested or await self._chosen_language(auth)
+        principal = await self._principal(auth)  # looked up once per connection
+        language = requested or (principal.language if principal is not None else DEFAULT)
         try:
-            await self._connect(sid, environ, auth, language)
+            await self._connect(sid, environ, auth, language, principal)
         except Refused as refused:  # the reason in the language the client asked for
             reason = refused.args[0] if refused.args else ""
             raise Refused(translate(reason, language), *refused.args[1:]) from None
 
-    async def _chosen_language(self, auth: Any) -> str:
-        """The language the person whose login token ``auth`` carries chose (zh-CN for guests,
-        halls and tokens that sign no one in)."""
+    async def _principal(self, auth: Any) -> Principal | None:
+        """Whom the login token in ``auth`` signs in (None for guests, halls and tokens that
+        sign no one in); its language is the room's when the page asks for none."""
         token = auth.get("token") if isinstance(auth, dict) else None
-        # Only what could be a token is looked up; the rest is refused by _connect in zh-CN.
+        # Only what could be a token is looked up; the rest is refused by _connect.
         readable = isinstance(token, str) and token.isascii() and 0 < len(token) <= 512
-        principal = await self.resolve(token) if readable and isinstance(token, str) else None
-        return principal.language if principal is not None else DEFAULT
+        return await self.resolve(token) if readable and isinstance(token, str) else None
 
-    async def _connect(self, sid: str, environ: dict[str, Any], auth: Any, language: str) -> None:
+    async def _connect(
+        self,
+        sid: str,
+        environ: dict[str, Any],
+        auth: Any,
+        language: str,
+        principal: Principal | None,
+    ) -> None:
         request = environ.get("aiohttp.request")
         address = client_address(
             getattr(request, "remote", None),
@@ -221,7 +227,7 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         )
         audit.set_origin(address)
         try:
-            session_id, actor, digest = await self._actor(auth)
+            session_id, actor, digest = await self._actor(auth, principal)
         except AppError as err:
             raise Refused(err.message) from None
         # A removed guest is turned away by lobby.enter below; staff read everything anyway.

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import sys
 import threading
-import time
 from typing import Any
 
 import pytest
@@ -18,12 +17,11 @@ from server.sessions import planning
 from tests.conftest import Cast
 from tests.server.sessions.test_conflicts_and_slots import upload
 
-# Seconds. An idle server answers in milliseconds and refuses the probe in well under a second
-# (bench/bench_busy_upload.py measures both); before the fix every request waited 8.5 s. The
-# bounds here only tell those apart: 0.5 s was once exceeded (0.507 s) by a health check on a
-# machine running two test suites at once.
-HEALTH_WITHIN = 2.0
-REFUSED_WITHIN = 2.0
+# How long things take is measured by bench/bench_busy_upload.py (an idle server refuses the
+# probe in milliseconds; before the fix every request waited 8.5 s), not asserted here: two CI
+# runs on a loaded machine took 0.507 s for a health check and 2.44 s for the refusal. What these
+# tests check cannot depend on load: the probe is refused by its estimated size, before any
+# expansion, and a costly file is expanded in another thread than the event loop's.
 
 
 def probe_calendar(events: int = 10) -> str:
@@ -56,46 +54,21 @@ def heavy_calendar(since: int = 1990) -> str:
     return "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Heavy//EN\r\n" + body + "END:VCALENDAR\r\n"
 
 
-async def test_the_probe_calendar_is_refused_well_under_a_second_naming_the_event(
+async def test_the_probe_calendar_is_refused_by_its_size_before_expanding_naming_the_event(
     cast: Cast,
 ) -> None:
     text = probe_calendar()
     assert len(text.encode()) < 5000  # the probe's size: a few KB
-    started = time.perf_counter()
     reply = await upload(cast.guest, cast.ids["guest"], text)
-    took = time.perf_counter() - started
     assert reply.status == 413, reply.text
     assert reply.content_type == "application/problem+json"
     assert reply.body["code"] == "calendar_too_complex"
     assert "too complex to expand" in reply.body["detail"]
     assert "probe-0@example.org" in reply.body["detail"]
-    assert took < REFUSED_WITHIN, f"the refusal took {took:.2f} s"
-
-
-async def _health_latencies_while(client: Any, work: asyncio.Task[Any]) -> tuple[list[float], int]:
-    """Ask /api/health 20 ms after each answer until ``work`` ends; (latencies, answers meanwhile).
-
-    Client and server share the event loop: each latency counts from when the check was due,
-    so a loop blocked during the pause shows too.
-    """
-    latencies, during = [], 0
-    due = time.perf_counter()
-    while True:
-        await asyncio.sleep(max(0.0, due - time.perf_counter()))
-        reply = await client.get("/api/health")
-        latencies.append(time.perf_counter() - due)
-        assert reply.status == 200, reply.text
-        if work.done():
-            return latencies, during
-        during += 1
-        due = time.perf_counter() + 0.02
-
-
-async def test_health_answers_promptly_while_the_probe_is_uploaded(cast: Cast) -> None:
-    work = asyncio.create_task(upload(cast.guest, cast.ids["guest"], probe_calendar()))
-    latencies, _ = await _health_latencies_while(cast.anon, work)
-    assert max(latencies) < HEALTH_WITHIN, latencies
-    assert (await work).status == 413
+    # Refused by what its rule would produce (24 × 60 times a day), known before expanding:
+    # not by the time budget, which would mean it was being expanded.
+    assert "1440 times a day" in reply.body["detail"], reply.body["detail"]
+    assert "longer than allowed" not in reply.body["detail"]
 
 
 def _expanding_elsewhere() -> bool:
