@@ -94,6 +94,7 @@ from server.sessions.routes import api as sessions_api
 from server.sessions.service import sessions_of_proposals
 from server.signing import Signer, load_or_create_secret
 from server.system_routes import api as system_api
+from server.tasks import to_the_end
 
 log = logging.getLogger(__name__)
 SENDER_NAME = "政协提案委员会 xieshang"  # shown beside the sender address of every mail
@@ -260,13 +261,18 @@ async def _media(
 ) -> MediaBackend:
     """The rooms' media backend, which tells the hub about feeds and stores recordings."""
 
+    # The backends call these from tasks they cancel when a room or the server stops (the
+    # speaker watch, feed tasks): the database work runs to its end all the same.
     async def feed_changed(session_id: int, kind: str, data: dict[str, Any]) -> None:
-        await hub.record(session_id, kind, data, data["who"])
+        await to_the_end(hub.record(session_id, kind, data, data["who"]))
 
-    async def recorded(session_id: int, feed: Any, done: dict[str, Any]) -> None:
+    async def save(session_id: int, feed: Any, done: dict[str, Any]) -> None:
         room = await hub.room(session_id)
         who = room.state.get("attendance", {}).get(feed.who, {}).get("name") or feed.who
         await recordings.save(database, config.recording_dir, session_id, feed, who, done)
+
+    async def recorded(session_id: int, feed: Any, done: dict[str, Any]) -> None:
+        await to_the_end(save(session_id, feed, done))
         recorded_hook()
 
     return await make_media(

@@ -11,8 +11,10 @@ grace period to finish before anything is cancelled.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Awaitable, Iterable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 STOP_GRACE = 5.0  # seconds a stopping service lets the work in hand finish
 
@@ -27,3 +29,19 @@ async def finish(tasks: Iterable[asyncio.Future[Any]], grace: float = STOP_GRACE
     for task in pending:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def to_the_end(work: Awaitable[T]) -> T:
+    """Await ``work`` so that cancelling the caller does not cut it in half: the work runs on
+    in a task of its own, and the cancellation takes effect once it has ended.
+
+    For database work called from tasks that others cancel (the media backends stop their
+    speaker watch and feed tasks that way, and those record room events).
+    """
+    task = asyncio.ensure_future(work)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        # A second cancellation while waiting gives up on waiting (the task still runs on).
+        await asyncio.wait({task})
+        raise
