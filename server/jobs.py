@@ -46,6 +46,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from server.tasks import finish
+
 log = logging.getLogger(__name__)
 LOCK_NAME = "xieshang:jobs"
 TIMEOUT = 5.0  # seconds a lock server may take to answer before the lock counts as lost
@@ -197,6 +199,8 @@ class Leadership:
         self._until = 0.0  # monotonic time up to which the last confirmation counts
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._trying: asyncio.Future[bool] | None = None  # a try to hold the lock, in flight
+        self._asked = 0.0  # when it began
 
     @property
     def held(self) -> bool:
@@ -212,12 +216,21 @@ class Leadership:
                 await asyncio.wait_for(self._stopping.wait(), self.ttl / 3)
 
     async def check(self) -> None:
-        """Take or renew the lock once, and note a change."""
+        """Take or renew the lock once, and note a change.
+
+        A try that outlasts half of ``ttl`` counts as a failure, but is not cancelled (a
+        cancellation inside a database or Redis call can leave its connection open): the next
+        check waits for that same try, and a confirmation counts from when the try began.
+        """
         was, asked = self.held, time.monotonic()
-        try:
-            ok = await asyncio.wait_for(self.lock.hold(), self.ttl / 2)
-        except TimeoutError:
-            ok = False
+        if self._trying is None:
+            self._trying, self._asked = asyncio.ensure_future(self.lock.hold()), asked
+        done, _ = await asyncio.wait({self._trying}, timeout=self.ttl / 2)
+        ok = False
+        if done:
+            trying, self._trying = self._trying, None
+            ok = not trying.cancelled() and trying.exception() is None and bool(trying.result())
+            asked = self._asked
         self._until = asked + self.ttl / 2 if ok else 0.0
         if ok and not was:
             log.info("jobs: this process now runs the periodic jobs (%s)", self.lock.kind)
@@ -231,5 +244,8 @@ class Leadership:
         self._stopping.set()
         if self._task is not None:
             await self._task
+        if self._trying is not None:
+            await finish([self._trying])
+            self._trying = None
         self._until = 0.0
         await self.lock.release()
