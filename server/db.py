@@ -6,6 +6,7 @@ and always come back timezone-aware.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -114,6 +115,8 @@ def _sqlite_begin(conn: Connection) -> None:
 
 
 WRITE_OPTION = "xieshang_write"
+CLOSE_GRACE = 2.0  # seconds closing waits for connections still in use to come back
+CLOSE_TICK = 0.02
 
 
 class DatabaseUnreachable(ConnectionError):
@@ -173,6 +176,13 @@ class Database:
         async with self._sessions() as db:
             yield db
 
-    async def close(self) -> None:
-        """Release every pooled connection."""
+    async def close(self, grace: float = CLOSE_GRACE) -> None:
+        """Release every pooled connection, once the work still using one has returned it (up
+        to ``grace`` seconds): a connection closed or abandoned under a query in flight is
+        left open on the database's side until the garbage collector finds it."""
+        checked_out: Callable[[], int] = getattr(self.engine.pool, "checkedout", lambda: 0)
+        for _tick in range(int(grace / CLOSE_TICK)):
+            if checked_out() == 0:
+                break
+            await asyncio.sleep(CLOSE_TICK)  # polled: the pool has no awaitable "all returned"
         await self.engine.dispose()

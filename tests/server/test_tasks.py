@@ -57,3 +57,27 @@ async def test_the_result_and_errors_pass_through(database: Database) -> None:
     with pytest.raises(LookupError):
         await to_the_end(fails())
     assert await _units(database, "市教育局") == 0  # rolled back as usual
+
+
+async def test_closing_the_database_waits_for_work_still_using_a_connection(
+    database: Database,
+) -> None:
+    # At shutdown, work may still be inside a transaction (a room command arriving as the
+    # server stops); if closing returned at once, the event loop could end under that query.
+    inside = asyncio.Event()
+
+    async def work() -> None:
+        async with database.transaction() as db:
+            inside.set()
+            await asyncio.sleep(0.3)
+            await db.execute(insert(Unit).values(name="市卫健委", created_at=utcnow()))
+
+    task = asyncio.create_task(work())
+    await inside.wait()
+    await database.close()
+    assert task.done() and task.exception() is None
+    reopened = Database.from_url(str(database.engine.url.render_as_string(hide_password=False)))
+    try:
+        assert await _units(reopened, "市卫健委") == 1
+    finally:
+        await reopened.close()
