@@ -85,6 +85,8 @@ class Failover:
         refresh = self.refresh
         while refresh is not None and self.rooms.get(session_id) is room and room.feeds:
             await asyncio.sleep(FOLLOW_EVERY)
+            if self.rooms.get(session_id) is not room or not room.feeds:
+                break  # the room's media ended (or the server is stopping) meanwhile
             try:
                 await refresh(session_id)
                 await self.regroup(session_id, room)

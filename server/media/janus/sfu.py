@@ -47,6 +47,7 @@ from server.media.janus.client import JanusDown, JanusError, JanusInstance
 from server.media.janus.failover import Failover, Refresh, Restart
 from server.media.janus.placement import Placer, unavailable
 from server.media.janus.state import JanusFeed, JanusRoom, Subscription, mids
+from server.tasks import finish
 
 log = logging.getLogger(__name__)
 
@@ -335,13 +336,12 @@ class JanusSfu(FeedRooms[JanusRoom, JanusFeed]):
         for session_id in list(self.rooms):
             with contextlib.suppress(Exception):
                 await self.stop_recording(session_id)
-        for room in self.rooms.values():
-            if room.following is not None:
-                room.following.cancel()
-        self.rooms.clear()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        following = [room.following for room in self.rooms.values() if room.following]
+        self.rooms.clear()  # each follow loop ends at its next look, without a database call
+        # Not cancelled at once: a follow loop may be reading the room log, and its feed tasks
+        # may be recording events (see server.tasks); a cancelled read can leave its connection
+        # open, and one that outlived the database's close reopened the pool (a CI failure).
+        await finish([*following, *self._tasks])
         await asyncio.gather(*(i.close() for i in self.instances.values()))
 
 
