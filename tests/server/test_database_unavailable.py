@@ -22,6 +22,7 @@ from sqlalchemy import text as sql
 from sqlalchemy.exc import DBAPIError
 
 from server import db as db_module
+from server.api import DATABASE
 from server.app import create_app, openapi_document
 from server.config import Config
 from server.db import Database
@@ -177,19 +178,22 @@ def test_the_api_document_declares_503_where_the_database_is_used() -> None:
 
 
 @pytest.fixture
-def short_busy_wait(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The server's SQLite connections wait 0.3 s for the write lock (taken before ``cast``
-    starts the server, so every pooled connection has it)."""
+async def short_busy_wait(cast: Cast, server: TestServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once the cast is set up (at the usual wait), the server's SQLite connections wait only
+    0.3 s for the write lock: its pool is emptied, so each new connection takes the new wait."""
     monkeypatch.setattr(db_module, "BUSY_TIMEOUT_MS", 300)
+    await server.app[DATABASE].engine.dispose()
 
 
 @pytest.mark.skipif(PG_URL is not None, reason="SQLite's write lock; this run uses PostgreSQL")
 async def test_a_write_while_another_holds_the_sqlite_lock_answers_503(
-    short_busy_wait: None, cast: Cast, config: Config
+    cast: Cast, short_busy_wait: None, config: Config
 ) -> None:
     path = config.db_url.removeprefix("sqlite+aiosqlite:///")
-    holder = sqlite3.connect(path, isolation_level=None)
-    holder.execute("BEGIN IMMEDIATE")  # another process's long write, as far as the server sees
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=60)
+    # Another process's long write, as far as the server sees. Taken in a thread: the server
+    # may be inside a write of its own, which needs the event loop to finish.
+    await asyncio.to_thread(holder.execute, "BEGIN IMMEDIATE")
     try:
         _assert_unavailable(await cast.staff.post("/api/units", {"name": "市民政局"}))
     finally:
@@ -205,8 +209,8 @@ async def test_a_write_waits_out_a_lock_held_for_longer_than_five_seconds(
     # A busy process can hold the lock for seconds (each statement of a transaction is a trip
     # through the event loop); a CI run answered a sign-in 503 after SQLite's common 5 s wait.
     path = config.db_url.removeprefix("sqlite+aiosqlite:///")
-    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    holder.execute("BEGIN IMMEDIATE")
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=60)
+    await asyncio.to_thread(holder.execute, "BEGIN IMMEDIATE")  # as above
     held = 6.0
 
     def release_later() -> None:
