@@ -10,9 +10,12 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import sys
+import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import CodeType
 from typing import Any
 
 import asyncpg
@@ -291,3 +294,16 @@ async def cast(anon: ApiClient, database: Database, config: Config) -> Cast:
         clients[username] = anon.as_(reply.body["token"])
     venue = await service.add_venue(database, VenueCreate(name="政协第一会议室", capacity=40))
     return Cast(**clients, anon=anon, ids=ids, unit_ids=unit_ids, venue_id=venue.id)
+
+
+def running_elsewhere(code: CodeType) -> bool:
+    """Whether a thread other than this one (the event loop's) is inside ``code`` now: proof,
+    independent of the machine's load, that work runs off the loop."""
+    here = threading.get_ident()
+    for ident, frame in sys._current_frames().items():
+        walk: Any = frame if ident != here else None
+        while walk is not None:
+            if walk.f_code is code:
+                return True
+            walk = walk.f_back
+    return False

@@ -7,14 +7,11 @@ Issue #14: ten ``FREQ=DAILY;BYHOUR=0..23;BYMINUTE=0..59`` events starting years 
 from __future__ import annotations
 
 import asyncio
-import sys
-import threading
-from typing import Any
 
 import pytest
 
 from server.sessions import planning
-from tests.conftest import Cast
+from tests.conftest import Cast, running_elsewhere
 from tests.server.sessions.test_conflicts_and_slots import upload
 
 # How long things take is measured by bench/bench_busy_upload.py (an idle server refuses the
@@ -71,18 +68,6 @@ async def test_the_probe_calendar_is_refused_by_its_size_before_expanding_naming
     assert "longer than allowed" not in reply.body["detail"]
 
 
-def _expanding_elsewhere() -> bool:
-    """Whether a thread other than this one (the event loop's) is inside ``_read_busy``."""
-    here = threading.get_ident()
-    for ident, frame in sys._current_frames().items():
-        walk: Any = frame if ident != here else None
-        while walk is not None:
-            if walk.f_code is planning._read_busy.__code__:
-                return True
-            walk = walk.f_back
-    return False
-
-
 async def test_health_answers_promptly_while_a_costly_but_allowed_calendar_expands(
     cast: Cast, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -99,7 +84,7 @@ async def test_health_answers_promptly_while_a_costly_but_allowed_calendar_expan
     while not work.done():
         reply = await cast.anon.get("/api/health")
         assert reply.status == 200, reply.text
-        during += _expanding_elsewhere()
+        during += running_elsewhere(planning._read_busy.__code__)
         await asyncio.sleep(0.02)
     assert during >= 1, "no health check was answered while the upload expanded"
     reply = await work

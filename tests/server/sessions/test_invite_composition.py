@@ -8,9 +8,6 @@ request and heartbeat of the process for seconds.
 from __future__ import annotations
 
 import asyncio
-import sys
-import threading
-from typing import Any
 
 from sqlalchemy import func, select
 
@@ -20,22 +17,10 @@ from server.db import Database
 from server.directory import service
 from server.directory.schemas import PersonCreate
 from server.mail import OutboxMessage
-from tests.conftest import Cast
+from tests.conftest import Cast, running_elsewhere
 from tests.server.sessions.test_sessions_api import session_body
 
 INVITEES = 150
-
-
-def _composing_elsewhere() -> bool:
-    """Whether a thread other than this one (the event loop's) is composing an email."""
-    here = threading.get_ident()
-    for ident, frame in sys._current_frames().items():
-        walk: Any = frame if ident != here else None
-        while walk is not None:
-            if walk.f_code is imip.message.__code__:
-                return True
-            walk = walk.f_back
-    return False
 
 
 async def test_inviting_a_hall_leaves_the_loop_free_and_queues_every_email(
@@ -65,7 +50,7 @@ async def test_inviting_a_hall_leaves_the_loop_free_and_queues_every_email(
     while not work.done():
         reply = await cast.anon.get("/api/health")
         assert reply.status == 200, reply.text
-        during += _composing_elsewhere()
+        during += running_elsewhere(imip.message.__code__)
     created = await work
     assert created.status == 201, created.text
     # Answered while another thread was composing: on the loop, no check could be answered
