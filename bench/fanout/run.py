@@ -563,6 +563,7 @@ class Row:
     accepted: int = 0
     connect_wall_s: float | None = None
     connect_p99_ms: float | None = None
+    connect_cpu_ms: float | None = None
     drain_ms: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -586,6 +587,7 @@ async def fan_out(
     rss_before = rss_kb(pid)
     node = NodeClients({**clients, "expect": events, "marker": MARKER}, workdir, pin)
     profiler = Profiler(pid, f"{size}-{system}-connect")
+    connect_cpu0, connect_clients0 = sum(cpu_split(pid)), cpu_times(pin.clients)
     await node.start()
     try:
         ready = await node.phase("ready", 600)
@@ -593,14 +595,20 @@ async def fan_out(
         if ready is None:
             raise RuntimeError("the clients did not connect within 10 minutes")
         row.connect_wall_s = ready["connect_wall_ms"] / 1000
+        # Server CPU per connection: steadier than the wall time on a shared machine, and the
+        # same thing while the server's core is the bottleneck (connects queue behind it).
+        row.connect_cpu_ms = (sum(cpu_split(pid)) - connect_cpu0) / max(1, ready["connected"]) * 1e3
+        busy, total = (b - a for a, b in zip(connect_clients0, cpu_times(pin.clients), strict=True))
+        row.extra["connect_client_cpus_busy_pct"] = round(100 * busy / total, 1) if total else None
         row.connect_p99_ms = ready["connect_ms"]["p99"]
         if ready["failed"]:
             log(f"  {ready['failed']} clients failed to connect: {ready['errors']}")
         await settle(pid)
         row.kb_per_conn = (rss_kb(pid) - rss_before) / max(1, ready["connected"])
         log(
-            f"  {ready['connected']} connected in {row.connect_wall_s:.1f} s, "
-            f"{row.kb_per_conn:.1f} KB/conn"
+            f"  {ready['connected']} connected in {row.connect_wall_s:.1f} s "
+            f"({row.connect_cpu_ms:.2f} ms server CPU each; client CPUs "
+            f"{row.extra['connect_client_cpus_busy_pct']}% busy), {row.kb_per_conn:.1f} KB/conn"
         )
         if before_send is not None:
             await before_send()
@@ -636,6 +644,7 @@ async def fan_out(
     deliveries = row.accepted * ready["connected"]
     row.cpu_us = cpu / deliveries * 1e6 if deliveries else None
     row.extra = {
+        **row.extra,
         "server_cpu_s": round(cpu, 3),
         "server_sys_s": round(sys1 - sys0, 3),
         "window_s": round(window, 2),
@@ -839,7 +848,7 @@ def table(rows: list[Row]) -> str:
     head = (
         f"{'size':>5}  {'system':<18} {'p50 ms':>8} {'p99 ms':>8} {'µs CPU/deliv':>12} "
         f"{'KB/conn':>8} {'CPU ×floor':>10} {'KB ×floor':>9} {'deliv/s/core':>12} "
-        f"{'connect s':>9} {'client CPU':>10} {'received':>15}"
+        f"{'connect s':>9} {'conn ms CPU':>11} {'client CPU':>10} {'received':>15}"
     )
     lines = [head, "-" * len(head)]
     floors = {r.size: r for r in rows if r.system == "floor"}
@@ -856,7 +865,8 @@ def table(rows: list[Row]) -> str:
             f"{r.size:>5}  {r.system:<18} {fmt(r.p50, '.1f'):>8} {fmt(r.p99, '.1f'):>8} "
             f"{fmt(r.cpu_us):>12} {fmt(r.kb_per_conn):>8} {fmt(cpu_ratio, '.1f'):>10} "
             f"{fmt(kb_ratio, '.1f'):>9} {fmt(capacity, ',.0f'):>12} "
-            f"{fmt(r.connect_wall_s):>9} {fmt(busy, '.0f') + '%':>10} "
+            f"{fmt(r.connect_wall_s):>9} {fmt(r.connect_cpu_ms, '.2f'):>11} "
+            f"{fmt(busy, '.0f') + '%':>10} "
             f"{f'{r.received}/{r.expected}':>15}"
         )
     return "\n".join(lines)

@@ -66,8 +66,7 @@ def principal(person: Person) -> Principal:
 async def principal_for_token(database: Database, token: str) -> Principal | None:
     """Who a bearer token belongs to, if it is live and the account active."""
     async with database.read() as db:
-        found = await store.live_token(db, token_digest(token), utcnow())
-    return principal(found[1]) if found else None
+        return await store.live_principal(db, token_digest(token), utcnow())
 
 
 async def live_token_digests(database: Database, digests: Collection[str]) -> set[str]:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.auth import Role
+from server.auth import Principal, Role
 from server.directory.models import Person, Token, Unit, Venue, unit_contacts
 
 
@@ -129,21 +129,38 @@ async def list_venues(db: AsyncSession) -> Sequence[Venue]:
     return (await db.execute(select(Venue).order_by(Venue.name))).scalars().all()
 
 
-async def live_token(
-    db: AsyncSession, digest: str, now: dt.datetime
-) -> tuple[Token, Person] | None:
-    row = await db.execute(
-        select(Token, Person)
-        .join(Person, Person.id == Token.person_id)
-        .where(
-            Token.digest == digest,
-            Token.revoked_at.is_(None),
-            Token.expires_at > now,
-            Person.active.is_(True),
+async def live_principal(db: AsyncSession, digest: str, now: dt.datetime) -> Principal | None:
+    """Whom a token signs in (it is live and the account active), read as plain columns:
+    every request and room connection asks this."""
+    row = (
+        await db.execute(
+            select(
+                Person.id,
+                Person.username,
+                Person.name,
+                Person.role,
+                Person.unit_id,
+                Person.language,
+            )
+            .join(Token, Person.id == Token.person_id)
+            .where(
+                Token.digest == digest,
+                Token.revoked_at.is_(None),
+                Token.expires_at > now,
+                Person.active.is_(True),
+            )
         )
+    ).one_or_none()
+    if row is None:
+        return None
+    return Principal(
+        id=row.id,
+        username=row.username,
+        name=row.name,
+        role=row.role,
+        unit_id=row.unit_id,
+        language=row.language,
     )
-    found = row.one_or_none()
-    return (found[0], found[1]) if found else None
 
 
 async def live_digests(db: AsyncSession, digests: Sequence[str], now: dt.datetime) -> set[str]:

@@ -25,6 +25,7 @@ from server.errors import AppError, refuse_when_unavailable, socket_handler
 from server.i18n import DEFAULT, _, asked, translate
 from server.limits import RateLimiter
 from server.media.base import MediaBackend, check_kinds, check_layer
+from server.packets import Encoded
 from server.rooms import store
 from server.rooms.commands import RULES
 from server.rooms.commands.consent import refuse_publish
@@ -32,7 +33,7 @@ from server.rooms.messages import HOW_TO_CONNECT, command_of, session_of, since_
 from server.rooms.reducer import Actor, RoomError
 from server.rooms.service import RoomHub
 from server.rooms.token_watch import TokenWatch
-from server.rooms.views import events_view, state_view
+from server.rooms.views import events_view
 from server.sessions import service as sessions
 from server.sessions.models import STATUS_WORDS
 from server.signing import Signer
@@ -121,8 +122,8 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         if principal is None:
             raise Refused(_("Your login token is invalid, expired or revoked; sign in again."))
         async with self.database.read() as db:
-            seed = await sessions.room_seed(db, session_id)
-            role = await sessions.room_role(db, session_id, principal.id)
+            seed = await sessions.room_entry(db, session_id, principal.id)
+        role = seed["role"] if seed is not None else None
         if seed is None or (role is None and not principal.is_staff):
             raise Refused(_("You are not a participant of this session."))
         if seed["status"] not in OPEN_STATES:
@@ -145,7 +146,7 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     async def _guest(self, session_id: int, token: str) -> Actor:
         async with self.database.read() as db:
             guest = await store.guest_by_digest(db, token_digest(token))
-            seed = await sessions.room_seed(db, session_id)
+            seed = await sessions.room_entry(db, session_id)
         if guest is None or guest.session_id != session_id or seed is None:
             raise Refused(
                 _("This guest pass is not valid for this session; join again by its link.")
@@ -159,7 +160,7 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         if payload.get("s") != session_id:
             raise Refused(_("This hall pass belongs to another session."))
         async with self.database.read() as db:
-            seed = await sessions.room_seed(db, session_id)
+            seed = await sessions.room_entry(db, session_id)
             hall = await sessions.hall_of(db, session_id)
         if seed is None or hall is None or hall["venue_id"] != payload.get("v"):
             raise Refused(
@@ -276,8 +277,8 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         """With the session's lobby ``none``, a waiting guest is admitted by the server at once
         (logged as ``lobby.admit`` by ``system``, like a host's admission); True if admitted."""
         async with self.database.read() as db:
-            seed = await sessions.room_seed(db, session_id)
-        if seed is None or seed.get("lobby") != "none":
+            seed = await sessions.room_entry(db, session_id)
+        if seed is None or seed["lobby"] != "none":
             return False
 
         def still_waiting(state: dict[str, Any]) -> None:
@@ -318,11 +319,11 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         session = await self.get_session(sid)
         session["joined"] = True
         await self.save_session(sid, session)
-        seq, state = await self.hub.snapshot(session_id)
+        seq, state = await self.hub.view(session_id, actor)  # JSON, shared with a crowd
         self.on_snapshot(session_id, seq)
         snapshot = {
             "seq": seq,
-            "state": state_view(state, actor),
+            "state": Encoded(state),
             "ice_servers": self.sfu.ice_servers,  # for rtc.publish / rtc.subscribe
             "simulcast": self.sfu.simulcast,  # publish the camera as three layers (rtc.layer)
         }
@@ -391,8 +392,8 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         since = since_of(payload)
         events = None if since is None else await self.hub.events_since(session_id, since)
         if events is None:
-            seq, state = await self.hub.snapshot(session_id)
-            return {"ok": True, "snapshot": {"seq": seq, "state": state_view(state, actor)}}
+            seq, view = await self.hub.view(session_id, actor)
+            return {"ok": True, "snapshot": {"seq": seq, "state": Encoded(view)}}
         return {"ok": True, "events": events_view(events, actor)}
 
     @socket_handler

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from server.rooms import store
 from server.rooms.models import RoomEvent
 from server.rooms.record import room_record
 from server.rooms.reducer import Actor, RoomError, State, apply, decide, floor_expiry
+from server.rooms.views import shared_view, state_view
 from server.sessions import service as sessions
 from server.sessions.models import SessionStatus
 from server.tasks import finish
@@ -72,6 +74,9 @@ class Room:
     # Joins and leaves waiting for the next presence event, each with its caller's future.
     presence_queue: list[tuple[dict[str, Any], asyncio.Future[Event]]] = field(default_factory=list)
     presence_flush: asyncio.Task[None] | None = None
+    # The state's JSON as each kind of viewer sees it (views.shared_view), at seq views_seq.
+    views: dict[tuple[bool, bool], str] = field(default_factory=dict)
+    views_seq: int = -1
 
 
 class RoomHub:
@@ -253,17 +258,20 @@ class RoomHub:
         """Log the event ``build`` makes of the current state and broadcast it; None (nothing
         logged) when ``build`` finds nothing to change. ``prepare`` reads what ``build`` needs
         from the database in the same transaction (a secret poll's ballot box)."""
-        for _attempt in range(RETRIES):
+        for attempt in range(RETRIES):
             try:
                 async with self.database.transaction() as db:
                     # One appender per room at a time, across processes: the session row's lock
                     # (PostgreSQL) or the write lock taken at BEGIN (SQLite). The unique seq
                     # stays as the last line of defence.
                     await sessions.lock_for_room(db, room.session_id)
-                    for row in await store.events_after(db, room.session_id, room.seq):
-                        earlier = as_event(row)  # appended by another process
-                        room.state, room.seq = apply(room.state, earlier), row.seq
-                        self._observe(room, earlier)
+                    # The only process appends every event itself, so it has them all; it
+                    # reads the log only after losing a seq (which means it is not alone).
+                    if not self.single_process or attempt > 0:
+                        for row in await store.events_after(db, room.session_id, room.seq):
+                            earlier = as_event(row)  # appended by another process
+                            room.state, room.seq = apply(room.state, earlier), row.seq
+                            self._observe(room, earlier)
                     if prepare is not None:
                         await prepare(db, room.state)
                     seq, now = room.seq + 1, utcnow()
@@ -411,8 +419,26 @@ class RoomHub:
         """The current seq and state (after catching up with other processes)."""
         room = await self.room(session_id)
         async with room.lock:
-            await self._catch_up(room)
+            if not self.single_process:  # the only process has every event already
+                await self._catch_up(room)
             return room.seq, room.state
+
+    async def view(self, session_id: int, viewer: Actor) -> tuple[int, str]:
+        """The current seq and the state as ``viewer`` sees it, as JSON. A crowd joining at
+        once shares each encoding: it is made once per seq for each kind of viewer."""
+        room = await self.room(session_id)
+        async with room.lock:
+            if not self.single_process:
+                await self._catch_up(room)
+            key = shared_view(room.state, viewer)
+            if key is None:
+                return room.seq, _json(state_view(room.state, viewer))
+            if room.views_seq != room.seq:
+                room.views, room.views_seq = {}, room.seq
+            text = room.views.get(key)
+            if text is None:
+                text = room.views[key] = _json(state_view(room.state, viewer))
+            return room.seq, text
 
     async def events_since(self, session_id: int, seq: int) -> list[Event] | None:
         """Events after ``seq`` in order, or None when a snapshot is the better answer."""
@@ -429,6 +455,10 @@ class RoomHub:
         async with self.database.read() as db:
             row = await store.last_event(db, session_id)
         return None if row is None else as_event(row)
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))  # as Socket.IO packets are encoded
 
 
 async def _poll_facts(

@@ -16,7 +16,8 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from server.rooms.reducer import Actor, State
+from server.rooms.actors import Actor
+from server.rooms.apply import State
 
 Event = dict[str, Any]
 DRAFT_EVENTS = frozenset({"minutes.edit"})
@@ -45,6 +46,15 @@ def state_view(state: State, viewer: Actor) -> State:
     if not viewer.reads_drafts:
         view["minutes"] = {}
     return view
+
+
+def shared_view(state: State, viewer: Actor) -> tuple[bool, bool] | None:
+    """What ``viewer``'s :func:`state_view` depends on when others see the same: whether they
+    moderate the chat and whether they read drafts. None when it is theirs alone (they voted,
+    and a poll shows them their own choices)."""
+    if any(viewer.key in poll.get("votes", {}) for poll in state.get("polls", {}).values()):
+        return None
+    return viewer.drives, viewer.reads_drafts
 
 
 def event_view(event: Event, *, drafts: bool, hidden: Collection[int] = ()) -> Event:

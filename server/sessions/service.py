@@ -277,6 +277,24 @@ async def room_seed(db: AsyncSession, session_id: int) -> dict[str, Any] | None:
     }
 
 
+async def room_entry(
+    db: AsyncSession, session_id: int, person_id: int | None = None
+) -> dict[str, Any] | None:
+    """What a room checks when someone connects: the session's ``status``, ``visibility`` and
+    ``lobby``, and ``role``, the person's role in it (None: not a participant, or no person
+    asked about). None when there is no such session."""
+    row = await store.room_entry(db, session_id, person_id)
+    if row is None:
+        return None
+    status, visibility, lobby, role = row
+    return {
+        "status": status.value,
+        "visibility": visibility.value,
+        "lobby": lobby,
+        "role": role.value if role is not None else None,
+    }
+
+
 async def public_summary(db: AsyncSession, session_id: int) -> dict[str, Any] | None:
     """What anyone may know of a public session before joining it: which meeting, when, where,
     on what (None: no such session, or not public)."""

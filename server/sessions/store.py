@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, exists, func, or_, select, true, update
+from sqlalchemy import ColumnElement, delete, exists, func, null, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.auth import Principal, Role
@@ -267,6 +267,22 @@ async def replace_busy_blocks(
     )
     db.add_all(blocks)
     await db.flush()
+
+
+async def room_entry(db: AsyncSession, session_id: int, person_id: int | None) -> Any:
+    """One row of what a room checks when someone connects (status, visibility, lobby and the
+    person's role, None for no participant), or None for no such session: plain columns, no
+    objects, since a crowd connects at once."""
+    role = Participant.role if person_id is not None else null()
+    stmt = select(Session.status, Session.visibility, Session.lobby, role).where(
+        Session.id == session_id
+    )
+    if person_id is not None:
+        stmt = stmt.outerjoin(
+            Participant,
+            (Participant.session_id == Session.id) & (Participant.person_id == person_id),
+        )
+    return (await db.execute(stmt)).one_or_none()
 
 
 async def participant_of(db: AsyncSession, session_id: int, person_id: int) -> Participant | None:

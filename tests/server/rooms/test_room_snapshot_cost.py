@@ -1,0 +1,155 @@
+"""What a crowd joining costs the server besides its presence events (issue 19, "Crowds"): the
+people who join at the same point of the log share one encoding of the state, and the only
+server process reads no room log to append an event or take a snapshot, since it has appended
+every event itself."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event
+
+from server.db import Database
+from server.packets import Encoded, Packet
+from server.rooms.reducer import Actor
+from server.rooms.service import RoomHub
+from server.rooms.views import state_view
+
+MEMBERS = [Actor(f"p:{i}", f"委员{i}", "member") for i in range(1, 6)]
+HOST = Actor("p:99", "主持人", "host", staff=True, reads_drafts=True)
+
+
+async def ignore(_session_id: int, _event: Any) -> None:
+    return None
+
+
+@contextmanager
+def room_log_reads(database: Database) -> Iterator[list[str]]:
+    """The statements that read the room log while the block runs."""
+    reads: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "room_events" in statement:
+            reads.append(statement)
+
+    engine = database.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        yield reads
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+
+
+async def test_joiners_at_one_point_of_the_log_share_each_encoding_of_the_state(
+    room_session: dict[str, Any], database: Database
+) -> None:
+    sid = room_session["id"]
+    hub = RoomHub(database=database, emit=ignore)
+    try:
+        for member in MEMBERS:
+            await hub.presence(sid, {"op": "join", "who": member.key, "name": member.name})
+        seq, first = await hub.view(sid, MEMBERS[0])
+        views = [await hub.view(sid, member) for member in MEMBERS[1:]]
+        # The same text, encoded once: not equal copies made one by one.
+        assert all(view == (seq, first) and view[1] is first for view in views)
+        _seq, state = await hub.snapshot(sid)
+        assert json.loads(first) == json.loads(json.dumps(state_view(state, MEMBERS[0])))
+        # A host sees another view (draft minutes, hidden chat), encoded for hosts.
+        _seq, hosts = await hub.view(sid, HOST)
+        assert hosts is not first
+        assert json.loads(hosts) == json.loads(json.dumps(state_view(state, HOST)))
+
+        # The next event makes a new encoding, which holds it.
+        await hub.presence(sid, {"op": "join", "who": "p:6", "name": "委员6"})
+        later, text = await hub.view(sid, MEMBERS[0])
+        assert later == seq + 1 and "p:6" in json.loads(text)["presence"]
+
+        # Someone who voted sees their own choices: a view of their own, never shared.
+        proposer = next(p for p in room_session["participants"] if p["role"] == "proposer")
+        voter_actor = Actor(f"p:{proposer['person_id']}", "提案人", "proposer")
+        for actor in (HOST, voter_actor):
+            await hub.presence(sid, {"op": "join", "who": actor.key, "name": actor.name})
+        await hub.command(sid, HOST, "session.start", {})
+        question = {"question": "同意吗？", "options": ["是", "否"]}
+        opened = await hub.command(sid, HOST, "poll.open", question)
+        assert opened is not None
+        poll = opened["data"]["poll_id"]
+        await hub.command(sid, voter_actor, "poll.vote", {"poll_id": poll, "choices": [1]})
+        _seq, voter = await hub.view(sid, voter_actor)
+        _seq, other = await hub.view(sid, MEMBERS[1])
+        assert json.loads(voter)["polls"][str(poll)]["my_choices"] == [1]
+        assert json.loads(other)["polls"][str(poll)]["my_choices"] is None
+    finally:
+        await hub.close()
+
+
+async def test_the_only_process_reads_no_room_log_to_append_or_for_a_snapshot(
+    room_session: dict[str, Any], database: Database
+) -> None:
+    sid = room_session["id"]
+    alone = RoomHub(database=database, emit=ignore)
+    try:
+        await alone.room(sid)  # loading reads the log, once
+        with room_log_reads(database) as reads:
+            await alone.presence(sid, {"op": "join", "who": "p:1", "name": "委员1"})
+            await alone.command(sid, HOST, "chat.send", {"text": "大家好"})
+            await alone.snapshot(sid)
+            await alone.view(sid, MEMBERS[0])
+        assert reads == []
+    finally:
+        await alone.close()
+
+    # One of several processes reads what the others appended before each of those.
+    shared = RoomHub(database=database, emit=ignore, single_process=False)
+    try:
+        await shared.room(sid)
+        with room_log_reads(database) as reads:
+            await shared.command(sid, HOST, "chat.send", {"text": "第二个进程"})
+            await shared.snapshot(sid)
+        assert len(reads) == 2
+    finally:
+        await shared.close()
+
+
+async def test_a_process_that_thought_it_was_alone_catches_up_when_it_loses_a_seq(
+    room_session: dict[str, Any], database: Database
+) -> None:
+    """Skipping the read relies on there being one process; if another appends after all
+    (a misconfigured deployment), the unique seq refuses the stale append and the process
+    reads the log, then appends after it: nothing is lost or overwritten."""
+    sid = room_session["id"]
+    first = RoomHub(database=database, emit=ignore)
+    second = RoomHub(database=database, emit=ignore)
+    try:
+        await first.room(sid)
+        await second.command(sid, HOST, "chat.send", {"text": "另一个进程"})
+        sent = await first.command(sid, HOST, "chat.send", {"text": "这一个进程"})
+        assert sent is not None
+        _seq, state = await first.snapshot(sid)
+        assert [m["text"] for m in state["chat"]] == ["另一个进程", "这一个进程"]
+        assert sent["seq"] == (await second.newest(sid) or {})["seq"]
+    finally:
+        await first.close()
+        await second.close()
+
+
+def test_an_encoded_part_of_a_packet_is_sent_as_it_is() -> None:
+    state = {"presence": {"p:1": {"name": "委员1"}}, "chat": []}
+    text = json.dumps(state, separators=(",", ":"))
+    for data in (
+        ["snapshot", {"seq": 3, "state": Encoded(text)}],
+        [{"ok": True, "snapshot": {"seq": 3, "state": Encoded(text)}}],  # an ack
+    ):
+        plain = json.loads(json.dumps(data, default=lambda e: json.loads(e.text)))
+        encoded = Packet(2, namespace="/room", data=data).encode()
+        assert encoded == Packet(2, namespace="/room", data=plain).encode()
+    # What JSON cannot hold still cannot be sent as JSON (bytes take the binary path).
+    try:
+        Packet(2, namespace="/room", data=["x", {"raw": b"\x00"}], binary=False).encode()
+    except TypeError:
+        pass
+    else:
+        raise AssertionError("bytes were encoded as JSON")
