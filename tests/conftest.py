@@ -13,6 +13,7 @@ import shutil
 import sys
 import threading
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import CodeType
@@ -296,14 +297,42 @@ async def cast(anon: ApiClient, database: Database, config: Config) -> Cast:
     return Cast(**clients, anon=anon, ids=ids, unit_ids=unit_ids, venue_id=venue.id)
 
 
-def running_elsewhere(code: CodeType) -> bool:
-    """Whether a thread other than this one (the event loop's) is inside ``code`` now: proof,
-    independent of the machine's load, that work runs off the loop."""
-    here = threading.get_ident()
-    for ident, frame in sys._current_frames().items():
-        walk: Any = frame if ident != here else None
-        while walk is not None:
-            if walk.f_code is code:
-                return True
-            walk = walk.f_back
-    return False
+@dataclass
+class Inside:
+    """How often a sampling thread found the event loop's thread, and any other thread, inside
+    some code (:func:`watch_inside`)."""
+
+    on_loop: int = 0
+    elsewhere: int = 0
+
+
+@contextmanager
+def watch_inside(code: CodeType, every: float = 0.0005) -> Iterator[Inside]:
+    """Sample every thread's stack from a thread of its own while the block runs: proof,
+    independent of the machine's load, that ``code`` runs off the event loop (``on_loop``
+    stays 0) and did run (``elsewhere`` counts the samples that found it in another thread).
+    Sampling from its own thread, it sees the work wherever it runs, however briefly the
+    loop gets the GIL."""
+    loop_thread, seen, stop = threading.get_ident(), Inside(), threading.Event()
+
+    def sample() -> None:
+        me = threading.get_ident()
+        while not stop.is_set():
+            for ident, frame in sys._current_frames().items():
+                walk: Any = frame if ident != me else None
+                while walk is not None and walk.f_code is not code:
+                    walk = walk.f_back
+                if walk is not None:
+                    if ident == loop_thread:
+                        seen.on_loop += 1
+                    else:
+                        seen.elsewhere += 1
+            stop.wait(every)
+
+    sampler = threading.Thread(target=sample, name="watch-inside", daemon=True)
+    sampler.start()
+    try:
+        yield seen
+    finally:
+        stop.set()
+        sampler.join()

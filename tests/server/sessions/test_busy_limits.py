@@ -11,7 +11,7 @@ import asyncio
 import pytest
 
 from server.sessions import planning
-from tests.conftest import Cast, running_elsewhere
+from tests.conftest import Cast, watch_inside
 from tests.server.sessions.test_conflicts_and_slots import upload
 
 # How long things take is measured by bench/bench_busy_upload.py (an idle server refuses the
@@ -73,20 +73,19 @@ async def test_health_answers_promptly_while_a_costly_but_allowed_calendar_expan
 ) -> None:
     # The expansion runs in a worker thread, which still takes the GIL in turns: how long each
     # check waits depends on the machine's load (bench/bench_busy_upload.py measures it). What
-    # cannot depend on load: health checks are answered while another thread is inside the
-    # expansion. (Expanded on the loop, the loop's own thread would be in it and no check could
-    # be answered meanwhile.) Counting checks by time alone was flaky: a CI run answered one
-    # check in a 0.3 s expansion. The calendar starts in 1930 (~0.9 s idle) and the time budget
-    # is lifted so that a loaded machine does not refuse it.
+    # cannot depend on load: the expansion runs in another thread, never the loop's, as a
+    # thread sampling every stack sees; health checks are answered meanwhile. Counting checks
+    # by time alone was flaky: a CI run answered one check in a 0.3 s expansion. The calendar
+    # starts in 1930 (~0.9 s idle) and the time budget is lifted so that a loaded machine does
+    # not refuse it.
     monkeypatch.setattr(planning, "BUSY_EXPANSION_SECONDS", 60.0)
-    work = asyncio.create_task(upload(cast.member, cast.ids["member"], heavy_calendar(1930)))
-    during = 0
-    while not work.done():
-        reply = await cast.anon.get("/api/health")
-        assert reply.status == 200, reply.text
-        during += running_elsewhere(planning._read_busy.__code__)
-        await asyncio.sleep(0.02)
-    assert during >= 1, "no health check was answered while the upload expanded"
-    reply = await work
+    with watch_inside(planning._read_busy.__code__) as expanding:
+        work = asyncio.create_task(upload(cast.member, cast.ids["member"], heavy_calendar(1930)))
+        while not work.done():
+            reply = await cast.anon.get("/api/health")
+            assert reply.status == 200, reply.text
+            await asyncio.sleep(0.02)
+        reply = await work
+    assert expanding.on_loop == 0 and expanding.elsewhere >= 1, expanding
     assert reply.status == 200, reply.text
     assert reply.body["blocks"] == 1
