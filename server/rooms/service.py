@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from server.audit import service as audit
 from server.db import Database, utcnow
+from server.errors import AppError
 from server.i18n import _
 from server.proposals import handling
 from server.record import draft
@@ -34,12 +35,17 @@ from server.tasks import finish
 
 Event = dict[str, Any]
 Emit = Callable[[int, Event], Awaitable[None]]
+Build = Callable[[State, int, dt.datetime], dict[str, Any] | None]
+Prepare = Callable[[Any, State], Awaitable[None]]
+# A command waiting for its turn: (type, by, build, prepare) and its caller's future.
+Pending = tuple[tuple[str, str | None, Build, Prepare | None], "asyncio.Future[Event | None]"]
 MAX_SYNC = 1000  # a client further behind than this gets a fresh snapshot
 RETRIES = 5
 IDLE_SECONDS = 600.0  # a room without connections here is dropped from memory after this
 # Joins and leaves arriving within this many seconds of each other go out as one event.
 PRESENCE_WINDOW = 0.05
 PRESENCE_BATCH = 250  # changes per event at most (a hall's whole crowd, ~25 KB)
+COMMAND_GROUP = 100  # commands committed in one transaction at most (group commit)
 log = logging.getLogger(__name__)
 
 
@@ -74,6 +80,12 @@ class Room:
     # Joins and leaves waiting for the next presence event, each with its caller's future.
     presence_queue: list[tuple[dict[str, Any], asyncio.Future[Event]]] = field(default_factory=list)
     presence_flush: asyncio.Task[None] | None = None
+    # Commands waiting to be appended, and the task appending them (group commit).
+    commands: list[Pending] = field(default_factory=list)
+    committing: asyncio.Task[None] | None = None
+    # A group's events were applied in memory but its transaction failed, and the state could
+    # not be read back from the log yet: it is read back before the room is used again.
+    stale: bool = False
     # The state's JSON as each kind of viewer sees it (views.shared_view), at seq views_seq.
     views: dict[tuple[bool, bool], str] = field(default_factory=dict)
     views_seq: int = -1
@@ -252,40 +264,24 @@ class RoomHub:
         room: Room,
         kind: str,
         by: str | None,
-        build: Callable[[State, int, dt.datetime], dict[str, Any] | None],
-        prepare: Callable[[Any, State], Awaitable[None]] | None = None,
+        build: Build,
+        prepare: Prepare | None = None,
     ) -> Event | None:
         """Log the event ``build`` makes of the current state and broadcast it; None (nothing
         logged) when ``build`` finds nothing to change. ``prepare`` reads what ``build`` needs
         from the database in the same transaction (a secret poll's ballot box)."""
+        await self._fresh(room)
         for attempt in range(RETRIES):
             try:
                 async with self.database.transaction() as db:
-                    # One appender per room at a time, across processes: the session row's lock
-                    # (PostgreSQL) or the write lock taken at BEGIN (SQLite). The unique seq
-                    # stays as the last line of defence.
-                    await sessions.lock_for_room(db, room.session_id)
-                    # The only process appends every event itself, so it has them all; it
-                    # reads the log only after losing a seq (which means it is not alone).
-                    if not self.single_process or attempt > 0:
-                        for row in await store.events_after(db, room.session_id, room.seq):
-                            earlier = as_event(row)  # appended by another process
-                            room.state, room.seq = apply(room.state, earlier), row.seq
-                            self._observe(room, earlier)
+                    await self._take_turn(db, room, attempt)
                     if prepare is not None:
                         await prepare(db, room.state)
                     seq, now = room.seq + 1, utcnow()
                     data = build(room.state, seq, now)
                     if data is None:
                         return None
-                    ballot = data.pop("ballot", None)  # a secret vote's choices: never logged
-                    row = RoomEvent(
-                        session_id=room.session_id, seq=seq, type=kind, data=data, by=by, at=now
-                    )
-                    await store.append(db, row)
-                    if ballot is not None:
-                        await _cast(db, room, data, ballot)
-                    await self._side_effects(db, room, row)
+                    row = await self._log(db, room, kind, by, data, seq, now)
             except IntegrityError:
                 continue  # another process took this seq after all: catch up and decide again
             event = as_event(row)
@@ -296,6 +292,39 @@ class RoomHub:
             await self.emit(room.session_id, event)
             return event
         raise RoomError("busy", _("The room is very busy right now; try again."))
+
+    async def _take_turn(self, db: Any, room: Room, attempt: int) -> None:
+        """Become the room's one appender for this transaction and know every event before it.
+
+        One appender per room at a time, across processes: the session row's lock (PostgreSQL)
+        or the write lock taken at BEGIN (SQLite); the unique seq stays as the last line of
+        defence. The only process appends every event itself, so it has them all: it reads the
+        log only after losing a seq (which means it is not alone)."""
+        await sessions.lock_for_room(db, room.session_id)
+        if not self.single_process or attempt > 0:
+            for row in await store.events_after(db, room.session_id, room.seq):
+                earlier = as_event(row)  # appended by another process
+                room.state, room.seq = apply(room.state, earlier), row.seq
+                self._observe(room, earlier)
+
+    async def _log(
+        self,
+        db: Any,
+        room: Room,
+        kind: str,
+        by: str | None,
+        data: dict[str, Any],
+        seq: int,
+        now: dt.datetime,
+    ) -> RoomEvent:
+        """Insert one event with what goes with it in the same transaction."""
+        ballot = data.pop("ballot", None)  # a secret vote's choices: never logged
+        row = RoomEvent(session_id=room.session_id, seq=seq, type=kind, data=data, by=by, at=now)
+        await store.append(db, row)
+        if ballot is not None:
+            await _cast(db, room, data, ballot)
+        await self._side_effects(db, room, row)
+        return row
 
     async def _side_effects(self, db: Any, room: Room, row: RoomEvent) -> None:
         """Changes outside the log, in the same transaction as the event."""
@@ -334,8 +363,125 @@ class RoomHub:
         def build(state: State, seq: int, now: dt.datetime) -> dict[str, Any] | None:
             return decide(state, kind, {**data, **given}, actor, now, seq)
 
-        async with room.lock:
-            return await self._append(room, kind, actor.key, build, prepare)
+        if self.closed:  # no group would be committed
+            async with room.lock:
+                return await self._append(room, kind, actor.key, build, prepare)
+        future: asyncio.Future[Event | None] = asyncio.get_running_loop().create_future()
+        room.commands.append(((kind, actor.key, build, prepare), future))
+        if room.committing is None:
+            room.committing = asyncio.ensure_future(self._commit_commands(room))
+            self._tasks.add(room.committing)
+            room.committing.add_done_callback(self._tasks.discard)
+        return await asyncio.shield(future)  # a caller giving up leaves the others' be
+
+    async def _commit_commands(self, room: Room) -> None:
+        """Append the commands waiting in ``room``, in their order. What arrived while the
+        room was busy goes in one transaction (group commit): one commit, however many
+        events; alone, a command is appended as it always was."""
+        try:
+            async with room.lock:
+                while room.commands:
+                    group = room.commands[:COMMAND_GROUP]
+                    del room.commands[: len(group)]
+                    if len(group) == 1:
+                        [(command, future)] = group
+                        try:
+                            result = await self._append(room, *command)
+                        except Exception as exc:
+                            _answer(future, exc)
+                        else:
+                            _answer(future, result)
+                    else:
+                        await self._append_group(room, group)
+                room.committing = None  # in the same step as finding the queue empty
+        except BaseException:  # cancelled (a shutdown past its grace): nobody waits on
+            queued, room.commands, room.committing = room.commands, [], None
+            for _command, future in queued:
+                future.cancel()
+            raise
+
+    async def _append_group(self, room: Room, group: list[Pending]) -> None:
+        """Append several commands' events in one transaction and broadcast them in order.
+
+        Each command is decided against the state its predecessors leave, so their events
+        are applied in memory as they are logged, before the commit. Should the transaction
+        fail after all, the state is read back from the log (:meth:`_rebuild`). A command the
+        room refuses gets its error; the others go on."""
+        try:
+            await self._fresh(room)
+        except Exception as exc:
+            for _command, future in group:
+                _answer(future, exc)
+            return
+        for attempt in range(RETRIES):
+            committed = room.seq
+            events: list[Event] = []
+            answers: list[tuple[asyncio.Future[Event | None], Event | Exception | None]] = []
+            try:
+                async with self.database.transaction() as db:
+                    await self._take_turn(db, room, attempt)
+                    committed = room.seq
+                    for (kind, by, build, prepare), future in group:
+                        try:
+                            if prepare is not None:
+                                await prepare(db, room.state)
+                            seq, now = room.seq + 1, utcnow()
+                            data = build(room.state, seq, now)
+                        except AppError as refused:  # this command only; the others go on
+                            answers.append((future, refused))
+                            continue
+                        if data is None:
+                            answers.append((future, None))
+                            continue
+                        event = as_event(await self._log(db, room, kind, by, data, seq, now))
+                        room.state, room.seq = apply(room.state, event), seq  # until the commit
+                        events.append(event)
+                        answers.append((future, event))
+            except Exception as exc:
+                try:
+                    if isinstance(exc, IntegrityError) or room.seq != committed:
+                        await self._rebuild(room, committed)
+                except Exception:  # it stays stale: read back before its next use
+                    log.exception("could not read room %s back from its log", room.session_id)
+                else:
+                    if isinstance(exc, IntegrityError):
+                        continue  # another process took a seq after all: decide again
+                for _command, future in group:
+                    _answer(future, exc)
+                return
+            self._watch_floor(room)
+            for event in events:
+                self._observe(room, event)
+                await self.emit(room.session_id, event)
+            for future, answer in answers:
+                _answer(future, answer)
+            return
+        busy = RoomError("busy", _("The room is very busy right now; try again."))
+        for _command, future in group:
+            _answer(future, busy)
+
+    async def _fresh(self, room: Room) -> None:
+        """Read a room whose state went stale (see :meth:`_rebuild`) back from its log."""
+        if room.stale:
+            await self._rebuild(room, None)
+
+    async def _rebuild(self, room: Room, committed: int | None) -> None:
+        """The state from the log again, after a transaction failed with events of a group
+        applied in memory. The events after ``committed`` (those another process appended) are
+        observed; None: nobody knows which, so none are. Should the log be unreadable now,
+        the room stays ``stale`` and is read back before its next use."""
+        room.stale = True
+        async with self.database.read() as db:
+            rows = await store.events_after(db, room.session_id, 0)
+        state: State = {}
+        for row in rows:
+            state = apply(state, as_event(row))
+        room.state, room.seq, room.stale = state, rows[-1].seq if rows else 0, False
+        if committed is not None:
+            for row in rows:
+                if row.seq > committed:
+                    self._observe(room, as_event(row))
+        self._watch_floor(room)
 
     async def record(
         self,
@@ -419,6 +565,7 @@ class RoomHub:
         """The current seq and state (after catching up with other processes)."""
         room = await self.room(session_id)
         async with room.lock:
+            await self._fresh(room)
             if not self.single_process:  # the only process has every event already
                 await self._catch_up(room)
             return room.seq, room.state
@@ -428,6 +575,7 @@ class RoomHub:
         once shares each encoding: it is made once per seq for each kind of viewer."""
         room = await self.room(session_id)
         async with room.lock:
+            await self._fresh(room)
             if not self.single_process:
                 await self._catch_up(room)
             key = shared_view(room.state, viewer)
@@ -455,6 +603,16 @@ class RoomHub:
         async with self.database.read() as db:
             row = await store.last_event(db, session_id)
         return None if row is None else as_event(row)
+
+
+def _answer(future: asyncio.Future[Any], answer: Any) -> None:
+    """Answer a waiting caller: an exception is raised to it, anything else returned."""
+    if future.done():
+        return
+    if isinstance(answer, BaseException):
+        future.set_exception(answer)
+    else:
+        future.set_result(answer)
 
 
 def _json(value: Any) -> str:

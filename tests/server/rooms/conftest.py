@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 import socketio
 from aiohttp.test_utils import TestServer
+from sqlalchemy import event
 
+from server.db import Database
 from tests.conftest import Cast
 from tests.server.sessions.test_sessions_api import create
 
@@ -84,3 +87,20 @@ async def clients(server: TestServer) -> AsyncIterator[Callable[..., Any]]:
     yield connect
     for client in made:
         await client.close()
+
+
+@contextmanager
+def engine_events(database: Database, name: str) -> Iterator[list[tuple[Any, ...]]]:
+    """The arguments of each of the engine's ``name`` events (``commit``,
+    ``before_cursor_execute``, …) while the block runs."""
+    seen: list[tuple[Any, ...]] = []
+
+    def heard(*args: Any) -> None:
+        seen.append(args)
+
+    engine = database.engine.sync_engine
+    event.listen(engine, name, heard)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, name, heard)

@@ -6,17 +6,14 @@ every event itself."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
-
-from sqlalchemy import event
 
 from server.db import Database
 from server.packets import Encoded, Packet
 from server.rooms.reducer import Actor
 from server.rooms.service import RoomHub
 from server.rooms.views import state_view
+from tests.server.rooms.conftest import engine_events
 
 MEMBERS = [Actor(f"p:{i}", f"委员{i}", "member") for i in range(1, 6)]
 HOST = Actor("p:99", "主持人", "host", staff=True, reads_drafts=True)
@@ -26,21 +23,10 @@ async def ignore(_session_id: int, _event: Any) -> None:
     return None
 
 
-@contextmanager
-def room_log_reads(database: Database) -> Iterator[list[str]]:
-    """The statements that read the room log while the block runs."""
-    reads: list[str] = []
-
-    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if statement.lstrip().upper().startswith("SELECT") and "room_events" in statement:
-            reads.append(statement)
-
-    engine = database.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
-        yield reads
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
+def log_reads(executed: list[tuple[Any, ...]]) -> list[str]:
+    """The statements among ``executed`` (``before_cursor_execute``) that read the room log."""
+    statements = [str(args[2]) for args in executed]
+    return [s for s in statements if s.lstrip().upper().startswith("SELECT") and "room_events" in s]
 
 
 async def test_joiners_at_one_point_of_the_log_share_each_encoding_of_the_state(
@@ -93,12 +79,12 @@ async def test_the_only_process_reads_no_room_log_to_append_or_for_a_snapshot(
     alone = RoomHub(database=database, emit=ignore)
     try:
         await alone.room(sid)  # loading reads the log, once
-        with room_log_reads(database) as reads:
+        with engine_events(database, "before_cursor_execute") as executed:
             await alone.presence(sid, {"op": "join", "who": "p:1", "name": "委员1"})
             await alone.command(sid, HOST, "chat.send", {"text": "大家好"})
             await alone.snapshot(sid)
             await alone.view(sid, MEMBERS[0])
-        assert reads == []
+        assert log_reads(executed) == []
     finally:
         await alone.close()
 
@@ -106,10 +92,10 @@ async def test_the_only_process_reads_no_room_log_to_append_or_for_a_snapshot(
     shared = RoomHub(database=database, emit=ignore, single_process=False)
     try:
         await shared.room(sid)
-        with room_log_reads(database) as reads:
+        with engine_events(database, "before_cursor_execute") as executed:
             await shared.command(sid, HOST, "chat.send", {"text": "第二个进程"})
             await shared.snapshot(sid)
-        assert len(reads) == 2
+        assert len(log_reads(executed)) == 2
     finally:
         await shared.close()
 

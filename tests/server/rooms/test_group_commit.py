@@ -1,0 +1,109 @@
+"""Commands that reach a room together are appended in one transaction (group commit, issue 19
+"Crowds": a hall voting at once): one commit for the group, each command still its own event,
+in the order the commands arrived, each caller answered with its own event or its own error."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from server.db import Database
+from server.rooms.reducer import Actor, RoomError, reduce
+from server.rooms.service import RoomHub
+from tests.server.rooms.conftest import engine_events
+
+PEOPLE = [Actor(f"p:{i}", f"委员{i}", "member") for i in range(1, 21)]
+
+
+@pytest.fixture
+async def hub(room_session: dict[str, Any], database: Database) -> Any:
+    emitted: list[dict[str, Any]] = []
+
+    async def emit(_session_id: int, sent: dict[str, Any]) -> None:
+        emitted.append(sent)
+
+    made = RoomHub(database=database, emit=emit)
+    made.emitted = emitted  # type: ignore[attr-defined]
+    yield made
+    await made.close()
+
+
+async def test_commands_sent_together_are_one_commit_each_its_own_event_in_order(
+    hub: RoomHub, room_session: dict[str, Any], database: Database
+) -> None:
+    sid = room_session["id"]
+    await hub.room(sid)
+    texts = [f"第{i}条意见" for i in range(len(PEOPLE))]
+    with engine_events(database, "commit") as done:
+        answers = await asyncio.gather(
+            *(
+                hub.command(sid, person, "chat.send", {"text": text})
+                for person, text in zip(PEOPLE, texts, strict=True)
+            )
+        )
+    # Sent in one step of the event loop, they are one group (one by one, 20 commits).
+    assert 1 <= len(done) < len(PEOPLE) / 2
+    seqs = [answer["seq"] for answer in answers if answer is not None]
+    assert seqs == list(range(seqs[0], seqs[0] + len(PEOPLE)))
+    assert [a["data"]["text"] for a in answers if a is not None] == texts
+    assert [e["seq"] for e in hub.emitted if e["type"] == "chat.send"] == seqs  # type: ignore[attr-defined]
+    _seq, state = await hub.snapshot(sid)
+    assert [m["text"] for m in state["chat"]] == texts
+    # What the process holds in memory is what its log says.
+    fresh = RoomHub(database=database, emit=hub.emit)
+    try:
+        assert (await fresh.snapshot(sid))[1] == state
+    finally:
+        await fresh.close()
+
+
+async def test_a_refused_command_in_a_group_gets_its_error_and_the_others_go_on(
+    hub: RoomHub, room_session: dict[str, Any]
+) -> None:
+    sid = room_session["id"]
+    await hub.room(sid)
+    sent = [{"text": "第一条"}, {"text": "第二条"}, {"text": ""}, {"text": "第四条"}]
+    answers = await asyncio.gather(
+        *(hub.command(sid, p, "chat.send", d) for p, d in zip(PEOPLE, sent, strict=False)),
+        return_exceptions=True,
+    )
+    assert isinstance(answers[2], RoomError) and answers[2].code == "invalid"
+    logged = [a for i, a in enumerate(answers) if i != 2]
+    assert all(isinstance(a, dict) for a in logged)
+    assert [a["data"]["text"] for a in logged] == ["第一条", "第二条", "第四条"]  # type: ignore[index]
+    assert [a["seq"] for a in logged] == [logged[0]["seq"] + i for i in range(3)]  # type: ignore[index]
+
+
+async def test_a_group_that_loses_its_seq_reads_the_log_and_decides_again(
+    hub: RoomHub, room_session: dict[str, Any], database: Database
+) -> None:
+    """A process that took itself for the only one, when another appended after all: the
+    group's first insert is refused by the unique seq, the events it had applied in memory
+    are dropped for the log's, and the group goes in after the other process's event."""
+    sid = room_session["id"]
+    await hub.room(sid)
+    other = RoomHub(database=database, emit=hub.emit)
+    try:
+        await other.command(sid, PEOPLE[0], "chat.send", {"text": "另一个进程"})
+    finally:
+        await other.close()
+    texts = [f"第{i}条" for i in range(5)]
+    answers = await asyncio.gather(
+        *(
+            hub.command(sid, p, "chat.send", {"text": t})
+            for p, t in zip(PEOPLE, texts, strict=False)
+        )
+    )
+    assert all(a is not None for a in answers)
+    _seq, state = await hub.snapshot(sid)
+    assert [m["text"] for m in state["chat"]] == ["另一个进程", *texts]
+    async with database.read() as db:
+        from server.rooms import store
+
+        logged = [
+            {"seq": r.seq, "type": r.type, "data": r.data, "at": r.at.isoformat(), "by": r.by}
+            for r in await store.events_after(db, sid, 0)
+        ]
+    assert reduce(logged) == state
