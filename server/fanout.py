@@ -22,17 +22,24 @@ how a broadcast reaches the sockets of this process:
 * A recipient with more than ``slow_client_bytes`` (``XIESHANG_WS_SLOW_CLIENT_BYTES``) unsent
   is disconnected (logged): its client reconnects and resyncs from the room log, instead of the
   server buffering for it without bound (the stock path would queue without bound too).
+* Each connection's packets wait in a :class:`SocketQueue` (the server's ``create_queue``), a
+  few hundred bytes where ``asyncio.Queue`` takes about 3 KB, and without the task that
+  engine.io's writer would otherwise wrap around every wait.
 
 What this relies on inside python-engineio 4.x (python-socketio is pinned to 5.18.*, which pins
 engine.io 4.x): the server's driver table ``_async`` (copied per server, never mutated in
-place), its ``sockets`` mapping, the socket attributes ``queue``, ``upgraded``, ``upgrading``,
-``closed`` and ``sid``, and the websocket handler being a bound method of that socket.
+place), its ``sockets`` mapping, its ``create_queue`` making each socket's queue and the queue
+calls of its sockets (``get`` awaited through ``asyncio.wait_for``, ``get_nowait``, ``put``,
+``task_done`` right after each get, ``join``), the socket attributes ``queue``, ``upgraded``,
+``upgrading``, ``closed`` and ``sid``, and the websocket handler being a bound method of that
+socket.
 ``tests/server/test_fanout.py`` checks each of these and that broadcasts really take the direct
 path, so an upgrade that moves any of them fails the tests instead of silently slowing down.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import struct
 from typing import Any
@@ -83,10 +90,84 @@ class DirectWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
             self.sending -= 1
 
 
+class SocketQueue:
+    """engine.io's queue of packets for one connection, in a fraction of the memory.
+
+    ``asyncio.Queue`` keeps four deques (items, getters, putters and its join event's waiters),
+    about 3 KB for every connection before anything is queued; a hall holds a thousand. Engine.io
+    needs first in first out, its one writer waiting, and ``task_done``/``join`` for a graceful
+    close. :meth:`get` returns a future, so the writer's ``asyncio.wait_for`` wraps no task
+    around it (one task fewer per connection).
+
+    :meth:`empty` is true only once every packet put is done (``task_done``), not merely taken:
+    engine.io's writer calls ``task_done`` right before it starts sending, so a packet on its
+    way to the writer still counts, and :class:`FastEmit` never writes a broadcast ahead of it.
+    """
+
+    __slots__ = ("_items", "_joined", "_unfinished", "_waiters")
+
+    def __init__(self) -> None:
+        self._items: list[Any] = []  # rarely more than a few: the writer takes them as they come
+        self._waiters: list[asyncio.Future[Any]] = []
+        self._unfinished = 0  # put and not yet done
+        self._joined: asyncio.Future[None] | None = None
+
+    def qsize(self) -> int:
+        return len(self._items)
+
+    def empty(self) -> bool:
+        return self._unfinished == 0
+
+    def put_nowait(self, item: Any) -> None:
+        self._unfinished += 1
+        while self._waiters:
+            waiter = self._waiters.pop(0)
+            if not waiter.done():  # a waiter that gave up (wait_for's timeout) is skipped
+                waiter.set_result(item)
+                return
+        self._items.append(item)
+
+    async def put(self, item: Any) -> None:
+        self.put_nowait(item)
+
+    def get_nowait(self) -> Any:
+        if not self._items:
+            raise asyncio.QueueEmpty
+        return self._items.pop(0)
+
+    def get(self) -> asyncio.Future[Any]:
+        """The next item, as a future (cancelling it gives up the wait, losing nothing)."""
+        waiter: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        if self._items:
+            waiter.set_result(self._items.pop(0))
+        else:
+            self._waiters = [w for w in self._waiters if not w.done()]
+            self._waiters.append(waiter)
+        return waiter
+
+    def task_done(self) -> None:
+        if self._unfinished <= 0:
+            raise ValueError("task_done() called too many times")
+        self._unfinished -= 1
+        if self._unfinished == 0 and self._joined is not None:
+            if not self._joined.done():
+                self._joined.set_result(None)
+            self._joined = None
+
+    async def join(self) -> None:
+        if self._unfinished == 0:
+            return
+        if self._joined is None:
+            self._joined = asyncio.get_running_loop().create_future()
+        await asyncio.shield(self._joined)
+
+
 def install(sio: socketio.AsyncServer, *, slow_client_bytes: int = SLOW_CONSUMER_BYTES) -> None:
-    """Serve this Socket.IO server's websockets through :class:`DirectWebSocket`."""
+    """Serve this Socket.IO server's websockets through :class:`DirectWebSocket`, each
+    connection's packets queued in a :class:`SocketQueue`."""
     eio = sio.eio
     eio._async = {**eio._async, "websocket": DirectWebSocket}  # a copy: other servers unchanged
+    eio.create_queue = lambda *_args, **_kwargs: SocketQueue()  # engine.io's one queue per socket
     eio.xieshang_direct = {}
     sio.manager.slow_client_bytes = slow_client_bytes
 

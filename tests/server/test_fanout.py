@@ -24,7 +24,7 @@ from engineio.async_socket import AsyncSocket
 
 from server.app import SIO
 from server.config import Config
-from server.fanout import DirectWebSocket, FastEmit, text_frame
+from server.fanout import DirectWebSocket, FastEmit, SocketQueue, text_frame
 from tests.conftest import Cast
 
 
@@ -55,7 +55,7 @@ async def test_the_engineio_internals_the_fast_path_reads_are_where_it_expects(
         socket = sio.eio.sockets[eio_sid]
         assert isinstance(socket, AsyncSocket)
         assert socket.sid == eio_sid
-        assert isinstance(socket.queue, asyncio.Queue)
+        assert isinstance(socket.queue, SocketQueue)
         assert (socket.upgraded, socket.upgrading, socket.closed) == (True, False, False)
         direct = sio.eio.xieshang_direct[eio_sid]
         assert direct.handler.__self__ is socket
@@ -67,6 +67,35 @@ async def test_the_engineio_internals_the_fast_path_reads_are_where_it_expects(
             break
         await asyncio.sleep(0.02)
     assert sio.eio.xieshang_direct == {}, "a closed websocket stayed registered"
+
+
+async def test_the_socket_queue_keeps_order_loses_nothing_and_counts_a_packet_until_done() -> None:
+    queue = SocketQueue()
+    assert queue.empty()
+    # The writer waits (as engine.io's does, through wait_for), and gives up once: the packet
+    # put after that goes to the next wait, not to the one that timed out.
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(queue.get(), 0.01)
+    waiting = asyncio.ensure_future(asyncio.wait_for(queue.get(), 5))
+    await asyncio.sleep(0)
+    await queue.put("a")
+    queue.put_nowait("b")
+    # Handed to the writer but not yet done: still counted, so no broadcast is written ahead.
+    assert not queue.empty()
+    assert await waiting == "a"
+    assert not queue.empty()
+    queue.task_done()
+    assert queue.get_nowait() == "b" and queue.qsize() == 0
+    with pytest.raises(asyncio.QueueEmpty):
+        queue.get_nowait()
+    joined = asyncio.ensure_future(queue.join())
+    await asyncio.sleep(0)
+    assert not joined.done() and not queue.empty()
+    queue.task_done()
+    await asyncio.wait_for(joined, 1)
+    assert queue.empty()
+    with pytest.raises(ValueError):
+        queue.task_done()
 
 
 def test_a_frame_is_an_unmasked_final_text_frame_of_the_right_length() -> None:
