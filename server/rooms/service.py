@@ -371,13 +371,23 @@ class RoomHub:
         if room.committing is None:
             room.committing = asyncio.ensure_future(self._commit_commands(room))
             self._tasks.add(room.committing)
-            room.committing.add_done_callback(self._tasks.discard)
+            room.committing.add_done_callback(lambda task: self._committed(room, task))
         return await asyncio.shield(future)  # a caller giving up leaves the others' be
+
+    def _committed(self, room: Room, task: asyncio.Task[None]) -> None:
+        """The task appending ``room``'s commands ended. Cancelled (a shutdown past its grace,
+        maybe before it even started), it leaves no caller waiting for an answer."""
+        self._tasks.discard(task)
+        if task.cancelled() and room.committing is task:
+            queued, room.commands, room.committing = room.commands, [], None
+            for _command, future in queued:
+                future.cancel()
 
     async def _commit_commands(self, room: Room) -> None:
         """Append the commands waiting in ``room``, in their order. What arrived while the
         room was busy goes in one transaction (group commit): one commit, however many
         events; alone, a command is appended as it always was."""
+        group: list[Pending] = []
         try:
             async with room.lock:
                 while room.commands:
@@ -395,9 +405,9 @@ class RoomHub:
                         await self._append_group(room, group)
                 room.committing = None  # in the same step as finding the queue empty
         except BaseException:  # cancelled (a shutdown past its grace): nobody waits on
-            queued, room.commands, room.committing = room.commands, [], None
+            queued, room.commands, room.committing = [*group, *room.commands], [], None
             for _command, future in queued:
-                future.cancel()
+                future.cancel()  # (a no-op on the futures answered already)
             raise
 
     async def _append_group(self, room: Room, group: list[Pending]) -> None:

@@ -107,3 +107,24 @@ async def test_a_group_that_loses_its_seq_reads_the_log_and_decides_again(
             for r in await store.events_after(db, sid, 0)
         ]
     assert reduce(logged) == state
+
+
+async def test_commands_waiting_when_their_appender_is_cancelled_are_not_left_waiting(
+    hub: RoomHub, room_session: dict[str, Any]
+) -> None:
+    """A shutdown past its grace cancels the task appending a room's commands, perhaps before
+    it even ran: its callers are cancelled too, not left waiting for an answer forever."""
+    sid = room_session["id"]
+    await hub.room(sid)
+    waiting = [
+        asyncio.ensure_future(hub.command(sid, p, "chat.send", {"text": "等待中"}))
+        for p in PEOPLE[:3]
+    ]
+    await asyncio.sleep(0)  # all three queued; the appender is made but has not run yet
+    appender = hub.rooms[sid].committing
+    assert appender is not None and len(hub.rooms[sid].commands) == 3
+    appender.cancel()
+    answers = await asyncio.wait_for(asyncio.gather(*waiting, return_exceptions=True), 5)
+    assert all(isinstance(a, asyncio.CancelledError) for a in answers)
+    # The room goes on: the next command is appended by a new task.
+    assert await hub.command(sid, PEOPLE[0], "chat.send", {"text": "之后"}) is not None
