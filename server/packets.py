@@ -77,10 +77,7 @@ class _Json:
 
     @staticmethod
     def dumps(value: Any, **kwargs: Any) -> str:
-        try:
-            return json.dumps(value, **kwargs)
-        except TypeError:  # not JSON as it is: maybe it holds an Encoded part
-            return _splice(value, kwargs)
+        return _splice(value, kwargs)  # one json.dumps, unless an Encoded part is inside
 
     @staticmethod
     def loads(text: str, **kwargs: Any) -> Any:

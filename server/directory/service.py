@@ -51,8 +51,8 @@ from server.i18n import _
 from server.password_rules import password_problem
 
 
-def principal(person: Person) -> Principal:
-    """The request identity of a person."""
+def principal(person: Person | store.PersonRow) -> Principal:
+    """The request identity of a person (an object, or a row of the same columns)."""
     return Principal(
         id=person.id,
         username=person.username,
@@ -66,7 +66,8 @@ def principal(person: Person) -> Principal:
 async def principal_for_token(database: Database, token: str) -> Principal | None:
     """Who a bearer token belongs to, if it is live and the account active."""
     async with database.read() as db:
-        return await store.live_principal(db, token_digest(token), utcnow())
+        found = await store.live_person(db, token_digest(token), utcnow())
+    return principal(found) if found is not None else None
 
 
 async def live_token_digests(database: Database, digests: Collection[str]) -> set[str]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import ColumnElement, Row, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.auth import Principal, Role
+from server.auth import Role
 from server.directory.models import Person, Token, Unit, Venue, unit_contacts
 
 
@@ -129,38 +129,27 @@ async def list_venues(db: AsyncSession) -> Sequence[Venue]:
     return (await db.execute(select(Venue).order_by(Venue.name))).scalars().all()
 
 
-async def live_principal(db: AsyncSession, digest: str, now: dt.datetime) -> Principal | None:
-    """Whom a token signs in (it is live and the account active), read as plain columns:
-    every request and room connection asks this."""
-    row = (
-        await db.execute(
-            select(
-                Person.id,
-                Person.username,
-                Person.name,
-                Person.role,
-                Person.unit_id,
-                Person.language,
-            )
-            .join(Token, Person.id == Token.person_id)
-            .where(
-                Token.digest == digest,
-                Token.revoked_at.is_(None),
-                Token.expires_at > now,
-                Person.active.is_(True),
-            )
+# The columns of a Principal: id, username, name, role, unit_id, language.
+PersonRow = Row[int, str, str, Role, int | None, str]
+
+
+def _live(now: dt.datetime) -> tuple[ColumnElement[bool], ...]:
+    """A token that still signs its person in: not revoked, not expired, the account active
+    (the query joins Token and Person)."""
+    return (Token.revoked_at.is_(None), Token.expires_at > now, Person.active.is_(True))
+
+
+async def live_person(db: AsyncSession, digest: str, now: dt.datetime) -> PersonRow | None:
+    """The person a token signs in, as the plain columns of a :class:`Principal` (no object
+    loaded: every request and room connection asks this)."""
+    stmt = (
+        select(
+            Person.id, Person.username, Person.name, Person.role, Person.unit_id, Person.language
         )
-    ).one_or_none()
-    if row is None:
-        return None
-    return Principal(
-        id=row.id,
-        username=row.username,
-        name=row.name,
-        role=row.role,
-        unit_id=row.unit_id,
-        language=row.language,
+        .join(Token, Person.id == Token.person_id)
+        .where(Token.digest == digest, *_live(now))
     )
+    return (await db.execute(stmt)).one_or_none()
 
 
 async def live_digests(db: AsyncSession, digests: Sequence[str], now: dt.datetime) -> set[str]:
@@ -168,12 +157,7 @@ async def live_digests(db: AsyncSession, digests: Sequence[str], now: dt.datetim
     rows = await db.execute(
         select(Token.digest)
         .join(Person, Person.id == Token.person_id)
-        .where(
-            Token.digest.in_(digests),
-            Token.revoked_at.is_(None),
-            Token.expires_at > now,
-            Person.active.is_(True),
-        )
+        .where(Token.digest.in_(digests), *_live(now))
     )
     return set(rows.scalars())
 

@@ -27,7 +27,7 @@ from server.record import draft
 from server.rooms import store
 from server.rooms.models import RoomEvent
 from server.rooms.record import room_record
-from server.rooms.reducer import Actor, RoomError, State, apply, decide, floor_expiry
+from server.rooms.reducer import Actor, RoomError, State, apply, decide, floor_expiry, reduce
 from server.rooms.views import shared_view, state_view
 from server.sessions import service as sessions
 from server.sessions.models import SessionStatus
@@ -375,40 +375,36 @@ class RoomHub:
         return await asyncio.shield(future)  # a caller giving up leaves the others' be
 
     def _committed(self, room: Room, task: asyncio.Task[None]) -> None:
-        """The task appending ``room``'s commands ended. Cancelled (a shutdown past its grace,
-        maybe before it even started), it leaves no caller waiting for an answer."""
+        """The task appending ``room``'s commands ended. Cut short (a shutdown past its grace,
+        maybe before it even started), it leaves no caller waiting for an answer: what it
+        had in hand is still at the head of ``room.commands``."""
         self._tasks.discard(task)
-        if task.cancelled() and room.committing is task:
+        if not task.cancelled() and task.exception() is not None:
+            log.error(
+                "appending room %s's commands failed", room.session_id, exc_info=task.exception()
+            )
+        if room.committing is task:
             queued, room.commands, room.committing = room.commands, [], None
             for _command, future in queued:
-                future.cancel()
+                future.cancel()  # (a no-op on the futures answered already)
 
     async def _commit_commands(self, room: Room) -> None:
         """Append the commands waiting in ``room``, in their order. What arrived while the
         room was busy goes in one transaction (group commit): one commit, however many
         events; alone, a command is appended as it always was."""
-        group: list[Pending] = []
-        try:
-            async with room.lock:
-                while room.commands:
-                    group = room.commands[:COMMAND_GROUP]
-                    del room.commands[: len(group)]
-                    if len(group) == 1:
-                        [(command, future)] = group
-                        try:
-                            result = await self._append(room, *command)
-                        except Exception as exc:
-                            _answer(future, exc)
-                        else:
-                            _answer(future, result)
-                    else:
-                        await self._append_group(room, group)
-                room.committing = None  # in the same step as finding the queue empty
-        except BaseException:  # cancelled (a shutdown past its grace): nobody waits on
-            queued, room.commands, room.committing = [*group, *room.commands], [], None
-            for _command, future in queued:
-                future.cancel()  # (a no-op on the futures answered already)
-            raise
+        async with room.lock:
+            while room.commands:
+                group = room.commands[:COMMAND_GROUP]  # left queued until answered
+                if len(group) == 1:
+                    [(command, future)] = group
+                    try:
+                        _answer(future, await self._append(room, *command))
+                    except Exception as exc:
+                        _answer(future, exc)
+                else:
+                    await self._append_group(room, group)
+                del room.commands[: len(group)]
+            room.committing = None  # in the same step as finding the queue empty
 
     async def _append_group(self, room: Room, group: list[Pending]) -> None:
         """Append several commands' events in one transaction and broadcast them in order.
@@ -470,6 +466,12 @@ class RoomHub:
         for _command, future in group:
             _answer(future, busy)
 
+    async def _current(self, room: Room) -> None:
+        """Bring the room up to its log before it is read (the room's lock held)."""
+        await self._fresh(room)
+        if not self.single_process:  # the only process has every event already
+            await self._catch_up(room)
+
     async def _fresh(self, room: Room) -> None:
         """Read a room whose state went stale (see :meth:`_rebuild`) back from its log."""
         if room.stale:
@@ -482,15 +484,11 @@ class RoomHub:
         the room stays ``stale`` and is read back before its next use."""
         room.stale = True
         async with self.database.read() as db:
-            rows = await store.events_after(db, room.session_id, 0)
-        state: State = {}
-        for row in rows:
-            state = apply(state, as_event(row))
-        room.state, room.seq, room.stale = state, rows[-1].seq if rows else 0, False
-        if committed is not None:
-            for row in rows:
-                if row.seq > committed:
-                    self._observe(room, as_event(row))
+            events = [as_event(row) for row in await store.events_after(db, room.session_id, 0)]
+        room.state, room.seq, room.stale = reduce(events), events[-1]["seq"] if events else 0, False
+        for event in events:
+            if committed is not None and event["seq"] > committed:
+                self._observe(room, event)
         self._watch_floor(room)
 
     async def record(
@@ -575,9 +573,7 @@ class RoomHub:
         """The current seq and state (after catching up with other processes)."""
         room = await self.room(session_id)
         async with room.lock:
-            await self._fresh(room)
-            if not self.single_process:  # the only process has every event already
-                await self._catch_up(room)
+            await self._current(room)
             return room.seq, room.state
 
     async def view(self, session_id: int, viewer: Actor) -> tuple[int, str]:
@@ -585,9 +581,7 @@ class RoomHub:
         once shares each encoding: it is made once per seq for each kind of viewer."""
         room = await self.room(session_id)
         async with room.lock:
-            await self._fresh(room)
-            if not self.single_process:
-                await self._catch_up(room)
+            await self._current(room)
             key = shared_view(room.state, viewer)
             if key is None:
                 return room.seq, _json(state_view(room.state, viewer))

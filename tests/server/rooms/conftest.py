@@ -13,6 +13,7 @@ from aiohttp.test_utils import TestServer
 from sqlalchemy import event
 
 from server.db import Database
+from server.rooms.service import Event, RoomHub
 from tests.conftest import Cast
 from tests.server.sessions.test_sessions_api import create
 
@@ -104,3 +105,31 @@ def engine_events(database: Database, name: str) -> Iterator[list[tuple[Any, ...
         yield seen
     finally:
         event.remove(engine, name, heard)
+
+
+class Hubs:
+    """Room hubs of their own on the test database (each one a server process, as far as a
+    room is concerned), all closed at the end; ``sent[hub]`` is what a hub broadcast."""
+
+    def __init__(self, database: Database) -> None:
+        self.database, self.made = database, list[RoomHub]()
+        self.sent: dict[RoomHub, list[Event]] = {}
+
+    def __call__(self, **options: Any) -> RoomHub:
+        sent: list[Event] = []
+
+        async def emit(_session_id: int, event: Event) -> None:
+            sent.append(event)
+
+        hub = RoomHub(database=self.database, emit=emit, **options)
+        self.made.append(hub)
+        self.sent[hub] = sent
+        return hub
+
+
+@pytest.fixture
+async def hubs(database: Database) -> AsyncIterator[Hubs]:
+    made = Hubs(database)
+    yield made
+    for hub in made.made:
+        await hub.close()

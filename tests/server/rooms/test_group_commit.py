@@ -10,28 +10,21 @@ from typing import Any
 import pytest
 
 from server.db import Database
+from server.rooms import store
 from server.rooms.reducer import Actor, RoomError, reduce
-from server.rooms.service import RoomHub
-from tests.server.rooms.conftest import engine_events
+from server.rooms.service import RoomHub, as_event
+from tests.server.rooms.conftest import Hubs, engine_events
 
 PEOPLE = [Actor(f"p:{i}", f"委员{i}", "member") for i in range(1, 21)]
 
 
 @pytest.fixture
-async def hub(room_session: dict[str, Any], database: Database) -> Any:
-    emitted: list[dict[str, Any]] = []
-
-    async def emit(_session_id: int, sent: dict[str, Any]) -> None:
-        emitted.append(sent)
-
-    made = RoomHub(database=database, emit=emit)
-    made.emitted = emitted  # type: ignore[attr-defined]
-    yield made
-    await made.close()
+def hub(hubs: Hubs) -> RoomHub:
+    return hubs()
 
 
 async def test_commands_sent_together_are_one_commit_each_its_own_event_in_order(
-    hub: RoomHub, room_session: dict[str, Any], database: Database
+    hub: RoomHub, hubs: Hubs, room_session: dict[str, Any], database: Database
 ) -> None:
     sid = room_session["id"]
     await hub.room(sid)
@@ -48,15 +41,11 @@ async def test_commands_sent_together_are_one_commit_each_its_own_event_in_order
     seqs = [answer["seq"] for answer in answers if answer is not None]
     assert seqs == list(range(seqs[0], seqs[0] + len(PEOPLE)))
     assert [a["data"]["text"] for a in answers if a is not None] == texts
-    assert [e["seq"] for e in hub.emitted if e["type"] == "chat.send"] == seqs  # type: ignore[attr-defined]
+    assert [e["seq"] for e in hubs.sent[hub] if e["type"] == "chat.send"] == seqs
     _seq, state = await hub.snapshot(sid)
     assert [m["text"] for m in state["chat"]] == texts
     # What the process holds in memory is what its log says.
-    fresh = RoomHub(database=database, emit=hub.emit)
-    try:
-        assert (await fresh.snapshot(sid))[1] == state
-    finally:
-        await fresh.close()
+    assert (await hubs().snapshot(sid))[1] == state
 
 
 async def test_a_refused_command_in_a_group_gets_its_error_and_the_others_go_on(
@@ -77,18 +66,14 @@ async def test_a_refused_command_in_a_group_gets_its_error_and_the_others_go_on(
 
 
 async def test_a_group_that_loses_its_seq_reads_the_log_and_decides_again(
-    hub: RoomHub, room_session: dict[str, Any], database: Database
+    hub: RoomHub, hubs: Hubs, room_session: dict[str, Any], database: Database
 ) -> None:
     """A process that took itself for the only one, when another appended after all: the
     group's first insert is refused by the unique seq, the events it had applied in memory
     are dropped for the log's, and the group goes in after the other process's event."""
     sid = room_session["id"]
     await hub.room(sid)
-    other = RoomHub(database=database, emit=hub.emit)
-    try:
-        await other.command(sid, PEOPLE[0], "chat.send", {"text": "另一个进程"})
-    finally:
-        await other.close()
+    await hubs().command(sid, PEOPLE[0], "chat.send", {"text": "另一个进程"})
     texts = [f"第{i}条" for i in range(5)]
     answers = await asyncio.gather(
         *(
@@ -100,12 +85,7 @@ async def test_a_group_that_loses_its_seq_reads_the_log_and_decides_again(
     _seq, state = await hub.snapshot(sid)
     assert [m["text"] for m in state["chat"]] == ["另一个进程", *texts]
     async with database.read() as db:
-        from server.rooms import store
-
-        logged = [
-            {"seq": r.seq, "type": r.type, "data": r.data, "at": r.at.isoformat(), "by": r.by}
-            for r in await store.events_after(db, sid, 0)
-        ]
+        logged = [as_event(row) for row in await store.events_after(db, sid, 0)]
     assert reduce(logged) == state
 
 

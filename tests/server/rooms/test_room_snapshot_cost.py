@@ -8,19 +8,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from server.db import Database
 from server.packets import Encoded, Packet
 from server.rooms.reducer import Actor
-from server.rooms.service import RoomHub
 from server.rooms.views import state_view
-from tests.server.rooms.conftest import engine_events
+from tests.server.rooms.conftest import Hubs, engine_events
 
 MEMBERS = [Actor(f"p:{i}", f"委员{i}", "member") for i in range(1, 6)]
 HOST = Actor("p:99", "主持人", "host", staff=True, reads_drafts=True)
-
-
-async def ignore(_session_id: int, _event: Any) -> None:
-    return None
 
 
 def log_reads(executed: list[tuple[Any, ...]]) -> list[str]:
@@ -30,96 +27,82 @@ def log_reads(executed: list[tuple[Any, ...]]) -> list[str]:
 
 
 async def test_joiners_at_one_point_of_the_log_share_each_encoding_of_the_state(
-    room_session: dict[str, Any], database: Database
+    room_session: dict[str, Any], hubs: Hubs
 ) -> None:
     sid = room_session["id"]
-    hub = RoomHub(database=database, emit=ignore)
-    try:
-        for member in MEMBERS:
-            await hub.presence(sid, {"op": "join", "who": member.key, "name": member.name})
-        seq, first = await hub.view(sid, MEMBERS[0])
-        views = [await hub.view(sid, member) for member in MEMBERS[1:]]
-        # The same text, encoded once: not equal copies made one by one.
-        assert all(view == (seq, first) and view[1] is first for view in views)
-        _seq, state = await hub.snapshot(sid)
-        assert json.loads(first) == json.loads(json.dumps(state_view(state, MEMBERS[0])))
-        # A host sees another view (draft minutes, hidden chat), encoded for hosts.
-        _seq, hosts = await hub.view(sid, HOST)
-        assert hosts is not first
-        assert json.loads(hosts) == json.loads(json.dumps(state_view(state, HOST)))
+    hub = hubs()
+    for member in MEMBERS:
+        await hub.presence(sid, {"op": "join", "who": member.key, "name": member.name})
+    seq, first = await hub.view(sid, MEMBERS[0])
+    views = [await hub.view(sid, member) for member in MEMBERS[1:]]
+    # The same text, encoded once: not equal copies made one by one.
+    assert all(view == (seq, first) and view[1] is first for view in views)
+    _seq, state = await hub.snapshot(sid)
+    assert json.loads(first) == json.loads(json.dumps(state_view(state, MEMBERS[0])))
+    # A host sees another view (draft minutes, hidden chat), encoded for hosts.
+    _seq, hosts = await hub.view(sid, HOST)
+    assert hosts is not first
+    assert json.loads(hosts) == json.loads(json.dumps(state_view(state, HOST)))
 
-        # The next event makes a new encoding, which holds it.
-        await hub.presence(sid, {"op": "join", "who": "p:6", "name": "委员6"})
-        later, text = await hub.view(sid, MEMBERS[0])
-        assert later == seq + 1 and "p:6" in json.loads(text)["presence"]
+    # The next event makes a new encoding, which holds it.
+    await hub.presence(sid, {"op": "join", "who": "p:6", "name": "委员6"})
+    later, text = await hub.view(sid, MEMBERS[0])
+    assert later == seq + 1 and "p:6" in json.loads(text)["presence"]
 
-        # Someone who voted sees their own choices: a view of their own, never shared.
-        proposer = next(p for p in room_session["participants"] if p["role"] == "proposer")
-        voter_actor = Actor(f"p:{proposer['person_id']}", "提案人", "proposer")
-        for actor in (HOST, voter_actor):
-            await hub.presence(sid, {"op": "join", "who": actor.key, "name": actor.name})
-        await hub.command(sid, HOST, "session.start", {})
-        question = {"question": "同意吗？", "options": ["是", "否"]}
-        opened = await hub.command(sid, HOST, "poll.open", question)
-        assert opened is not None
-        poll = opened["data"]["poll_id"]
-        await hub.command(sid, voter_actor, "poll.vote", {"poll_id": poll, "choices": [1]})
-        _seq, voter = await hub.view(sid, voter_actor)
-        _seq, other = await hub.view(sid, MEMBERS[1])
-        assert json.loads(voter)["polls"][str(poll)]["my_choices"] == [1]
-        assert json.loads(other)["polls"][str(poll)]["my_choices"] is None
-    finally:
-        await hub.close()
+    # Someone who voted sees their own choices: a view of their own, never shared.
+    proposer = next(p for p in room_session["participants"] if p["role"] == "proposer")
+    voter_actor = Actor(f"p:{proposer['person_id']}", "提案人", "proposer")
+    for actor in (HOST, voter_actor):
+        await hub.presence(sid, {"op": "join", "who": actor.key, "name": actor.name})
+    await hub.command(sid, HOST, "session.start", {})
+    question = {"question": "同意吗？", "options": ["是", "否"]}
+    opened = await hub.command(sid, HOST, "poll.open", question)
+    assert opened is not None
+    poll = opened["data"]["poll_id"]
+    await hub.command(sid, voter_actor, "poll.vote", {"poll_id": poll, "choices": [1]})
+    _seq, voter = await hub.view(sid, voter_actor)
+    _seq, other = await hub.view(sid, MEMBERS[1])
+    assert json.loads(voter)["polls"][str(poll)]["my_choices"] == [1]
+    assert json.loads(other)["polls"][str(poll)]["my_choices"] is None
 
 
 async def test_the_only_process_reads_no_room_log_to_append_or_for_a_snapshot(
-    room_session: dict[str, Any], database: Database
+    room_session: dict[str, Any], database: Database, hubs: Hubs
 ) -> None:
     sid = room_session["id"]
-    alone = RoomHub(database=database, emit=ignore)
-    try:
-        await alone.room(sid)  # loading reads the log, once
-        with engine_events(database, "before_cursor_execute") as executed:
-            await alone.presence(sid, {"op": "join", "who": "p:1", "name": "委员1"})
-            await alone.command(sid, HOST, "chat.send", {"text": "大家好"})
-            await alone.snapshot(sid)
-            await alone.view(sid, MEMBERS[0])
-        assert log_reads(executed) == []
-    finally:
-        await alone.close()
+    alone = hubs()
+    await alone.room(sid)  # loading reads the log, once
+    with engine_events(database, "before_cursor_execute") as executed:
+        await alone.presence(sid, {"op": "join", "who": "p:1", "name": "委员1"})
+        await alone.command(sid, HOST, "chat.send", {"text": "大家好"})
+        await alone.snapshot(sid)
+        await alone.view(sid, MEMBERS[0])
+    assert log_reads(executed) == []
 
     # One of several processes reads what the others appended before each of those.
-    shared = RoomHub(database=database, emit=ignore, single_process=False)
-    try:
-        await shared.room(sid)
-        with engine_events(database, "before_cursor_execute") as executed:
-            await shared.command(sid, HOST, "chat.send", {"text": "第二个进程"})
-            await shared.snapshot(sid)
-        assert len(log_reads(executed)) == 2
-    finally:
-        await shared.close()
+    shared = hubs(single_process=False)
+    await shared.room(sid)
+    with engine_events(database, "before_cursor_execute") as executed:
+        await shared.command(sid, HOST, "chat.send", {"text": "第二个进程"})
+        await shared.snapshot(sid)
+    assert len(log_reads(executed)) == 2
 
 
 async def test_a_process_that_thought_it_was_alone_catches_up_when_it_loses_a_seq(
-    room_session: dict[str, Any], database: Database
+    room_session: dict[str, Any], hubs: Hubs
 ) -> None:
     """Skipping the read relies on there being one process; if another appends after all
     (a misconfigured deployment), the unique seq refuses the stale append and the process
     reads the log, then appends after it: nothing is lost or overwritten."""
     sid = room_session["id"]
-    first = RoomHub(database=database, emit=ignore)
-    second = RoomHub(database=database, emit=ignore)
-    try:
-        await first.room(sid)
-        await second.command(sid, HOST, "chat.send", {"text": "另一个进程"})
-        sent = await first.command(sid, HOST, "chat.send", {"text": "这一个进程"})
-        assert sent is not None
-        _seq, state = await first.snapshot(sid)
-        assert [m["text"] for m in state["chat"]] == ["另一个进程", "这一个进程"]
-        assert sent["seq"] == (await second.newest(sid) or {})["seq"]
-    finally:
-        await first.close()
-        await second.close()
+    first, second = hubs(), hubs()
+    await first.room(sid)
+    await second.command(sid, HOST, "chat.send", {"text": "另一个进程"})
+    sent = await first.command(sid, HOST, "chat.send", {"text": "这一个进程"})
+    assert sent is not None
+    _seq, state = await first.snapshot(sid)
+    assert [m["text"] for m in state["chat"]] == ["另一个进程", "这一个进程"]
+    assert sent["seq"] == (await second.newest(sid) or {})["seq"]
 
 
 def test_an_encoded_part_of_a_packet_is_sent_as_it_is() -> None:
@@ -133,9 +116,5 @@ def test_an_encoded_part_of_a_packet_is_sent_as_it_is() -> None:
         encoded = Packet(2, namespace="/room", data=data).encode()
         assert encoded == Packet(2, namespace="/room", data=plain).encode()
     # What JSON cannot hold still cannot be sent as JSON (bytes take the binary path).
-    try:
+    with pytest.raises(TypeError):
         Packet(2, namespace="/room", data=["x", {"raw": b"\x00"}], binary=False).encode()
-    except TypeError:
-        pass
-    else:
-        raise AssertionError("bytes were encoded as JSON")
