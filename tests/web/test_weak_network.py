@@ -23,6 +23,7 @@ from tests.web.conftest import Opener, axe, shot
 
 ACCEPT = "我已知悉，同意录制"
 CASES = Path(__file__).with_name("weak_link_cases.js")
+DROPPED = Path(__file__).with_name("dropped_subscription.js")
 
 
 async def stats(page: Page) -> dict[str, dict[str, Any]]:
@@ -170,8 +171,14 @@ async def test_floor_only_shows_the_floor_holder_and_the_screen(
     await eventually(lambda: only({unit_feed}))
     await expect(unit_tile.locator("video")).to_have_count(1)
     await expect(host_tile.locator("video")).to_have_count(0)
+    # The host's camera is sent to nobody. The page's stats follow what it asked for; the
+    # server lets go of a subscription once the page's next rtc.subscribe of it arrives.
     relays = server.app[SFU].rooms[sid].feeds[host_feed].relays
-    assert relays["video"].tracks == set()  # the host's camera is sent to nobody
+
+    async def host_video_sent_to_nobody() -> bool:
+        return relays["video"].tracks == set()
+
+    await eventually(host_video_sent_to_nobody)
     await shot(page, "19-weak-floor-only-phone")
 
     staff_key = f"p:{cast.ids['staff']}"
@@ -289,6 +296,20 @@ async def test_sound_breaking_up_falls_back_to_audio_only_and_says_so(
     assert verdict["reason"] == "audio" and round(verdict["concealed"], 2) == 0.6
     assert await axe(page) == []
     await host.close()
+
+
+async def test_a_subscription_dropped_while_answering_is_not_answered(open_as: Opener) -> None:
+    """The floor moved while the page was answering the offer for a camera's video: the page
+    takes the new want (its sound only) at once, and the offer it gave up gets no answer. It
+    used to wait out candidate gathering on a closed connection (3 s) and answer anyway, so the
+    server kept sending the video until the next rtc.subscribe replaced it."""
+    page = await open_as(None, "/")
+    sent = await page.evaluate(DROPPED.read_text(encoding="utf-8"))
+    assert sent == [
+        {"event": "rtc.subscribe", "kinds": None},
+        {"event": "rtc.subscribe", "kinds": ["audio"]},
+        {"event": "rtc.answer", "kinds": None},
+    ]
 
 
 async def test_the_detector_judges_synthetic_samples(open_as: Opener) -> None:

@@ -37,9 +37,12 @@ export function layerFor(pixels) {
 }
 const SCREEN = { width: { ideal: 1920 }, height: { ideal: 1080 }, frameRate: { ideal: 5, max: 5 } };
 
-function gathered(pc) {
+// Resolves when the candidates are gathered, after 3 s, or when `entry` (a received feed) is
+// dropped: its pc is closed then, and a closed pc reports no more gathering.
+function gathered(pc, entry = {}) {
   if (pc.iceGatheringState === "complete") return Promise.resolve();
   return new Promise((resolve) => {
+    entry.dropped = resolve;
     const check = () => {
       if (pc.iceGatheringState === "complete") {
         pc.removeEventListener("icegatheringstatechange", check);
@@ -49,6 +52,13 @@ function gathered(pc) {
     pc.addEventListener("icegatheringstatechange", check);
     setTimeout(resolve, 3000); // use what we have
   });
+}
+
+// A received feed no longer wanted: its pc closes and a subscription still being made stops
+// waiting for it.
+function drop(entry) {
+  entry.pc?.close();
+  entry.dropped?.();
 }
 
 function preferVp8(pc) {
@@ -111,7 +121,7 @@ export class Media {
     const published = [...this.published.values()];
     this.published.clear();
     for (const feed of published) feed.pc.close();
-    for (const feed of this.received.values()) feed.pc?.close();
+    for (const feed of this.received.values()) drop(feed);
     this.received.clear();
     this.link.reset();
     this.onChange();
@@ -237,7 +247,7 @@ export class Media {
       const layer = this.layerOf(entry);
       if (layer === entry.layer) continue;
       if (LAYERS.indexOf(layer) < LAYERS.indexOf(entry.layer)) {
-        entry.pc.close();
+        drop(entry);
         this.received.delete(feedId);
         again = true;
         continue;
@@ -325,7 +335,7 @@ export class Media {
     for (const [feedId, entry] of this.received) {
       const f = listed.get(feedId);
       if (f && this.wanted(f) === entry.want) continue;
-      entry.pc?.close();
+      drop(entry);
       this.received.delete(feedId);
       // Still listed but wanted no more: the server stops sending it (a different want is a
       // new rtc.subscribe below, which replaces the subscription on the server).
@@ -369,11 +379,7 @@ export class Media {
       if (layer !== "high") await this.call("rtc.layer", { feed_id: f.feed_id, layer });
       entry.layer = layer;
     }
-    if (this.received.get(f.feed_id) !== entry) {
-      // Given up meanwhile; unless another subscription took its place, the server lets go.
-      if (!this.received.has(f.feed_id)) await this.call("rtc.unsubscribe", { feed_id: f.feed_id }).catch(() => {});
-      return;
-    }
+    if (await this.givenUp(f, entry)) return;
     const pc = new RTCPeerConnection({ iceServers: this.iceServers });
     entry.pc = pc;
     pc.addEventListener("track", (event) => {
@@ -386,8 +392,17 @@ export class Media {
     // no: the answer declines it and no video is sent.
     if (entry.want === "audio") for (const tr of pc.getTransceivers()) if (tr.receiver.track?.kind === "video") tr.direction = "inactive";
     await pc.setLocalDescription(await pc.createAnswer());
-    await gathered(pc);
+    await gathered(pc, entry);
+    if (await this.givenUp(f, entry)) return; // no answer: the server's offer is not taken up
     await this.call("rtc.answer", { feed_id: f.feed_id, sdp: pc.localDescription.sdp });
+  }
+
+  // Whether `entry` was given up while subscribing (`follow` dropped it); unless another
+  // subscription took its place, the server then lets go of it.
+  async givenUp(f, entry) {
+    if (this.received.get(f.feed_id) === entry) return false;
+    if (!this.received.has(f.feed_id)) await this.call("rtc.unsubscribe", { feed_id: f.feed_id }).catch(() => {});
+    return true;
   }
 
   // The video to show for a person (their camera) and any screen being shared.
@@ -450,7 +465,7 @@ export class Media {
       for (const track of feed.stream.getTracks()) track.stop();
       feed.pc.close();
     }
-    for (const feed of this.received.values()) feed.pc?.close();
+    for (const feed of this.received.values()) drop(feed);
     this.published.clear();
     this.received.clear();
   }

@@ -145,8 +145,10 @@ class Sfu(FeedRooms[MediaRoom, Feed]):
 
         @pc.on("connectionstatechange")
         async def on_state() -> None:
-            if pc.connectionState in ("failed", "closed") and feed.feed_id in room.feeds:
-                await self.unpublish(session_id, sid, feed.feed_id)
+            # Not when the room is no longer served here (the session ended, or shutdown): its
+            # feeds are being closed by whoever let it go.
+            if pc.connectionState in ("failed", "closed") and self.rooms.get(session_id) is room:
+                await self._drop(session_id, room, feed)  # nothing if it ended already
 
         try:
             await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))

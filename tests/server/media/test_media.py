@@ -342,6 +342,28 @@ async def test_leaving_ends_feeds_and_many_cycles_leak_nothing(
     await host.close()
 
 
+async def test_ending_or_shutting_down_closes_feeds_quietly(
+    cast: Cast, room_session: dict[str, Any], clients: Any, server: TestServer, caplog: Any
+) -> None:
+    """Closing a room's publisher connections (the session ended, or shutdown) must not come
+    back as "this publisher failed": that brought an empty room back into the books and logged
+    "You publish no such feed." for every feed."""
+    sid = room_session["id"]
+    host = Peer(await clients(token=cast.staff.token, session_id=sid))
+    unit = Peer(await clients(token=cast.unit.token, session_id=sid))
+    await host.client.command("session.start")
+    await host.publish(Colour(RED), Tone())
+    await unit.publish(Colour(GREEN))
+    await unit.publish(Colour((240, 240, 240)), source="screen")
+    sfu = server.app[SFU]
+    await sfu.close()
+    await asyncio.sleep(0.5)  # the connection state callbacks run
+    assert sfu.rooms == {}
+    assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == []
+    await unit.close()
+    await host.close()
+
+
 async def test_a_recording_is_announced_kept_per_feed_and_plays_for_its_duration(
     cast: Cast, room_session: dict[str, Any], clients: Any, tmp_path: Any
 ) -> None:
