@@ -26,6 +26,8 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 
+from server import sqlite_trips
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -114,6 +116,16 @@ def _sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def _sqlite_reset(dbapi_connection: Any, record: ConnectionPoolEntry, state: Any) -> None:
+    # A connection back in the pool is rolled back only if a transaction is still open on it
+    # (work that failed or was cut short): after a commit, or a read that began none, the
+    # rollback would be a trip to the driver's thread for nothing. (Not asyncio-safe: found by
+    # the garbage collector, it is closed rather than reused, as the pool's own reset does.)
+    driver = record.driver_connection
+    if state.asyncio_safe and driver is not None and driver.in_transaction:
+        dbapi_connection.rollback()
+
+
 WRITE_OPTION = "xieshang_write"
 CLOSE_GRACE = 2.0  # seconds closing waits for connections still in use to come back
 CLOSE_TICK = 0.02
@@ -135,11 +147,20 @@ def _connect(dialect: Dialect, _record: ConnectionPoolEntry, cargs: Any, cparams
 def make_engine(url: str) -> AsyncEngine:
     """An async engine with the settings each backend needs."""
     ensure_sqlite_folder(url)
-    engine = create_async_engine(url, pool_pre_ping=not url.startswith("sqlite"))
-    event.listen(engine.sync_engine, "do_connect", _connect)
-    if engine.dialect.name == "sqlite":
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        event.listen(engine.sync_engine, "begin", _sqlite_begin)
+    if not url.startswith("sqlite"):
+        engine = create_async_engine(url, pool_pre_ping=True)
+        event.listen(engine.sync_engine, "do_connect", _connect)
+        return engine
+
+    def one_trip_connection() -> Any:  # the URL's file and options, one trip per statement
+        cargs, cparams = engine.dialect.create_connect_args(engine.url)
+        return sqlite_trips.connect(*cargs, **cparams)
+
+    # The pool's rollback of a returned connection happens in _sqlite_reset, only when needed.
+    engine = create_async_engine(url, async_creator=one_trip_connection, pool_reset_on_return=None)
+    event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    event.listen(engine.sync_engine, "begin", _sqlite_begin)
+    event.listen(engine.sync_engine, "reset", _sqlite_reset)
     return engine
 
 

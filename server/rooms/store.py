@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.rooms.models import Guest, PollTally, RoomEvent
@@ -48,22 +48,26 @@ async def last_event(db: AsyncSession, session_id: int) -> RoomEvent | None:
     return (await db.execute(stmt)).scalar_one_or_none()
 
 
+# One statement for every append, its values given as parameters: compiled and keyed for the
+# statement cache once, not per event (the ORM's insert rebuilt and keyed each row's values).
+INSERT_EVENT = insert(cast(Table, RoomEvent.__table__))
+
+
 async def append(db: AsyncSession, event: RoomEvent) -> None:
     """Insert the event; a concurrent append of the same seq raises IntegrityError.
 
     A plain INSERT, not the ORM's unit of work: rooms append many small rows, and the event
     object is never read back through the session.
     """
-    await db.execute(
-        insert(RoomEvent).values(
-            session_id=event.session_id,
-            seq=event.seq,
-            type=event.type,
-            data=event.data,
-            by=event.by,
-            at=event.at,
-        )
-    )
+    values = {
+        "session_id": event.session_id,
+        "seq": event.seq,
+        "type": event.type,
+        "data": event.data,
+        "by": event.by,
+        "at": event.at,
+    }
+    await db.execute(INSERT_EVENT, values)
 
 
 async def guest_by_digest(db: AsyncSession, digest: str) -> Guest | None:

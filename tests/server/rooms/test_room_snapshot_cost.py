@@ -15,6 +15,7 @@ from server.packets import Encoded, Packet
 from server.rooms.reducer import Actor
 from server.rooms.views import state_view
 from tests.server.rooms.conftest import Hubs, engine_events
+from tests.server.test_sqlite_trips import trips
 
 MEMBERS = [Actor(f"p:{i}", f"委员{i}", "member") for i in range(1, 6)]
 HOST = Actor("p:99", "主持人", "host", staff=True, reads_drafts=True)
@@ -118,3 +119,24 @@ def test_an_encoded_part_of_a_packet_is_sent_as_it_is() -> None:
     # What JSON cannot hold still cannot be sent as JSON (bytes take the binary path).
     with pytest.raises(TypeError):
         Packet(2, namespace="/room", data=["x", {"raw": b"\x00"}], binary=False).encode()
+
+
+async def test_a_room_command_takes_three_trips_to_the_sqlite_thread(
+    database: Database, room_session: dict[str, Any], hubs: Hubs
+) -> None:
+    """BEGIN IMMEDIATE, the INSERT of its event, COMMIT: it took eight (SQLAlchemy's aiosqlite
+    adapter makes, uses and closes a cursor per statement, and the pool rolled back after the
+    commit). See server/sqlite_trips.py."""
+    if database.engine.dialect.name != "sqlite":
+        pytest.skip("counts the trips to aiosqlite's thread: SQLite only")
+    sid = room_session["id"]
+    hub = hubs()
+    await hub.room(sid)
+
+    def room_log(made: list[tuple[int, str]]) -> int:  # the connection that appended the event
+        return next(conn for conn, sql in made if sql.startswith("INSERT INTO room_events"))
+
+    with trips(on=room_log) as seen:  # (the outbox's jobs may use other connections meanwhile)
+        await hub.command(sid, MEMBERS[0], "chat.send", {"text": "一条意见"})
+    assert len(seen) == 3, seen
+    assert seen[0] == "BEGIN IMMEDIATE" and seen[1].startswith("INSERT INTO room_events")
