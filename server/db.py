@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import DateTime, Enum, MetaData, event
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -126,6 +127,9 @@ def _sqlite_reset(dbapi_connection: Any, record: ConnectionPoolEntry, state: Any
         dbapi_connection.rollback()
 
 
+# What a store's column reads accept: an ORM session, or a plain connection (read_columns).
+Reader = AsyncSession | AsyncConnection
+
 WRITE_OPTION = "xieshang_write"
 CLOSE_GRACE = 2.0  # seconds closing waits for connections still in use to come back
 CLOSE_TICK = 0.02
@@ -196,6 +200,13 @@ class Database:
         """A read-only unit of work (rolled back at the end)."""
         async with self._sessions() as db:
             yield db
+
+    @asynccontextmanager
+    async def read_columns(self) -> AsyncIterator[AsyncConnection]:
+        """A read of plain columns through a connection, without an ORM session (what a crowd
+        asks at once: a login token, a room's entry check); rolled back at the end."""
+        async with self.engine.connect() as conn:
+            yield conn
 
     async def close(self, grace: float = CLOSE_GRACE) -> None:
         """Release every pooled connection, once the work still using one has returned it (up

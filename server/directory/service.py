@@ -65,7 +65,7 @@ def principal(person: Person | store.PersonRow) -> Principal:
 
 async def principal_for_token(database: Database, token: str) -> Principal | None:
     """Who a bearer token belongs to, if it is live and the account active."""
-    async with database.read() as db:
+    async with database.read_columns() as db:
         found = await store.live_person(db, token_digest(token), utcnow())
     return principal(found) if found is not None else None
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import ColumnElement, Row, func, or_, select, update
+from sqlalchemy import BindParameter, ColumnElement, Row, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.auth import Role
+from server.db import Reader
 from server.directory.models import Person, Token, Unit, Venue, unit_contacts
 
 
@@ -133,23 +135,24 @@ async def list_venues(db: AsyncSession) -> Sequence[Venue]:
 PersonRow = Row[int, str, str, Role, int | None, str]
 
 
-def _live(now: dt.datetime) -> tuple[ColumnElement[bool], ...]:
+def _live(now: dt.datetime | BindParameter[Any]) -> tuple[ColumnElement[bool], ...]:
     """A token that still signs its person in: not revoked, not expired, the account active
     (the query joins Token and Person)."""
     return (Token.revoked_at.is_(None), Token.expires_at > now, Person.active.is_(True))
 
 
-async def live_person(db: AsyncSession, digest: str, now: dt.datetime) -> PersonRow | None:
+# Built once, its values given as parameters: every request and room connection asks this.
+LIVE_PERSON = (
+    select(Person.id, Person.username, Person.name, Person.role, Person.unit_id, Person.language)
+    .join(Token, Person.id == Token.person_id)
+    .where(Token.digest == bindparam("digest"), *_live(bindparam("now")))
+)
+
+
+async def live_person(db: Reader, digest: str, now: dt.datetime) -> PersonRow | None:
     """The person a token signs in, as the plain columns of a :class:`Principal` (no object
-    loaded: every request and room connection asks this)."""
-    stmt = (
-        select(
-            Person.id, Person.username, Person.name, Person.role, Person.unit_id, Person.language
-        )
-        .join(Token, Person.id == Token.person_id)
-        .where(Token.digest == digest, *_live(now))
-    )
-    return (await db.execute(stmt)).one_or_none()
+    loaded)."""
+    return (await db.execute(LIVE_PERSON, {"digest": digest, "now": now})).one_or_none()
 
 
 async def live_digests(db: AsyncSession, digests: Sequence[str], now: dt.datetime) -> set[str]:

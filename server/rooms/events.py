@@ -121,7 +121,7 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     async def _person(self, session_id: int, principal: Principal | None) -> Actor:
         if principal is None:
             raise Refused(_("Your login token is invalid, expired or revoked; sign in again."))
-        async with self.database.read() as db:
+        async with self.database.read_columns() as db:
             seed = await sessions.room_entry(db, session_id, principal.id)
         role = seed["role"] if seed is not None else None
         if seed is None or (role is None and not principal.is_staff):
@@ -276,7 +276,7 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     async def _enters_directly(self, session_id: int, actor: Actor) -> bool:
         """With the session's lobby ``none``, a waiting guest is admitted by the server at once
         (logged as ``lobby.admit`` by ``system``, like a host's admission); True if admitted."""
-        async with self.database.read() as db:
+        async with self.database.read_columns() as db:
             seed = await sessions.room_entry(db, session_id)
         if seed is None or seed["lobby"] != "none":
             return False

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.audit import service as audit
 from server.auth import Principal, require_staff
-from server.db import Database, utcnow
+from server.db import Database, Reader, utcnow
 from server.errors import Conflict, NotFound
 from server.i18n import _
 from server.sessions import invites, planning, records, store
@@ -278,7 +278,7 @@ async def room_seed(db: AsyncSession, session_id: int) -> dict[str, Any] | None:
 
 
 async def room_entry(
-    db: AsyncSession, session_id: int, person_id: int | None = None
+    db: Reader, session_id: int, person_id: int | None = None
 ) -> dict[str, Any] | None:
     """What a room checks when someone connects: the session's ``status``, ``visibility`` and
     ``lobby``, and ``role``, the person's role in it (None: not a participant, or no person

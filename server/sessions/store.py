@@ -6,10 +6,21 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, exists, func, null, or_, select, true, update
+from sqlalchemy import (
+    ColumnElement,
+    bindparam,
+    delete,
+    exists,
+    func,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.auth import Principal, Role
+from server.db import Reader
 from server.directory.models import Person, Unit, Venue
 from server.proposals import service as proposals
 from server.sessions.models import (
@@ -269,20 +280,25 @@ async def replace_busy_blocks(
     await db.flush()
 
 
-async def room_entry(db: AsyncSession, session_id: int, person_id: int | None) -> Any:
+# What a room checks when someone connects, built once (a crowd connects at once): the
+# session's status, visibility and lobby, and a person's role in it (None: no participant).
+_ENTRY = select(Session.status, Session.visibility, Session.lobby).where(
+    Session.id == bindparam("session_id")
+)
+_PERSON_ENTRY = _ENTRY.add_columns(Participant.role).outerjoin(
+    Participant,
+    (Participant.session_id == Session.id) & (Participant.person_id == bindparam("person_id")),
+)
+
+
+async def room_entry(db: Reader, session_id: int, person_id: int | None) -> Any:
     """One row of what a room checks when someone connects (status, visibility, lobby and the
-    person's role, None for no participant), or None for no such session: plain columns, no
-    objects, since a crowd connects at once."""
-    role = Participant.role if person_id is not None else null()
-    stmt = select(Session.status, Session.visibility, Session.lobby, role).where(
-        Session.id == session_id
-    )
-    if person_id is not None:
-        stmt = stmt.outerjoin(
-            Participant,
-            (Participant.session_id == Session.id) & (Participant.person_id == person_id),
-        )
-    return (await db.execute(stmt)).one_or_none()
+    person's role, None for no participant), or None for no such session: plain columns."""
+    if person_id is None:
+        row = (await db.execute(_ENTRY, {"session_id": session_id})).one_or_none()
+        return None if row is None else (*row, None)
+    asked = {"session_id": session_id, "person_id": person_id}
+    return (await db.execute(_PERSON_ENTRY, asked)).one_or_none()
 
 
 async def participant_of(db: AsyncSession, session_id: int, person_id: int) -> Participant | None:
