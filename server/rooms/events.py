@@ -446,6 +446,7 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             raise RoomError("not_live", _("The session has ended."))
         refuse_publish(state, actor.key)
         feed_id, answer = await self.sfu.publish(session_id, sid, actor.key, sdp, str(source))
+        await self._left_meanwhile(session_id, sid)
         # Layers were offered (a=simulcast) and the media server forwards them one at a time.
         simulcast = self.sfu.simulcast and "a=simulcast:" in answer
         return {"ok": True, "feed_id": feed_id, "sdp": answer, "simulcast": simulcast}
@@ -458,7 +459,14 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         feed_id = text_field(payload, "feed_id", 64)
         kinds = check_kinds(payload.get("kinds"))  # text_field made sure payload is a dict
         offer = await self.sfu.subscribe(session_id, sid, feed_id, actor.key, kinds)
+        await self._left_meanwhile(session_id, sid)
         return {"ok": True, "sdp": offer}
+
+    async def _left_meanwhile(self, session_id: int, sid: str) -> None:
+        """The connection left while its media was being set up: its disconnect closed its
+        media before this was booked, so close it again (nobody hears the answer)."""
+        if sid not in self.attached:
+            await self.sfu.leave(session_id, sid)
 
     @socket_handler
     async def on_rtc_unsubscribe(self, sid: str, payload: Any = None) -> dict[str, Any]:

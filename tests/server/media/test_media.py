@@ -23,6 +23,7 @@ from sqlalchemy import text
 from server.api import DATABASE
 from server.media.embedded.relay import Tap
 from server.media.routes import SFU
+from server.realtime import SIO
 from tests.conftest import Cast
 from tests.server.media.feeds import pixel
 from tests.server.rooms.conftest import RoomClient
@@ -340,6 +341,53 @@ async def test_leaving_ends_feeds_and_many_cycles_leak_nothing(
     assert threading.active_count() <= threads + 1, threading.enumerate()
     assert open_fds() <= fds + 4, f"{open_fds() - fds} more open files or sockets"
     await host.close()
+
+
+async def test_a_subscription_made_while_its_connection_left_is_not_kept(
+    cast: Cast, room_session: dict[str, Any], clients: Any, server: TestServer
+) -> None:
+    """A phone on 4G asks for a feed (and publishes) and drops while the server makes the offer
+    (the answer): the disconnect closes that connection's media first, then the offer is booked.
+    Neither may be kept for the departed connection (a relay track would ask the publisher for
+    keyframes, a feed would be listed, for as long as the room lasts). The handlers run in that
+    order on the server's own namespace."""
+    sid = room_session["id"]
+    host = Peer(await clients(token=cast.staff.token, session_id=sid))
+    await host.client.command("session.start")
+    feed = await host.publish(Colour(RED), Tone())
+    member = await clients(token=cast.member.token, session_id=sid)
+    await member.wait_for(lambda: member.snapshots)
+    assert (await member.command("recording.consent", answer="accepted"))["ok"]
+    gone = member.sio.get_sid("/room")
+    namespace = server.app[SIO].namespace_handlers["/room"]
+    sdp = await offer()
+    asking = asyncio.ensure_future(namespace.on_rtc_subscribe(gone, {"feed_id": feed}))
+    publishing = asyncio.ensure_future(
+        namespace.on_rtc_publish(gone, {"sdp": sdp, "source": "camera"})
+    )
+    await asyncio.sleep(0)  # the offer and the answer are being made
+    assert not asking.done() and not publishing.done()
+    await namespace.on_disconnect(gone)
+    await asking
+    assert (await publishing)["ok"]
+    sfu = server.app[SFU]
+    assert [key for key in sfu.rooms[sid].subscriptions if key[0] == gone] == []
+    assert [f.who for f in sfu.rooms[sid].feeds.values()] == [f"p:{cast.ids['staff']}"]
+    relays = sfu.rooms[sid].feeds[feed].relays
+    assert relays["video"].tracks == set() and relays["audio"].tracks == set()
+    await member.close()
+    await host.close()
+
+
+async def offer() -> str:
+    """A publisher's offer (a camera with its microphone), from a connection that goes away."""
+    pc = RTCPeerConnection()
+    pc.addTrack(Colour(GREEN))
+    pc.addTrack(Tone())
+    await pc.setLocalDescription(await pc.createOffer())
+    sdp = str(pc.localDescription.sdp)
+    await pc.close()
+    return sdp
 
 
 async def test_ending_or_shutting_down_closes_feeds_quietly(
