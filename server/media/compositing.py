@@ -227,6 +227,8 @@ class Compositor:
         return self.budget + self.per_second * float(spec["duration"])
 
     async def _encode(self, spec: dict[str, Any], target: Path) -> dict[str, Any]:
+        if self._stopping.is_set():  # stopped after the claim: the row goes back to pending
+            raise Failed("stopped")
         self._child = child = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -237,6 +239,8 @@ class Compositor:
             stderr=asyncio.subprocess.PIPE,
             cwd=ROOT,  # ``-m`` finds ``server`` here, installed or in a checkout
         )
+        if self._stopping.is_set():  # stop() came while the child was being started
+            child.kill()
         try:
             out, err = await asyncio.wait_for(
                 child.communicate(json.dumps(spec).encode()), self._limit(spec)

@@ -198,9 +198,14 @@ async def test_staff_administer_people_units_and_workdays_and_find_it_in_the_aud
     assert login.status == 403
 
     await page.get_by_role("link", name="工作日历").click()
+    # The page opens on next year, 2027, and 查看 loads that year again: the file must be
+    # chosen in the form drawn after that load, not in the one it replaces.
+    upload_heading = page.get_by_role("heading", name="上传 2027 年的放假安排")
+    first = await upload_heading.element_handle()
     await page.get_by_label("年份", exact=True).fill("2027")
     await page.get_by_role("button", name="查看").click()
-    await expect(page.get_by_role("heading", name="上传 2027 年的放假安排")).to_be_visible()
+    await first.wait_for_element_state("hidden")  # replaced (detached) by the new load
+    await expect(upload_heading).to_be_visible()
     notice = tmp_path / "2027.json"
     notice.write_text(
         json.dumps(

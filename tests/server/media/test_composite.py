@@ -347,6 +347,22 @@ async def test_stopping_the_server_mid_job_puts_the_composite_back_in_the_queue(
     assert row["status"] == "pending", row
 
 
+async def test_a_job_stopped_between_its_claim_and_its_encode_puts_the_composite_back(
+    cast: Cast, database: Database, config: Config
+) -> None:
+    """The stop comes after the row was claimed (``running``) but before the encoder was
+    started, which is when the test above's poll usually sees ``running``: it made the whole
+    composite anyway, and the row ended ``done`` instead of back in the queue."""
+    sid = await a_recorded_session(cast, database, config)
+    await make_due(database)
+    job = compositor(database, config)
+    await job.stop()  # stopping (never started): the next claim is the one in hand
+    assert await job.run_once() is not None
+    row = await composite_row(cast, sid)
+    assert row["status"] == "pending", row
+    assert list((config.recording_dir / str(sid)).glob("composite-*")) == []
+
+
 @settings(max_examples=200, deadline=None)
 @given(
     st.lists(
