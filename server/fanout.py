@@ -25,14 +25,24 @@ how a broadcast reaches the sockets of this process:
 * Each connection's packets wait in a :class:`SocketQueue` (the server's ``create_queue``), a
   few hundred bytes where ``asyncio.Queue`` takes about 3 KB, and without the task that
   engine.io's writer would otherwise wrap around every wait.
+* A connection that starts on websocket (every browser here: ``web/js/room-client.js`` asks for
+  it) is served in the one task aiohttp gives its request (:meth:`DirectWebSocket.serve`):
+  engine.io would add a writer task, a task around each read and a sleeping ping task, with a
+  timer for each (~5 KB a connection, a third of a plain websocket's whole cost). Its packets
+  are written as they are sent (:meth:`SocketQueue.write_through`), and one :class:`Pinger`
+  pings every connection of the server when due. A connection that starts on long-polling and
+  upgrades keeps engine.io's own loop.
 
 What this relies on inside python-engineio 4.x (python-socketio is pinned to 5.18.*, which pins
 engine.io 4.x): the server's driver table ``_async`` (copied per server, never mutated in
 place), its ``sockets`` mapping, its ``create_queue`` making each socket's queue and the queue
 calls of its sockets (``get`` awaited through ``asyncio.wait_for``, ``get_nowait``, ``put``,
 ``task_done`` right after each get, ``join``), the socket attributes ``queue``, ``upgraded``,
-``upgrading``, ``closed`` and ``sid``, and the websocket handler being a bound method of that
-socket.
+``upgrading``, ``closed``, ``closing``, ``connected`` (false until a polling connection's first
+request, so still false for one that starts on websocket) and ``sid``, the websocket handler
+being a bound method of that socket, ``receive`` taking each packet read, ``close(wait, abort,
+reason)``, and ``schedule_ping`` starting ``_send_ping`` through the server's
+``start_background_task``.
 ``tests/server/test_fanout.py`` checks each of these and that broadcasts really take the direct
 path, so an upgrade that moves any of them fails the tests instead of silently slowing down.
 """
@@ -40,14 +50,20 @@ path, so an upgrade that moves any of them fails the tests instead of silently s
 from __future__ import annotations
 
 import asyncio
+import collections
+import contextlib
 import logging
 import struct
+import time
+from collections.abc import Callable
 from typing import Any
 
 import socketio
-from aiohttp import web
+from aiohttp import WSMsgType, web
+from engineio import exceptions as eio_exceptions
 from engineio import packet as eio_packet
 from engineio.async_drivers import aiohttp as eio_aiohttp
+from engineio.async_socket import AsyncSocket
 from socketio import packet as sio_packet
 
 log = logging.getLogger(__name__)
@@ -75,12 +91,81 @@ class DirectWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
         direct: dict[str, DirectWebSocket] = self.server.xieshang_direct
         direct[socket.sid] = self
         try:
-            await self.handler(self)
+            if socket.connected:  # an upgrade from long-polling: engine.io's own handshake
+                await self.handler(self)
+            else:
+                await self.serve(socket)
         finally:
             if direct.get(socket.sid) is self:
                 del direct[socket.sid]
             self.transport = None
         return self._sock
+
+    async def serve(self, socket: AsyncSocket) -> None:
+        """engine.io's websocket transport for a connection that starts on it, in this task.
+
+        What it does as engine.io's loop does: reads each packet and hands it to the socket
+        (which runs the Socket.IO handlers); a read waits at most the ping interval and the ping
+        timeout (a client answers each ping in that time); when the peer closes or goes silent,
+        the websocket is closed and the socket with it (``transport close``). What it does not:
+        packets the socket sends are written at once (:meth:`write`), and pings come from the
+        server's :class:`Pinger`, so there is no other task for this connection.
+        """
+        socket.connected = socket.upgraded = True
+        socket.queue.write_through(self.write)
+        patience = self.server.ping_interval + self.server.ping_timeout
+        try:
+            while True:
+                try:
+                    message = await self._sock.receive(patience)
+                except (TimeoutError, asyncio.CancelledError):
+                    # Silent too long, or the connection was lost (aiohttp cancels the read):
+                    # either way the connection ends here, and engine.io forgets the socket
+                    # once this returns, as after its own loop (which ends the same way).
+                    break
+                if message.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
+                    break  # closed, closing or broken
+                try:
+                    pkt = eio_packet.Packet(encoded_packet=message.data)
+                except Exception:  # not an engine.io packet: the client is not one of ours
+                    log.info("closing %s: it sent no engine.io packet", socket.sid)
+                    break
+                try:
+                    await socket.receive(pkt)
+                except eio_exceptions.UnknownPacketError:
+                    continue
+                except eio_exceptions.SocketIsClosedError:
+                    break
+                except Exception:  # as engine.io: log it, keep the connection
+                    log.exception("%s: could not handle a packet", socket.sid)
+        finally:
+            # The disconnect runs to its end even when aiohttp cancels this task because the
+            # peer is gone (``handler_cancellation``): it records that the person left and
+            # releases their media. A second cancellation stops the wait, not the disconnect.
+            closing = asyncio.ensure_future(self._close(socket))
+            try:
+                await asyncio.shield(closing)
+            except asyncio.CancelledError:
+                await closing
+
+    async def _close(self, socket: AsyncSocket) -> None:
+        with contextlib.suppress(OSError):
+            await self._sock.close()
+        await socket.close(wait=False, abort=True, reason=self.server.reason.TRANSPORT_CLOSE)
+
+    def write(self, pkt: Any) -> None:
+        """Write one engine.io packet as one frame now (``SocketQueue.write_through``): nothing is
+        queued in between, so the order packets are sent in is the order they are written."""
+        transport = self.transport
+        if pkt is None or transport is None or transport.is_closing():
+            return  # None is engine.io's "writer, stop"; a closing connection takes no more
+        encoded = pkt.encode()
+        if isinstance(encoded, bytes):
+            frame = websocket_frame(encoded, binary=True)
+        else:
+            frame = text_frame(encoded)
+        manager: FastEmit = self.server.xieshang_manager
+        manager.deliver(transport, frame, self.handler.__self__.sid)
 
     async def send(self, message: Any) -> None:
         self.sending += 1
@@ -88,6 +173,61 @@ class DirectWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
             await super().send(message)
         finally:
             self.sending -= 1
+
+
+class Pinger:
+    """Pings every engine.io connection of one server when due, from one task.
+
+    engine.io pings a connection ``ping_interval`` after it connected and after each answer
+    (``schedule_ping``), each time from a task that sleeps until then: for a hall of a thousand
+    phones, a thousand sleeping tasks and timers. Every connection waits the same interval, so
+    the connections come due in the order they were scheduled: one queue, one task, and one timer
+    for the earliest. What is sent and when is engine.io's: a connection that is closing or closed
+    by then gets no ping; the others get ``last_ping`` set and a PING packet, and the server's
+    own monitor closes those that do not answer in ``ping_timeout``.
+    """
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self.due: collections.deque[tuple[float, AsyncSocket]] = collections.deque()
+        self.task: asyncio.Task[None] | None = None
+        self.stopped = False
+
+    def schedule(self, socket: AsyncSocket) -> None:
+        if self.stopped:
+            return
+        loop = asyncio.get_running_loop()
+        self.due.append((loop.time() + self.interval, socket))
+        if self.task is None:
+            self.task = loop.create_task(self._run())
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while self.due:
+                at, socket = self.due[0]
+                if (wait := at - loop.time()) > 0:
+                    await asyncio.sleep(wait)
+                    continue
+                self.due.popleft()
+                if socket.closing or socket.closed:
+                    continue
+                socket.last_ping = time.time()
+                try:
+                    await socket.send(eio_packet.Packet(eio_packet.PING))
+                except Exception:  # one connection's trouble must not stop the others' pings
+                    log.exception("%s: could not ping", socket.sid)
+        finally:
+            self.task = None
+
+    async def stop(self) -> None:
+        """No more pings (the server is shutting down)."""
+        self.stopped = True
+        self.due.clear()
+        if (task := self.task) is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 class SocketQueue:
@@ -104,13 +244,23 @@ class SocketQueue:
     way to the writer still counts, and :class:`FastEmit` never writes a broadcast ahead of it.
     """
 
-    __slots__ = ("_items", "_joined", "_unfinished", "_waiters")
+    __slots__ = ("_items", "_joined", "_unfinished", "_waiters", "_write")
 
     def __init__(self) -> None:
         self._items: list[Any] = []  # rarely more than a few: the writer takes them as they come
         self._waiters: list[asyncio.Future[Any]] = []
         self._unfinished = 0  # put and not yet done
         self._joined: asyncio.Future[None] | None = None
+        self._write: Callable[[Any], None] | None = None
+
+    def write_through(self, write: Callable[[Any], None]) -> None:
+        """From now on, hand each packet to ``write`` as it is put (there is no writer task to
+        wait: :meth:`DirectWebSocket.serve`). What is queued already goes first."""
+        items, self._items = self._items, []
+        self._write = write
+        for item in items:
+            write(item)
+            self.task_done()
 
     def qsize(self) -> int:
         return len(self._items)
@@ -119,6 +269,9 @@ class SocketQueue:
         return self._unfinished == 0
 
     def put_nowait(self, item: Any) -> None:
+        if self._write is not None:
+            self._write(item)
+            return
         self._unfinished += 1
         while self._waiters:
             waiter = self._waiters.pop(0)
@@ -169,20 +322,44 @@ def install(sio: socketio.AsyncServer, *, slow_client_bytes: int = SLOW_CONSUMER
     eio._async = {**eio._async, "websocket": DirectWebSocket}  # a copy: other servers unchanged
     eio.create_queue = lambda *_args, **_kwargs: SocketQueue()  # engine.io's one queue per socket
     eio.xieshang_direct = {}
+    eio.xieshang_manager = sio.manager
     sio.manager.slow_client_bytes = slow_client_bytes
+    pinger = eio.xieshang_pinger = Pinger(eio.ping_interval)
+    start_background_task = eio.start_background_task
+
+    def start_task(target: Any, *args: Any, **kwargs: Any) -> Any:
+        """engine.io's, except that a connection's next ping is the :class:`Pinger`'s."""
+        if getattr(target, "__func__", None) is AsyncSocket._send_ping:
+            pinger.schedule(target.__self__)
+            return None
+        return start_background_task(target, *args, **kwargs)
+
+    eio.start_background_task = start_task
+
+
+async def stop_pings(sio: socketio.AsyncServer) -> None:
+    """Stop the server's :class:`Pinger` (on shutdown, once the clients are disconnected)."""
+    pinger: Pinger | None = getattr(sio.eio, "xieshang_pinger", None)
+    if pinger is not None:
+        await pinger.stop()
+
+
+def websocket_frame(payload: bytes, *, binary: bool = False) -> bytes:
+    """One unmasked, final websocket frame (RFC 6455 §5.2), as a server sends it."""
+    first = 0x82 if binary else 0x81
+    n = len(payload)
+    if n < 126:
+        header = struct.pack("!BB", first, n)
+    elif n < 65536:
+        header = struct.pack("!BBH", first, 126, n)
+    else:
+        header = struct.pack("!BBQ", first, 127, n)
+    return header + payload
 
 
 def text_frame(text: str) -> bytes:
-    """One unmasked, final websocket text frame (RFC 6455 §5.2), as a server sends it."""
-    payload = text.encode()
-    n = len(payload)
-    if n < 126:
-        header = struct.pack("!BB", 0x81, n)
-    elif n < 65536:
-        header = struct.pack("!BBH", 0x81, 126, n)
-    else:
-        header = struct.pack("!BBQ", 0x81, 127, n)
-    return header + payload
+    """One unmasked, final websocket text frame."""
+    return websocket_frame(text.encode())
 
 
 class FastEmit(socketio.AsyncManager):  # type: ignore[misc]
@@ -252,20 +429,26 @@ class FastEmit(socketio.AsyncManager):  # type: ignore[misc]
             ):
                 queued.append(eio_sid)
                 continue
-            if transport.get_write_buffer_size() > self.slow_client_bytes:
-                log.warning("disconnecting %s: it is not reading its messages", sid)
-                self.dropped_slow += 1
-                transport.abort()
-                continue
             if frame is None:
                 frame = text_frame(text)
-            transport.write(frame)
-            self.direct_deliveries += 1
+            if self.deliver(transport, frame, sid):
+                self.direct_deliveries += 1
         if queued:
             pkt = eio_packet.Packet(eio_packet.MESSAGE, encoded)
             for eio_sid in queued:
                 self.queued_deliveries += 1
                 await eio.send_packet(eio_sid, pkt)
+
+    def deliver(self, transport: Any, frame: bytes, who: str) -> bool:
+        """Write ``frame``, unless the peer has more than ``slow_client_bytes`` unsent already:
+        then it is cut off (its client reconnects and resyncs) and False is returned."""
+        if transport.get_write_buffer_size() > self.slow_client_bytes:
+            log.warning("disconnecting %s: it is not reading its messages", who)
+            self.dropped_slow += 1
+            transport.abort()
+            return False
+        transport.write(frame)
+        return True
 
 
 class FastManager(FastEmit):

@@ -21,7 +21,7 @@ from redis.backoff import NoBackoff
 
 from server.auth import TokenResolver
 from server.config import Config
-from server.fanout import FastManager, FastRedisManager, install
+from server.fanout import FastManager, FastRedisManager, install, stop_pings
 
 log = logging.getLogger(__name__)
 SIO = web.AppKey("sio", socketio.AsyncServer)
@@ -194,6 +194,7 @@ def redis_linked(sio: socketio.AsyncServer) -> bool | None:
 async def close_socketio(sio: socketio.AsyncServer) -> None:
     """Disconnect every client (call on application shutdown, before the services stop)."""
     await sio.shutdown()
+    await stop_pings(sio)
 
 
 async def close_redis(sio: socketio.AsyncServer) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import dataclasses
+import itertools
 import json
 import os
 import struct
@@ -135,14 +136,27 @@ async def test_a_broadcast_reaches_everyone_in_order_through_direct_writes(
 async def test_a_client_with_packets_still_queued_gets_the_broadcast_after_them(
     server: TestServer, cast: Cast
 ) -> None:
+    """A connection that started on long-polling and upgraded keeps engine.io's queue and
+    writer task: a broadcast waits behind what is queued for it."""
     sio: socketio.AsyncServer = server.app[SIO]
-    client = await connect(server, cast.member.token)
+    client = socketio.AsyncClient(reconnection=False)
+    await client.connect(
+        str(server.make_url("")),
+        auth={"token": cast.member.token},
+        transports=["polling", "websocket"],
+        wait_timeout=5,
+    )
     seen: list[str] = []
     client.on("first", lambda _data: seen.append("first"))
     client.on("tick", lambda _data: seen.append("tick"))
     queued_before = manager(server).queued_deliveries
     try:
         (eio_sid,) = list(sio.eio.sockets)
+        for _ in range(100):  # the client upgrades to websocket right after connecting
+            if sio.eio.sockets[eio_sid].upgraded and eio_sid in sio.eio.xieshang_direct:
+                break
+            await asyncio.sleep(0.02)
+        assert client.transport() == "websocket"
         first = sio.packet_class(socketio.packet.EVENT, namespace="/", data=["first", {}])
         # Queued for engine.io's writer task, which has not run yet when the broadcast comes.
         await sio.eio.send_packet(eio_sid, eio_packet.Packet(eio_packet.MESSAGE, first.encode()))
@@ -153,6 +167,79 @@ async def test_a_client_with_packets_still_queued_gets_the_broadcast_after_them(
             await asyncio.sleep(0.02)
         assert seen == ["first", "tick"]
         assert manager(server).queued_deliveries == queued_before + 1
+    finally:
+        await client.disconnect()
+
+
+async def test_a_websocket_connection_is_served_by_its_request_task_alone(
+    server: TestServer,
+) -> None:
+    """engine.io would run three more tasks for each (a writer, a read and a sleeping ping)."""
+    url = server.make_url("/socket.io/?EIO=4&transport=websocket")
+    before = asyncio.all_tasks()
+    async with aiohttp.ClientSession() as http:
+        sockets = [await http.ws_connect(url) for _ in range(10)]
+        for ws in sockets:
+            assert (await ws.receive_str()).startswith("0{")
+        grown = [task.get_coro().__qualname__ for task in asyncio.all_tasks() - before]
+        assert [name for name in grown if name.startswith("AsyncSocket.")] == []
+        # aiohttp's two for each (the connection, its request); the Pinger, engine.io's monitor
+        # and its waits for the whole server.
+        assert len(grown) <= 2 * 10 + 5, sorted(grown)
+        for ws in sockets:
+            await ws.close()
+
+
+async def test_pings_are_sent_when_due_and_a_client_that_stops_answering_is_closed(
+    server: TestServer,
+) -> None:
+    sio: socketio.AsyncServer = server.app[SIO]
+    sio.eio.ping_interval = sio.eio.xieshang_pinger.interval = 0.2
+    sio.eio.ping_timeout = 0.3
+    url = server.make_url("/socket.io/?EIO=4&transport=websocket")
+    async with aiohttp.ClientSession() as http:
+        answering, silent = await http.ws_connect(url), await http.ws_connect(url)
+        for ws in (answering, silent):
+            assert (await ws.receive_str()).startswith("0{")
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        pings = []
+        for _ in range(4):  # answered each time, so pinged again an interval later
+            assert await answering.receive_str(timeout=2) == "2"
+            pings.append(loop.time() - started)
+            await answering.send_str("3")
+        assert pings[0] >= 0.15 and all(b - a >= 0.15 for a, b in itertools.pairwise(pings))
+        assert await silent.receive_str(timeout=2) == "2"  # pinged once, never answers
+        # Closed by the server once the ping goes unanswered (by the monitor, or at the latest
+        # when nothing was read for the ping interval and timeout).
+        closing = await silent.receive(timeout=5)
+        assert closing.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+        assert not answering.closed
+        await answering.close()
+    for _ in range(100):
+        if not sio.eio.sockets:
+            break
+        await asyncio.sleep(0.02)
+    assert sio.eio.sockets == {}
+
+
+async def test_binary_events_reach_a_websocket_client_in_order_with_text_ones(
+    server: TestServer, cast: Cast
+) -> None:
+    sio: socketio.AsyncServer = server.app[SIO]
+    client = await connect(server, cast.member.token)
+    got: list[object] = []
+    client.on("blob", lambda data: got.append(data))
+    client.on("note", lambda data: got.append(data))
+    try:
+        await sio.emit("blob", b"\x00\x01\xff" * 100)
+        await sio.emit("note", "协商")
+        await sio.emit("blob", b"\x02")
+        for _ in range(100):
+            if len(got) == 3:
+                break
+            await asyncio.sleep(0.02)
+        assert got == [b"\x00\x01\xff" * 100, "协商", b"\x02"]
     finally:
         await client.disconnect()
 
@@ -223,3 +310,35 @@ async def test_a_client_that_stops_reading_is_disconnected_and_others_are_not_he
     finally:
         silent.close()
         await reader.disconnect()
+
+
+async def test_a_disconnect_runs_to_its_end_when_the_peer_is_gone_before_it_finishes(
+    server: TestServer, cast: Cast
+) -> None:
+    """aiohttp cancels a request's task once its peer is gone (``handler_cancellation``, as in
+    tests); the disconnect handlers (presence, media) still finish."""
+    sio: socketio.AsyncServer = server.app[SIO]
+    finished: list[str] = []
+
+    async def slow_disconnect(sid: str, *_reason: object) -> None:
+        await asyncio.sleep(0.3)  # e.g. a presence window, or an SFU that answers slowly
+        finished.append(sid)
+
+    sio.on("connect", lambda *_args: None, namespace="/probe")
+    sio.on("disconnect", slow_disconnect, namespace="/probe")
+    client = socketio.AsyncClient(reconnection=False)
+    await client.connect(
+        str(server.make_url("")),
+        auth={"token": cast.member.token},
+        namespaces=["/probe"],
+        transports=["websocket"],
+        wait_timeout=5,
+    )
+    sid = client.get_sid("/probe")
+    await client.eio.ws.close()  # the peer goes away at once, without a word
+    for _ in range(100):
+        if finished:
+            break
+        await asyncio.sleep(0.02)
+    assert finished == [sid]
+    await client.disconnect()
