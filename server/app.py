@@ -70,6 +70,7 @@ from server.realtime import (
     close_socketio,
     make_socketio,
     notify_person,
+    realtime_lane,
     start_socketio,
 )
 from server.record.followups import follow_reply_commitments
@@ -573,6 +574,7 @@ def create_app(config: Config) -> web.Application:
     app = web.Application(
         client_max_size=config.max_body_bytes,
         middlewares=[
+            realtime_lane(),  # first: a websocket lasts hours, and each middleware's frame with it
             logs.request_ids,
             metrics_http.middleware(metrics),
             _security_headers(config),

@@ -41,8 +41,9 @@ calls of its sockets (``get`` awaited through ``asyncio.wait_for``, ``get_nowait
 ``upgrading``, ``closed``, ``closing``, ``connected`` (false until a polling connection's first
 request, so still false for one that starts on websocket) and ``sid``, the websocket handler
 being a bound method of that socket, ``receive`` taking each packet read, ``close(wait, abort,
-reason)``, and ``schedule_ping`` starting ``_send_ping`` through the server's
-``start_background_task``.
+reason)``, ``schedule_ping`` starting ``_send_ping`` through the server's
+``start_background_task``, and the server's ``handlers["disconnect"]`` (python-socketio's,
+awaited whenever a socket closes).
 ``tests/server/test_fanout.py`` checks each of these and that broadcasts really take the direct
 path, so an upgrade that moves any of them fails the tests instead of silently slowing down.
 """
@@ -78,6 +79,8 @@ class DirectWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
         super().__init__(handler, server)
         self.transport: Any = None
         self.sending = 0  # engine.io's writer is inside send(): direct writes would reorder
+        self.reading = False  # serve() is reading from the peer
+        self.closing: asyncio.Future[bool] | None = None  # end() closing the websocket
 
     async def __call__(self, environ: dict[str, Any]) -> web.WebSocketResponse:
         request: web.Request = environ["aiohttp.request"]
@@ -105,23 +108,22 @@ class DirectWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
         """engine.io's websocket transport for a connection that starts on it, in this task.
 
         What it does as engine.io's loop does: reads each packet and hands it to the socket
-        (which runs the Socket.IO handlers); a read waits at most the ping interval and the ping
-        timeout (a client answers each ping in that time); when the peer closes or goes silent,
-        the websocket is closed and the socket with it (``transport close``). What it does not:
-        packets the socket sends are written at once (:meth:`write`), and pings come from the
-        server's :class:`Pinger`, so there is no other task for this connection.
+        (which runs the Socket.IO handlers); when the peer closes, the websocket is closed and the
+        socket with it (``transport close``). What it does not: packets the socket sends are
+        written at once (:meth:`write`), pings come from the server's :class:`Pinger`, and a read
+        has no timer of its own: a socket closed on the server's side (a peer that stopped
+        answering pings is closed by engine.io's monitor) closes the websocket (:meth:`end`),
+        which ends this loop. So there is no other task or timer for this connection.
         """
-        socket.connected = socket.upgraded = True
+        socket.connected = socket.upgraded = self.reading = True
         socket.queue.write_through(self.write)
-        patience = self.server.ping_interval + self.server.ping_timeout
         try:
             while True:
                 try:
-                    message = await self._sock.receive(patience)
-                except (TimeoutError, asyncio.CancelledError):
-                    # Silent too long, or the connection was lost (aiohttp cancels the read):
-                    # either way the connection ends here, and engine.io forgets the socket
-                    # once this returns, as after its own loop (which ends the same way).
+                    message = await self._sock.receive()
+                except asyncio.CancelledError:
+                    # The connection was lost (aiohttp cancels the request): it ends here, and
+                    # engine.io forgets the socket once this returns, as after its own loop.
                     break
                 if message.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
                     break  # closed, closing or broken
@@ -139,6 +141,7 @@ class DirectWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
                 except Exception:  # as engine.io: log it, keep the connection
                     log.exception("%s: could not handle a packet", socket.sid)
         finally:
+            self.reading = False
             # The disconnect runs to its end even when aiohttp cancels this task because the
             # peer is gone (``handler_cancellation``): it records that the person left and
             # releases their media. A second cancellation stops the wait, not the disconnect.
@@ -166,6 +169,13 @@ class DirectWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
             frame = text_frame(encoded)
         manager: FastEmit = self.server.xieshang_manager
         manager.deliver(transport, frame, self.handler.__self__.sid)
+
+    def end(self) -> None:
+        """The socket was closed on the server's side (disconnected, or its pings went
+        unanswered): close the websocket, so that :meth:`serve` stops reading. From another
+        task, as aiohttp allows; the read returns and the loop ends."""
+        if self.reading and self.closing is None:
+            self.closing = asyncio.ensure_future(self._sock.close())
 
     async def send(self, message: Any) -> None:
         self.sending += 1
@@ -335,6 +345,17 @@ def install(sio: socketio.AsyncServer, *, slow_client_bytes: int = SLOW_CONSUMER
         return start_background_task(target, *args, **kwargs)
 
     eio.start_background_task = start_task
+    heard = eio.handlers["disconnect"]  # python-socketio's
+
+    async def disconnected(eio_sid: str, *args: Any) -> Any:
+        """python-socketio's, then the websocket of a socket closed on the server's side ends."""
+        try:
+            return await heard(eio_sid, *args)
+        finally:
+            if (websocket := eio.xieshang_direct.get(eio_sid)) is not None:
+                websocket.end()
+
+    eio.handlers["disconnect"] = disconnected
 
 
 async def stop_pings(sio: socketio.AsyncServer) -> None:

@@ -101,16 +101,23 @@ def request_id_of(request: web.BaseRequest) -> str | None:
     return request.get(REQUEST_ID_KEY)
 
 
+def give_request_id(request: web.Request) -> str:
+    """``request``'s id (the proxy's ``X-Request-Id`` if it is a plain token), set for the log
+    lines written while serving it."""
+    given = request.headers.get("X-Request-Id", "")
+    request_id = given if _INCOMING_ID.fullmatch(given) else uuid.uuid4().hex
+    request[REQUEST_ID_KEY] = request_id
+    REQUEST_ID.set(request_id)
+    return request_id
+
+
 @web.middleware
 async def request_ids(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
     """Give each request an id (the proxy's ``X-Request-Id`` if it is a plain token), for every
     line logged while serving it, and send it back in ``X-Request-Id``."""
-    given = request.headers.get("X-Request-Id", "")
-    request_id = given if _INCOMING_ID.fullmatch(given) else uuid.uuid4().hex
-    request[REQUEST_ID_KEY] = request_id
-    REQUEST_ID.set(request_id)
+    request_id = give_request_id(request)
     try:
         response = await handler(request)
     except web.HTTPException as exc:

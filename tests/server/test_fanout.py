@@ -50,6 +50,7 @@ async def test_the_engineio_internals_the_fast_path_reads_are_where_it_expects(
     assert version("python-engineio").startswith("4."), "re-check server/fanout.py first"
     sio: socketio.AsyncServer = server.app[SIO]
     assert sio.eio._async["websocket"] is DirectWebSocket
+    assert sio.eio.handlers["disconnect"].__qualname__ == "install.<locals>.disconnected"
     client = await connect(server, cast.member.token)
     try:
         (eio_sid,) = list(sio.eio.sockets)
@@ -182,10 +183,14 @@ async def test_a_websocket_connection_is_served_by_its_request_task_alone(
         for ws in sockets:
             assert (await ws.receive_str()).startswith("0{")
         grown = [task.get_coro().__qualname__ for task in asyncio.all_tasks() - before]
-        assert [name for name in grown if name.startswith("AsyncSocket.")] == []
-        # aiohttp's two for each (the connection, its request); the Pinger, engine.io's monitor
-        # and its waits for the whole server.
-        assert len(grown) <= 2 * 10 + 5, sorted(grown)
+        # Besides the server's own (the Pinger, engine.io's monitor and its waits), aiohttp's
+        # two for each: the connection's, and its request's.
+        server_wide = ("Pinger._run", "AsyncServer._service_task", "Event.wait")
+        per_connection = sorted(name for name in grown if name not in server_wide)
+        assert (
+            per_connection
+            == ["RequestHandler._handle_request"] * 10 + ["RequestHandler.start"] * 10
+        )
         for ws in sockets:
             await ws.close()
 
@@ -342,3 +347,32 @@ async def test_a_disconnect_runs_to_its_end_when_the_peer_is_gone_before_it_fini
         await asyncio.sleep(0.02)
     assert finished == [sid]
     await client.disconnect()
+
+
+def awaiting(task: asyncio.Task[object]) -> list[str]:
+    """The coroutines ``task`` is suspended in, outermost first."""
+    names, coro = [], task.get_coro()
+    while coro is not None and hasattr(coro, "cr_await"):
+        names.append(coro.__qualname__)
+        coro = coro.cr_await
+    return names
+
+
+async def test_a_websocket_request_waits_in_no_middleware_but_the_realtime_lane(
+    server: TestServer,
+) -> None:
+    """Every middleware it passed would keep a frame for the connection's whole life."""
+    url = server.make_url("/socket.io/?EIO=4&transport=websocket")
+    before = asyncio.all_tasks()
+    async with aiohttp.ClientSession() as http, http.ws_connect(url) as ws:
+        assert (await ws.receive_str()).startswith("0{")
+        chains = [awaiting(task) for task in asyncio.all_tasks() - before]
+        (chain,) = [chain for chain in chains if "DirectWebSocket.serve" in chain]
+        assert "realtime_lane.<locals>.lane" in chain
+        for middleware in ("request_ids", "measure", "security_headers", "origin", "limit"):
+            assert not any(name.endswith(middleware) for name in chain), chain
+        # Long-polling requests, short ones, still take the usual way (security headers).
+        polling = await http.get(server.make_url("/socket.io/?EIO=4&transport=polling"))
+        assert polling.status == 200
+        assert polling.headers["X-Content-Type-Options"] == "nosniff"
+        assert "X-Request-Id" in polling.headers
