@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 SIO = web.AppKey("sio", socketio.AsyncServer)
 
 
-PATH = "/socket.io/"  # engine.io's endpoint (python-socketio's default)
+SOCKET_PATH = "/socket.io/"  # engine.io's endpoint (python-socketio's default)
 
 
 def realtime_lane() -> Any:
@@ -45,7 +45,10 @@ def realtime_lane() -> Any:
 
     @web.middleware
     async def lane(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.path == PATH and request.headers.get("Upgrade", "").lower() == "websocket":
+        if (
+            request.path == SOCKET_PATH
+            and request.headers.get("Upgrade", "").lower() == "websocket"
+        ):
             logs.give_request_id(request)
             response: web.StreamResponse = await request.match_info.handler(request)
             return response

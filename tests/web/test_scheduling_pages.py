@@ -256,6 +256,9 @@ async def test_month_navigation_from_the_31st_and_the_grids_pass_axe(
     await no_serious(page)
     await shot(page, "cal-01-month")
     await page.get_by_role("link", name="周", exact=True).click()
+    # The week of the 28th first: going elsewhere before it is drawn races with the click's own
+    # navigation, which can land last (it did in one CI run: the week of 12/28 stayed).
+    await expect(page.get_by_role("heading", name="周一 12/28")).to_be_visible()
     await page.goto(page.url.split("#")[0] + "#/calendar?view=week&d=2026-12-01")
     await expect(page.get_by_role("link", name="已取消的协商")).to_contain_text("已取消")
     await no_serious(page)
