@@ -27,7 +27,14 @@ from server.api import (
 )
 from server.audit import service as audit
 from server.audit.routes import api as audit_api
-from server.auth import Handler, Principal, Role, client_address, make_auth_middleware
+from server.auth import (
+    Handler,
+    Principal,
+    Role,
+    client_address,
+    make_auth_middleware,
+    token_digest,
+)
 from server.config import Config
 from server.db import Database
 from server.directory import service as directory_service
@@ -62,6 +69,7 @@ from server.proposals.lifecycle import ReplyTerm
 from server.proposals.routes import DEADLINES, SESSIONS_OF
 from server.proposals.routes import api as proposals_api
 from server.proposals.service import CountedSessions, Deadlines
+from server.read_batch import ReadBatch
 from server.realtime import (
     ORIGINS,
     SIO,
@@ -118,6 +126,7 @@ APIS: tuple[Api, ...] = (
     selection_api,
 )
 OUTBOX = web.AppKey("outbox", OutboxWorker)
+SIGNED_IN = web.AppKey("signed_in", ReadBatch)  # who each token signs in: a crowd's in one query
 METRICS = web.AppKey("metrics", Metrics)
 RECENT_FAILURES = dt.timedelta(hours=1)  # mail given up on this recently counts as failing
 
@@ -179,6 +188,7 @@ class Services:
     """The long-lived objects that need the database, in the order they start."""
 
     database: Database
+    signed_in: ReadBatch[str, Principal]
     outbox: OutboxWorker
     leadership: Leadership
     reminders: ReminderLoop
@@ -296,6 +306,7 @@ async def build_services(
     metrics: Metrics | None = None,
 ) -> Services:
     """Every long-lived service over ``database``, wired to each other; none started yet."""
+    signed_in = directory_service.token_lookup(database)
     hub = RoomHub(
         database=database,
         emit=make_emitter(sio),
@@ -316,7 +327,7 @@ async def build_services(
         tokens=tokens,
         database=database,
         limiter=RateLimiter(rate=float(config.room_command_rate), burst=config.room_command_burst),
-        resolve=lambda token: directory_service.principal_for_token(database, token),
+        resolve=lambda token: signed_in.get(token_digest(token)),
         signer=signer,
         sfu=media,
         trusted_proxies=config.trusted_proxies,
@@ -328,6 +339,7 @@ async def build_services(
     notices = _notices(config, database, mailer, sio)
     return Services(
         database,
+        signed_in,
         outbox,
         leadership,
         reminders,
@@ -344,6 +356,7 @@ async def build_services(
 def _publish(app: web.Application, services: Services) -> None:
     """Hand the services to the routes and to the app's own hooks."""
     app[DATABASE] = services.database
+    app[SIGNED_IN] = services.signed_in
     app[OUTBOX] = services.outbox
     app[HUB] = services.hub
     app[MEDIA] = services.media
@@ -568,7 +581,8 @@ def create_app(config: Config) -> web.Application:
     """The whole server as an aiohttp application (not yet listening)."""
 
     async def resolve(token: str) -> Principal | None:
-        return await directory_service.principal_for_token(app[DATABASE], token)
+        signed_in: ReadBatch[str, Principal] = app[SIGNED_IN]
+        return await signed_in.get(token_digest(token))
 
     metrics = Metrics()
     app = web.Application(

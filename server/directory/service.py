@@ -49,6 +49,7 @@ from server.errors import (
 )
 from server.i18n import _
 from server.password_rules import password_problem
+from server.read_batch import ReadBatch
 
 
 def principal(person: Person | store.PersonRow) -> Principal:
@@ -63,11 +64,17 @@ def principal(person: Person | store.PersonRow) -> Principal:
     )
 
 
-async def principal_for_token(database: Database, token: str) -> Principal | None:
-    """Who a bearer token belongs to, if it is live and the account active."""
-    async with database.read_columns() as db:
-        found = await store.live_person(db, token_digest(token), utcnow())
-    return principal(found) if found is not None else None
+def token_lookup(database: Database) -> ReadBatch[str, Principal]:
+    """Who each bearer token's digest belongs to, if the token is live and the account active:
+    ``await lookup.get(token_digest(token))``. Every HTTP request and room connection asks; a
+    crowd's questions share one query."""
+
+    async def fetch(digests: list[str]) -> dict[str, Principal]:
+        async with database.read_columns() as db:
+            found = await store.live_people(db, digests, utcnow())
+        return {digest: principal(row) for digest, row in found.items()}
+
+    return ReadBatch(fetch)
 
 
 async def live_token_digests(database: Database, digests: Collection[str]) -> set[str]:

@@ -90,6 +90,7 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         # a snapshot (the room's delivery across processes counts from there).
         self.on_snapshot = on_snapshot
         self.tokens = tokens  # a connection opened with a login token ends with the token
+        self.entries = sessions.entry_lookup(database)  # a crowd's entry checks in one query
         # Called with (type, outcome) after every ``command``: the outcome is ``ok`` or the
         # error code; a type the server does not know is ``other`` (metrics stay bounded).
         self.count_command = count_command
@@ -121,8 +122,7 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     async def _person(self, session_id: int, principal: Principal | None) -> Actor:
         if principal is None:
             raise Refused(_("Your login token is invalid, expired or revoked; sign in again."))
-        async with self.database.read_columns() as db:
-            seed = await sessions.room_entry(db, session_id, principal.id)
+        seed = await self.entries.get((session_id, principal.id))
         role = seed["role"] if seed is not None else None
         if seed is None or (role is None and not principal.is_staff):
             raise Refused(_("You are not a participant of this session."))

@@ -14,6 +14,7 @@ from server.auth import Principal, require_staff
 from server.db import Database, Reader, utcnow
 from server.errors import Conflict, NotFound
 from server.i18n import _
+from server.read_batch import ReadBatch
 from server.sessions import invites, planning, records, store
 from server.sessions.calendar import last_end, new_uid, series_of
 from server.sessions.invites import Calendaring
@@ -277,22 +278,38 @@ async def room_seed(db: AsyncSession, session_id: int) -> dict[str, Any] | None:
     }
 
 
-async def room_entry(
-    db: Reader, session_id: int, person_id: int | None = None
-) -> dict[str, Any] | None:
+async def room_entry(db: Reader, session_id: int) -> dict[str, Any] | None:
     """What a room checks when someone connects: the session's ``status``, ``visibility`` and
-    ``lobby``, and ``role``, the person's role in it (None: not a participant, or no person
-    asked about). None when there is no such session."""
-    row = await store.room_entry(db, session_id, person_id)
+    ``lobby``. None when there is no such session."""
+    row = await store.room_entry(db, session_id)
     if row is None:
         return None
-    status, visibility, lobby, role = row
-    return {
-        "status": status.value,
-        "visibility": visibility.value,
-        "lobby": lobby,
-        "role": role.value if role is not None else None,
-    }
+    status, visibility, lobby = row
+    return {"status": status.value, "visibility": visibility.value, "lobby": lobby}
+
+
+def entry_lookup(database: Database) -> ReadBatch[tuple[int, int], dict[str, Any]]:
+    """What a room checks when a person connects, by ``(session_id, person_id)``: the session's
+    :func:`room_entry` and ``role``, the person's role in it (None: not a participant); no value
+    when there is no such session. A crowd entering at once shares one query per session."""
+
+    async def fetch(keys: list[tuple[int, int]]) -> dict[tuple[int, int], dict[str, Any]]:
+        asked: dict[int, list[int]] = {}
+        for session_id, person_id in keys:
+            asked.setdefault(session_id, []).append(person_id)
+        found: dict[tuple[int, int], dict[str, Any]] = {}
+        async with database.read_columns() as db:
+            for session_id, people in asked.items():
+                entry = await room_entry(db, session_id)
+                if entry is None:
+                    continue
+                roles = await store.roles_of(db, session_id, people)
+                for person_id in people:
+                    role = roles.get(person_id)
+                    found[session_id, person_id] = {**entry, "role": role and role.value}
+        return found
+
+    return ReadBatch(fetch)
 
 
 async def public_summary(db: AsyncSession, session_id: int) -> dict[str, Any] | None:

@@ -285,20 +285,22 @@ async def replace_busy_blocks(
 _ENTRY = select(Session.status, Session.visibility, Session.lobby).where(
     Session.id == bindparam("session_id")
 )
-_PERSON_ENTRY = _ENTRY.add_columns(Participant.role).outerjoin(
-    Participant,
-    (Participant.session_id == Session.id) & (Participant.person_id == bindparam("person_id")),
+_ROLES = select(Participant.person_id, Participant.role).where(
+    Participant.session_id == bindparam("session_id"),
+    Participant.person_id.in_(bindparam("person_ids", expanding=True)),
 )
 
 
-async def room_entry(db: Reader, session_id: int, person_id: int | None) -> Any:
-    """One row of what a room checks when someone connects (status, visibility, lobby and the
-    person's role, None for no participant), or None for no such session: plain columns."""
-    if person_id is None:
-        row = (await db.execute(_ENTRY, {"session_id": session_id})).one_or_none()
-        return None if row is None else (*row, None)
-    asked = {"session_id": session_id, "person_id": person_id}
-    return (await db.execute(_PERSON_ENTRY, asked)).one_or_none()
+async def room_entry(db: Reader, session_id: int) -> Any:
+    """What a room checks when someone connects (status, visibility, lobby), or None for no
+    such session: plain columns."""
+    return (await db.execute(_ENTRY, {"session_id": session_id})).one_or_none()
+
+
+async def roles_of(db: Reader, session_id: int, person_ids: Sequence[int]) -> dict[int, Any]:
+    """The roles these people have in the session, by person (participants only)."""
+    asked = {"session_id": session_id, "person_ids": list(person_ids)}
+    return {person_id: role for person_id, role in await db.execute(_ROLES, asked)}
 
 
 async def participant_of(db: AsyncSession, session_id: int, person_id: int) -> Participant | None:
