@@ -70,6 +70,26 @@ from socketio import packet as sio_packet
 log = logging.getLogger(__name__)
 
 SLOW_CONSUMER_BYTES = 4 * 1024 * 1024
+# What the connect handlers read of a connection's environ (``server.rooms.events``,
+# ``server.errors``, ``server.realtime``'s Origin check), for namespaces joined at any time.
+# engine.io copies every request header into it once more as a WSGI key (~1 KB a connection,
+# for its whole life); the request keeps its headers anyway.
+ENVIRON_KEPT = frozenset(
+    {
+        "aiohttp.request",
+        "REQUEST_METHOD",
+        "PATH_INFO",
+        "QUERY_STRING",
+        "REMOTE_ADDR",
+        "wsgi.url_scheme",
+        "HTTP_HOST",
+        "HTTP_ORIGIN",
+        "HTTP_ACCEPT_LANGUAGE",
+        "HTTP_USER_AGENT",
+        "HTTP_X_FORWARDED_FOR",
+        "HTTP_X_FORWARDED_PROTO",
+    }
+)
 
 
 class DirectWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
@@ -93,16 +113,37 @@ class DirectWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
         socket = self.handler.__self__  # the engine.io socket this websocket serves
         direct: dict[str, DirectWebSocket] = self.server.xieshang_direct
         direct[socket.sid] = self
+        if not socket.connected and SERVE_LATER in request:
+            # The realtime lane serves it once engine.io's handshake has returned: the five
+            # frames of engine.io's request handling would otherwise wait as long as the
+            # connection (about 1.3 KB).
+            request[SERVE_LATER] = self
+            return self._sock
         try:
             if socket.connected:  # an upgrade from long-polling: engine.io's own handshake
                 await self.handler(self)
             else:
                 await self.serve(socket)
         finally:
-            if direct.get(socket.sid) is self:
-                del direct[socket.sid]
-            self.transport = None
+            self._forget(socket)
         return self._sock
+
+    async def serve_later(self) -> None:
+        """Serve a websocket that :meth:`__call__` left to the realtime lane, then forget its
+        socket as engine.io does when its own handling of the websocket returns."""
+        socket = self.handler.__self__
+        try:
+            await self.serve(socket)
+        finally:
+            self._forget(socket)
+            if socket.closed and self.server.sockets.get(socket.sid) is socket:
+                del self.server.sockets[socket.sid]
+
+    def _forget(self, socket: AsyncSocket) -> None:
+        direct: dict[str, DirectWebSocket] = self.server.xieshang_direct
+        if direct.get(socket.sid) is self:
+            del direct[socket.sid]
+        self.transport = None
 
     async def serve(self, socket: AsyncSocket) -> None:
         """engine.io's websocket transport for a connection that starts on it, in this task.
@@ -116,6 +157,7 @@ class DirectWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
         which ends this loop. So there is no other task or timer for this connection.
         """
         socket.connected = socket.upgraded = self.reading = True
+        _keep_only(self.environ, ENVIRON_KEPT)
         socket.queue.write_through(self.write)
         try:
             while True:
@@ -183,6 +225,19 @@ class DirectWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
             await super().send(message)
         finally:
             self.sending -= 1
+
+
+def _keep_only(environ: dict[str, Any], kept: frozenset[str]) -> None:
+    """Drop the rest of ``environ`` in place (python-socketio holds the same dict); cleared
+    first, so that its table shrinks to what is kept."""
+    keep = {key: value for key, value in environ.items() if key in kept}
+    environ.clear()
+    environ.update(keep)
+
+
+# Set on a websocket request by ``server.realtime.realtime_lane``, which then serves the
+# connection itself once engine.io has returned (:meth:`DirectWebSocket.serve_later`).
+SERVE_LATER: web.RequestKey[DirectWebSocket | None] = web.RequestKey("serve_later")
 
 
 class Pinger:

@@ -22,7 +22,7 @@ from redis.backoff import NoBackoff
 from server import logs
 from server.auth import Handler, TokenResolver
 from server.config import Config
-from server.fanout import FastManager, FastRedisManager, install, stop_pings
+from server.fanout import SERVE_LATER, FastManager, FastRedisManager, install, stop_pings
 
 log = logging.getLogger(__name__)
 SIO = web.AppKey("sio", socketio.AsyncServer)
@@ -40,7 +40,9 @@ def realtime_lane() -> Any:
     security headers are added after the handler returns, long after the 101 went out; the
     error, rate and login middlewares look at ``/api/`` only; the room namespace sets the audit
     origin of each connection itself; and engine.io checks the Origin. It keeps its request id
-    (log lines). Long-polling requests, short ones, take the usual way.
+    (log lines). Once engine.io has made its handshake and returned, the lane serves the
+    connection itself (``DirectWebSocket.serve_later``), so engine.io's frames don't wait
+    either. Long-polling requests, short ones, take the usual way.
     """
 
     @web.middleware
@@ -50,7 +52,10 @@ def realtime_lane() -> Any:
             and request.headers.get("Upgrade", "").lower() == "websocket"
         ):
             logs.give_request_id(request)
+            request[SERVE_LATER] = None
             response: web.StreamResponse = await request.match_info.handler(request)
+            if (websocket := request[SERVE_LATER]) is not None:
+                await websocket.serve_later()
             return response
         return await handler(request)
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 HOST_ROLES = frozenset({"host"})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Actor:
     """Who sends a command: a person (``p:<id>``), a guest (``g:<id>``) or a hall device
     (``h:<venue id>``, role ``hall``)."""

@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from dataclasses import asdict
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -240,7 +239,7 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             sid,
             {
                 "session_id": session_id,
-                "actor": asdict(actor),
+                "actor": actor,  # kept as it is: a connection holds it for hours
                 "joined": False,
                 "address": address,
                 "language": language,
@@ -346,7 +345,7 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         except Exception:
             log.exception("could not close the media of %s", sid)
         if session.get("joined"):
-            actor = Actor(**session["actor"])
+            actor: Actor = session["actor"]
             try:
                 await self.hub.presence(session["session_id"], {"op": "leave", "who": actor.key})
             except Exception:
@@ -368,7 +367,7 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     async def _who(self, sid: str) -> tuple[int, Actor, dict[str, Any]]:
         session = await self.get_session(sid)
         audit.set_origin(session.get("address"))
-        return session["session_id"], Actor(**session["actor"]), session
+        return session["session_id"], session["actor"], session
 
     @socket_handler
     async def on_command(self, sid: str, payload: Any = None) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from engineio.async_socket import AsyncSocket
 
 from server.app import SIO
 from server.config import Config
-from server.fanout import DirectWebSocket, FastEmit, SocketQueue, text_frame
+from server.fanout import ENVIRON_KEPT, DirectWebSocket, FastEmit, SocketQueue, text_frame
 from tests.conftest import Cast
 
 
@@ -61,6 +61,11 @@ async def test_the_engineio_internals_the_fast_path_reads_are_where_it_expects(
         assert (socket.upgraded, socket.upgrading, socket.closed) == (True, False, False)
         direct = sio.eio.xieshang_direct[eio_sid]
         assert direct.handler.__self__ is socket
+        # Of the environ python-socketio keeps, only what the connect handlers read is left.
+        assert sio.environ[eio_sid] is direct.environ
+        assert "aiohttp.request" in direct.environ and "QUERY_STRING" in direct.environ
+        assert set(direct.environ) <= ENVIRON_KEPT
+        assert "HTTP_SEC_WEBSOCKET_KEY" not in direct.environ
         assert direct.transport is not None and not direct.transport.is_closing()
     finally:
         await client.disconnect()
@@ -358,7 +363,7 @@ def awaiting(task: asyncio.Task[object]) -> list[str]:
     return names
 
 
-async def test_a_websocket_request_waits_in_no_middleware_but_the_realtime_lane(
+async def test_a_websocket_request_waits_in_no_middleware_nor_engineio_but_the_realtime_lane(
     server: TestServer,
 ) -> None:
     """Every middleware it passed would keep a frame for the connection's whole life."""
@@ -371,6 +376,10 @@ async def test_a_websocket_request_waits_in_no_middleware_but_the_realtime_lane(
         assert "realtime_lane.<locals>.lane" in chain
         for middleware in ("request_ids", "measure", "security_headers", "origin", "limit"):
             assert not any(name.endswith(middleware) for name in chain), chain
+        # Nor in engine.io's request handling: the lane serves the websocket once it returned.
+        assert "DirectWebSocket.serve_later" in chain
+        for step in ("handle_request", "_handle_connect", "handle_get_request", "__call__"):
+            assert not any(name.endswith(f".{step}") for name in chain), chain
         # Long-polling requests, short ones, still take the usual way (security headers).
         polling = await http.get(server.make_url("/socket.io/?EIO=4&transport=polling"))
         assert polling.status == 200
