@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ctypes
 import datetime as dt
 import getpass
 import sys
@@ -24,6 +25,7 @@ from server.migrate import SchemaMismatch, check_schema, upgrade
 from server.shapes import validation_problem
 
 EXIT_USAGE = 2
+M_ARENA_MAX = -8  # mallopt parameter (glibc malloc.h)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -198,6 +200,7 @@ async def _user_passwd(config: Config, username: str) -> None:
 def _serve(config: Config, demo: bool) -> None:
     from server.app import create_app
 
+    limit_malloc_arenas(config.malloc_arenas)  # first: before any thread allocates
     if demo:
         asyncio.run(_demo(config))
     else:
@@ -214,6 +217,20 @@ def _serve(config: Config, demo: bool) -> None:
         loop=_event_loop(),
         access_log_class=logs.AccessLogger,
     )
+
+
+def limit_malloc_arenas(count: int) -> bool:
+    """Let the C library's malloc use at most ``count`` arenas (glibc's ``M_ARENA_MAX``), for
+    the threads that start from now on; True if it took. 0, or a C library without
+    ``mallopt`` (not Linux), leaves the default."""
+    if count <= 0 or not sys.platform.startswith("linux"):
+        return False
+    try:
+        mallopt = ctypes.CDLL(None).mallopt  # the C library this process runs on
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
+    return bool(mallopt(M_ARENA_MAX, count))
 
 
 def _event_loop() -> asyncio.AbstractEventLoop:

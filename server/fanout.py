@@ -119,34 +119,28 @@ class DirectWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
             # connection (about 1.3 KB).
             request[SERVE_LATER] = self
             return self._sock
-        try:
-            if socket.connected:  # an upgrade from long-polling: engine.io's own handshake
-                await self.handler(self)
-            else:
-                await self.serve(socket)
+        if not socket.connected:
+            await self.serve()
+            return self._sock
+        try:  # an upgrade from long-polling: engine.io's own handshake and loop
+            await self.handler(self)
         finally:
             self._forget(socket)
         return self._sock
 
-    async def serve_later(self) -> None:
-        """Serve a websocket that :meth:`__call__` left to the realtime lane, then forget its
-        socket as engine.io does when its own handling of the websocket returns."""
-        socket = self.handler.__self__
-        try:
-            await self.serve(socket)
-        finally:
-            self._forget(socket)
-            if socket.closed and self.server.sockets.get(socket.sid) is socket:
-                del self.server.sockets[socket.sid]
-
     def _forget(self, socket: AsyncSocket) -> None:
+        """No more direct writes; and a closed socket leaves the server's table, as when
+        engine.io's own handling of a websocket returns."""
         direct: dict[str, DirectWebSocket] = self.server.xieshang_direct
         if direct.get(socket.sid) is self:
             del direct[socket.sid]
         self.transport = None
+        if socket.closed and self.server.sockets.get(socket.sid) is socket:
+            del self.server.sockets[socket.sid]
 
-    async def serve(self, socket: AsyncSocket) -> None:
-        """engine.io's websocket transport for a connection that starts on it, in this task.
+    async def serve(self) -> None:
+        """engine.io's websocket transport for a connection that starts on it, in this task
+        (the realtime lane's, ``SERVE_LATER``, or engine.io's request handling's).
 
         What it does as engine.io's loop does: reads each packet and hands it to the socket
         (which runs the Socket.IO handlers); when the peer closes, the websocket is closed and the
@@ -156,6 +150,7 @@ class DirectWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
         answering pings is closed by engine.io's monitor) closes the websocket (:meth:`end`),
         which ends this loop. So there is no other task or timer for this connection.
         """
+        socket: AsyncSocket = self.handler.__self__
         socket.connected = socket.upgraded = self.reading = True
         _keep_only(self.environ, ENVIRON_KEPT)
         socket.queue.write_through(self.write)
@@ -164,8 +159,7 @@ class DirectWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
                 try:
                     message = await self._sock.receive()
                 except asyncio.CancelledError:
-                    # The connection was lost (aiohttp cancels the request): it ends here, and
-                    # engine.io forgets the socket once this returns, as after its own loop.
+                    # The connection was lost (aiohttp cancels the request): it ends here.
                     break
                 if message.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
                     break  # closed, closing or broken
@@ -192,6 +186,8 @@ class DirectWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
                 await asyncio.shield(closing)
             except asyncio.CancelledError:
                 await closing
+            finally:
+                self._forget(socket)
 
     async def _close(self, socket: AsyncSocket) -> None:
         with contextlib.suppress(OSError):
@@ -236,7 +232,7 @@ def _keep_only(environ: dict[str, Any], kept: frozenset[str]) -> None:
 
 
 # Set on a websocket request by ``server.realtime.realtime_lane``, which then serves the
-# connection itself once engine.io has returned (:meth:`DirectWebSocket.serve_later`).
+# connection itself once engine.io has returned (:meth:`DirectWebSocket.serve`).
 SERVE_LATER: web.RequestKey[DirectWebSocket | None] = web.RequestKey("serve_later")
 
 

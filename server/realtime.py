@@ -41,7 +41,7 @@ def realtime_lane() -> Any:
     error, rate and login middlewares look at ``/api/`` only; the room namespace sets the audit
     origin of each connection itself; and engine.io checks the Origin. It keeps its request id
     (log lines). Once engine.io has made its handshake and returned, the lane serves the
-    connection itself (``DirectWebSocket.serve_later``), so engine.io's frames don't wait
+    connection itself (``DirectWebSocket.serve``), so engine.io's frames don't wait
     either. Long-polling requests, short ones, take the usual way.
     """
 
@@ -55,7 +55,7 @@ def realtime_lane() -> Any:
             request[SERVE_LATER] = None
             response: web.StreamResponse = await request.match_info.handler(request)
             if (websocket := request[SERVE_LATER]) is not None:
-                await websocket.serve_later()
+                await websocket.serve()
             return response
         return await handler(request)
 

@@ -56,11 +56,6 @@ def audience_room(session_id: int, reads_drafts: bool) -> str:
     return f"room:{session_id}:{'drafts' if reads_drafts else 'no-drafts'}"
 
 
-def actor_room(session_id: int, key: str) -> str:
-    """Every connection of one person, guest or hall device in one room (to put them out)."""
-    return f"actor:{session_id}:{key}"
-
-
 class Refused(socketio.exceptions.ConnectionRefusedError):  # type: ignore[misc]
     """Refuse a connection with a reason the client sees in ``connect_error``."""
 
@@ -245,7 +240,6 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                 "language": language,
             },
         )
-        await self.enter_room(sid, actor_room(session_id, actor.key))
         if actor.is_guest:
             await self.enter_room(sid, guest_room(session_id, actor.key))
             seq, state = await self.hub.snapshot(session_id)
@@ -409,8 +403,14 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     async def expel(self, session_id: int, who: str) -> None:
         """Put a removed participant's connections on this process out of the room: they
         receive nothing more, and their reconnects are refused."""
-        room = actor_room(session_id, who)
-        sids = [sid for sid, _eio in self.server.manager.get_participants(NAMESPACE, room)]
+        sids = []
+        # Every connection here, its own session read: removing someone is rare, and a room of
+        # its own for each person (as a Socket.IO room) would cost every connection ~0.6 KB.
+        for sid, _eio in list(self.server.manager.get_participants(NAMESPACE, None)):
+            with contextlib.suppress(KeyError):  # gone in the meantime
+                session = await self.get_session(sid)
+                if session["session_id"] == session_id and session["actor"].key == who:
+                    sids.append(sid)
         for sid in sids:
             for audience in (
                 room_name(session_id),

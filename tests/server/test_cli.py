@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 XIESHANG = [sys.executable, "-m", "server.cli"]
 
@@ -276,3 +277,47 @@ async def test_serve_on_another_port_writes_links_with_that_port_and_warns_once(
     warnings = [x for x in err.decode().splitlines() if "XIESHANG_PUBLIC_URL" in x]
     assert len(warnings) == 1, warnings
     assert other in warnings[0] and base in warnings[0]
+
+
+ARENAS = """
+import ctypes, sys, tempfile, threading
+from server.cli import limit_malloc_arenas
+print(limit_malloc_arenas(int(sys.argv[1])))
+libc = ctypes.CDLL(None)
+libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
+libc.fopen.restype, libc.fopen.argtypes = ctypes.c_void_p, [ctypes.c_char_p, ctypes.c_char_p]
+libc.malloc_info.argtypes, libc.fclose.argtypes = [ctypes.c_int, ctypes.c_void_p], [ctypes.c_void_p]
+together = threading.Barrier(7)
+def allocate():
+    kept = [libc.malloc(1000) for _ in range(100)]  # all alive at once, in every thread
+    together.wait()
+threads = [threading.Thread(target=allocate) for _ in range(6)]
+for t in threads:
+    t.start()
+together.wait()
+with tempfile.NamedTemporaryFile() as out:
+    f = libc.fopen(out.name.encode(), b"w")
+    libc.malloc_info(0, f)
+    libc.fclose(f)
+    print(open(out.name).read().count("<heap nr="))
+for t in threads:
+    t.join()
+"""
+
+
+async def test_serve_lets_its_threads_share_one_malloc_arena() -> None:
+    """glibc would give each thread an arena of its own (bench/fanout: a seventh of a room
+    connection's memory); ``serve`` limits them first thing (XIESHANG_MALLOC_ARENAS)."""
+    if not sys.platform.startswith("linux") or os.confstr("CS_GNU_LIBC_VERSION") is None:
+        pytest.skip("M_ARENA_MAX is glibc's")  # CI and the documented platform are glibc Linux
+    counts = {}
+    for limit in ("0", "1"):
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", ARENAS, limit, stdout=asyncio.subprocess.PIPE
+        )
+        out, _ = await asyncio.wait_for(proc.communicate(), 60)
+        assert proc.returncode == 0
+        took, arenas = out.decode().split()
+        counts[limit] = (took, int(arenas))
+    assert counts["1"] == ("True", 1)
+    assert counts["0"][0] == "False" and counts["0"][1] > 1  # the C library's default

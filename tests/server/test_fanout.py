@@ -377,7 +377,9 @@ async def test_a_websocket_request_waits_in_no_middleware_nor_engineio_but_the_r
         for middleware in ("request_ids", "measure", "security_headers", "origin", "limit"):
             assert not any(name.endswith(middleware) for name in chain), chain
         # Nor in engine.io's request handling: the lane serves the websocket once it returned.
-        assert "DirectWebSocket.serve_later" in chain
+        assert chain.index("realtime_lane.<locals>.lane") + 1 == chain.index(
+            "DirectWebSocket.serve"
+        )
         for step in ("handle_request", "_handle_connect", "handle_get_request", "__call__"):
             assert not any(name.endswith(f".{step}") for name in chain), chain
         # Long-polling requests, short ones, still take the usual way (security headers).
