@@ -25,12 +25,11 @@ from server.i18n import DEFAULT, _, asked, translate
 from server.limits import RateLimiter
 from server.media.base import MediaBackend, check_kinds, check_layer
 from server.packets import Encoded
-from server.rooms import store
 from server.rooms.commands import RULES
 from server.rooms.commands.consent import refuse_publish
 from server.rooms.messages import HOW_TO_CONNECT, command_of, session_of, since_of, text_field
 from server.rooms.reducer import Actor, RoomError
-from server.rooms.service import RoomHub
+from server.rooms.service import RoomHub, guest_lookup
 from server.rooms.token_watch import TokenWatch
 from server.rooms.views import events_view
 from server.sessions import service as sessions
@@ -84,7 +83,8 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         # a snapshot (the room's delivery across processes counts from there).
         self.on_snapshot = on_snapshot
         self.tokens = tokens  # a connection opened with a login token ends with the token
-        self.entries = sessions.entry_lookup(database)  # a crowd's entry checks in one query
+        # A crowd's entry checks, and a hall's guest passes, each read in one query.
+        self.entries, self.guests = sessions.entry_lookup(database), guest_lookup(database)
         # Called with (type, outcome) after every ``command``: the outcome is ``ok`` or the
         # error code; a type the server does not know is ``other`` (metrics stay bounded).
         self.count_command = count_command
@@ -138,9 +138,8 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         )
 
     async def _guest(self, session_id: int, token: str) -> Actor:
-        async with self.database.read() as db:
-            guest = await store.guest_by_digest(db, token_digest(token))
-            seed = await sessions.room_entry(db, session_id)
+        guest = await self.guests.get(token_digest(token))
+        seed = await self.entries.get((session_id, None))
         if guest is None or guest.session_id != session_id or seed is None:
             raise Refused(
                 _("This guest pass is not valid for this session; join again by its link.")
@@ -269,8 +268,7 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     async def _enters_directly(self, session_id: int, actor: Actor) -> bool:
         """With the session's lobby ``none``, a waiting guest is admitted by the server at once
         (logged as ``lobby.admit`` by ``system``, like a host's admission); True if admitted."""
-        async with self.database.read_columns() as db:
-            seed = await sessions.room_entry(db, session_id)
+        seed = await self.entries.get((session_id, None))
         if seed is None or seed["lobby"] != "none":
             return False
 

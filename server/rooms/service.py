@@ -23,6 +23,7 @@ from server.db import Database, utcnow
 from server.errors import AppError
 from server.i18n import _
 from server.proposals import handling
+from server.read_batch import ReadBatch
 from server.record import draft
 from server.rooms import store
 from server.rooms.models import RoomEvent
@@ -607,6 +608,17 @@ class RoomHub:
         async with self.database.read() as db:
             row = await store.last_event(db, session_id)
         return None if row is None else as_event(row)
+
+
+def guest_lookup(database: Database) -> ReadBatch[str, Any]:
+    """The guest whose pass has this digest (``id``, ``session_id``, ``name``): a hall's crowd
+    entering at once shares one query."""
+
+    async def fetch(digests: list[str]) -> dict[str, Any]:
+        async with database.read_columns() as db:
+            return await store.guests_by_digest(db, digests)
+
+    return ReadBatch(fetch)
 
 
 def _answer(future: asyncio.Future[Any], answer: Any) -> None:

@@ -6,9 +6,10 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.db import Reader
 from server.rooms.models import Guest, PollTally, RoomEvent
 
 
@@ -70,10 +71,17 @@ async def append(db: AsyncSession, event: RoomEvent) -> None:
     await db.execute(INSERT_EVENT, values)
 
 
-async def guest_by_digest(db: AsyncSession, digest: str) -> Guest | None:
-    return (
-        await db.execute(select(Guest).where(Guest.token_digest == digest))
-    ).scalar_one_or_none()
+# Built once: every guest's connection asks it, a hall's crowd at once (server.read_batch).
+_GUESTS = select(Guest.token_digest, Guest.id, Guest.session_id, Guest.name).where(
+    Guest.token_digest.in_(bindparam("digests", expanding=True))
+)
+
+
+async def guests_by_digest(db: Reader, digests: Sequence[str]) -> dict[str, Any]:
+    """The guests whose passes have these digests, by digest, as rows of ``id``,
+    ``session_id`` and ``name`` (no object loaded)."""
+    rows = await db.execute(_GUESTS, {"digests": list(digests)})
+    return {row.token_digest: row for row in rows}
 
 
 async def add_guest(db: AsyncSession, guest: Guest) -> None:

@@ -288,24 +288,29 @@ async def room_entry(db: Reader, session_id: int) -> dict[str, Any] | None:
     return {"status": status.value, "visibility": visibility.value, "lobby": lobby}
 
 
-def entry_lookup(database: Database) -> ReadBatch[tuple[int, int], dict[str, Any]]:
-    """What a room checks when a person connects, by ``(session_id, person_id)``: the session's
-    :func:`room_entry` and ``role``, the person's role in it (None: not a participant); no value
-    when there is no such session. A crowd entering at once shares one query per session."""
+Entry = tuple[int, int | None]  # a session, and the person who connects (None: a guest, a hall)
 
-    async def fetch(keys: list[tuple[int, int]]) -> dict[tuple[int, int], dict[str, Any]]:
-        asked: dict[int, list[int]] = {}
+
+def entry_lookup(database: Database) -> ReadBatch[Entry, dict[str, Any]]:
+    """What a room checks when someone connects, by ``(session_id, person_id)``: the session's
+    :func:`room_entry` and ``role``, the person's role in it (None: not a participant, or no
+    person asked about); no value when there is no such session. A crowd entering at once
+    shares the reads: two per session."""
+
+    async def fetch(keys: list[Entry]) -> dict[Entry, dict[str, Any]]:
+        asked: dict[int, list[int | None]] = {}
         for session_id, person_id in keys:
             asked.setdefault(session_id, []).append(person_id)
-        found: dict[tuple[int, int], dict[str, Any]] = {}
+        found: dict[Entry, dict[str, Any]] = {}
         async with database.read_columns() as db:
             for session_id, people in asked.items():
                 entry = await room_entry(db, session_id)
                 if entry is None:
                     continue
-                roles = await store.roles_of(db, session_id, people)
+                ids = [p for p in people if p is not None]
+                roles = await store.roles_of(db, session_id, ids) if ids else {}
                 for person_id in people:
-                    role = roles.get(person_id)
+                    role = roles.get(person_id) if person_id is not None else None
                     found[session_id, person_id] = {**entry, "role": role and role.value}
         return found
 

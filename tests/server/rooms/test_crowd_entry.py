@@ -17,6 +17,7 @@ from server.auth import token_digest
 from server.realtime import SIO
 from server.rooms.events import NAMESPACE
 from tests.conftest import Cast
+from tests.server.sessions.test_sessions_api import create
 
 
 def entries_of(server: TestServer) -> Any:
@@ -102,3 +103,30 @@ async def _refused(server: TestServer, token: str | None, sid: int) -> str:
             wait_timeout=15,
         )
     return str(reasons[0]["message"])
+
+
+async def test_guest_passes_asked_together_are_read_in_one_query(
+    cast: Cast, server: TestServer
+) -> None:
+    hall = await create(cast, kind="livelihood_hall", stage=None, visibility="public", agenda=[])
+    names, passes = ("市民甲", "市民乙", "市民丙"), []
+    for name in names:
+        made = await cast.anon.post(f"/api/sessions/{hall['id']}/guest-join", {"name": name})
+        assert made.status == 200, made.text
+        passes.append(made.body)
+    guests = server.app[SIO].namespace_handlers[NAMESPACE].guests
+    digests = [token_digest(p["guest_token"]) for p in passes] + [token_digest("forged")]
+    before = guests.queries
+    found = await asyncio.gather(*(guests.get(d) for d in digests))
+    assert guests.queries - before == 1
+    assert [(g.id, g.session_id, g.name) if g else None for g in found] == [
+        *((p["guest_id"], hall["id"], n) for p, n in zip(passes, names, strict=True)),
+        None,
+    ]
+    entries = entries_of(server)
+    hall_entry, person_entry = await asyncio.gather(
+        entries.get((hall["id"], None)), entries.get((hall["id"], cast.ids["staff"]))
+    )
+    assert hall_entry is not None and hall_entry["visibility"] == "public"
+    assert hall_entry["role"] is None and person_entry is not None
+    assert person_entry["role"] == "host"
