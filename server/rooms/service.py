@@ -123,6 +123,9 @@ class RoomHub:
         self.observers: list[Callable[[int, State, Event], None]] = []
 
     def _observe(self, room: Room, event: Event) -> None:
+        """The room applied ``event``: tell the observers; its encodings are stale now (a big
+        room's are large: a thousand people's state is about 270 KB)."""
+        room.views = {}
         for observer in self.observers:
             try:
                 observer(room.session_id, room.state, event)
