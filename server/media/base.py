@@ -76,6 +76,13 @@ def subscribe_first() -> MediaError:
     return MediaError("conflict", _("Subscribe to that feed first (rtc.subscribe)."))
 
 
+def superseded() -> MediaError:
+    return MediaError(
+        "conflict",
+        _("A later request for that feed (or leaving it) took the place of this subscription."),
+    )
+
+
 class MediaBackend(Protocol):
     """Publish, subscribe and the room's rules for microphones and recording."""
 
@@ -133,6 +140,8 @@ class RoomMedia(Generic[FeedT, SubT]):
 
     feeds: dict[str, FeedT] = field(default_factory=dict)
     subscriptions: dict[tuple[str, str], SubT] = field(default_factory=dict)  # (sid, feed_id)
+    # The rtc.subscribe of each (sid, feed_id) being set up that counts: the last one to begin.
+    asking: dict[tuple[str, str], object] = field(default_factory=dict)
     owners: dict[str, str] = field(default_factory=dict)  # sid -> who, for removals
     audible: frozenset[str] = frozenset()
     recording: bool = False
@@ -208,6 +217,30 @@ class FeedRooms(ABC, Generic[RoomT, FeedT]):
                 ),
             )
 
+    def _ask(self, room: RoomT, key: tuple[str, str]) -> object:
+        """An rtc.subscribe of ``key`` begins: until a later one begins, or the connection stops
+        receiving that feed (rtc.unsubscribe, leaving, the feed ending), it is the one to book.
+        Setting one up awaits the media server, so two of a key may finish in either order."""
+        ticket = object()
+        room.asking[key] = ticket
+        return ticket
+
+    def _booking(self, session_id: int, key: tuple[str, str], ticket: object) -> RoomT:
+        """The room to book a subscription set up for ``ticket`` in, once the media server
+        made it; :func:`superseded` if it no longer counts (nothing is booked: the caller closes
+        what it made)."""
+        room = self.rooms.get(session_id)
+        if room is None or room.asking.get(key) is not ticket:
+            raise superseded()
+        del room.asking[key]
+        return room
+
+    @staticmethod
+    def _unask(room: RoomT, key: tuple[str, str], ticket: object) -> None:
+        """A subscription being set up for ``ticket`` failed: it no longer keeps the room."""
+        if room.asking.get(key) is ticket:
+            del room.asking[key]
+
     def _book(self, room: RoomT, feed: FeedT) -> None:
         """A published feed joins the room's books."""
         room.feeds[feed.feed_id] = feed
@@ -227,9 +260,11 @@ class FeedRooms(ABC, Generic[RoomT, FeedT]):
     async def unsubscribe(self, session_id: int, sid: str, feed_id: str) -> None:
         """Stop receiving a feed: the server sends this connection nothing more of it."""
         room = self.rooms.get(session_id)
-        if room is None or (sid, feed_id) not in room.subscriptions:
+        key = (sid, feed_id)
+        being_set_up = room is not None and room.asking.pop(key, None) is not None
+        if room is None or (key not in room.subscriptions and not being_set_up):
             raise MediaError("not_found", _("You receive no such feed."))
-        await self._unsubscribe(room, (sid, feed_id))
+        await self._unsubscribe(room, key)
 
     async def layer(self, session_id: int, sid: str, feed_id: str, layer: str) -> None:
         """Receive the ``layer`` (:data:`LAYERS`) of a feed this connection subscribed to (it
@@ -243,6 +278,8 @@ class FeedRooms(ABC, Generic[RoomT, FeedT]):
         """End a feed: its recording is kept, its subscriptions close, everyone hears of it."""
         if room.feeds.pop(feed.feed_id, None) is None:
             return
+        for key in [k for k in room.asking if k[1] == feed.feed_id]:
+            del room.asking[key]
         try:
             await self._finish(session_id, room, feed)
         except Exception:
@@ -271,10 +308,12 @@ class FeedRooms(ABC, Generic[RoomT, FeedT]):
             return
         for feed in [f for f in room.feeds.values() if f.owner_sid == sid]:
             await self._drop(session_id, room, feed)
+        for key in [k for k in room.asking if k[0] == sid]:
+            del room.asking[key]
         for key in [k for k in room.subscriptions if k[0] == sid]:
             await self._unsubscribe(room, key)
         room.owners.pop(sid, None)
-        if not room.feeds and not room.subscriptions and not room.recording:
+        if not room.feeds and not room.subscriptions and not room.asking and not room.recording:
             self.rooms.pop(session_id, None)
             self._let_go(room)
 

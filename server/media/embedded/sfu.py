@@ -188,30 +188,39 @@ class Sfu(FeedRooms[MediaRoom, Feed]):
             raise no_such_feed()
         if not kinds & feed.relays.keys():
             raise MediaError("invalid", _("That feed carries none of the kinds asked for."))
-        await self._unsubscribe(room, (sid, feed_id))
+        key = (sid, feed_id)
+        ticket = self._ask(room, key)  # before any await: the order they were asked in
         pc = RTCPeerConnection(self.config)
         tracks = []
-        for kind in ("video", "audio"):
-            relay = feed.relays.get(kind)
-            if relay is None or kind not in kinds:
-                continue
-            track = RelayTrack(relay)
-            tracks.append(track)
-            sender = pc.addTrack(track)
-            # The subscriber's PLI (its decoder lost a picture) goes on to the publisher.
-            setattr(sender, "_send_keyframe", relay.request_keyframe)  # noqa: B010
-        _prefer(pc)
-        await pc.setLocalDescription(await pc.createOffer())
-        room = self._room(session_id)
-        if feed_id not in room.feeds:  # it ended while we made the offer
+        try:
+            await self._unsubscribe(room, key)  # what it received so far
+            for kind in ("video", "audio"):
+                relay = feed.relays.get(kind)
+                if relay is None or kind not in kinds:
+                    continue
+                track = RelayTrack(relay)  # the relay forwards to it from now on
+                tracks.append(track)
+                sender = pc.addTrack(track)
+                # The subscriber's PLI (its decoder lost a picture) goes on to the publisher.
+                setattr(sender, "_send_keyframe", relay.request_keyframe)  # noqa: B010
+            _prefer(pc)
+            await pc.setLocalDescription(await pc.createOffer())
+            now = self.rooms.get(session_id)
+            if now is None or feed_id not in now.feeds:  # it ended while we made the offer
+                raise no_such_feed()
+            # A later rtc.subscribe (or rtc.unsubscribe, or leaving) of this feed may have come
+            # meanwhile: then it counts, not this one.
+            room = self._booking(session_id, key, ticket)
+        except BaseException:  # refused, superseded, or the request was cancelled
+            self._unask(room, key, ticket)
             for track in tracks:
                 track.stop()
             await pc.close()
-            raise no_such_feed()
-        # Another rtc.subscribe of the same feed may have finished meanwhile: this one replaces it.
-        await self._unsubscribe(room, (sid, feed_id))
-        room.subscriptions[(sid, feed_id)] = pc
-        room.sub_tracks[(sid, feed_id)] = tracks
+            raise
+        # One booked meanwhile (begun earlier): this one replaces it.
+        await self._unsubscribe(room, key)
+        room.subscriptions[key] = pc
+        room.sub_tracks[key] = tracks
         room.owners[sid] = who
         return str(pc.localDescription.sdp)
 

@@ -188,26 +188,38 @@ class JanusSfu(FeedRooms[JanusRoom, JanusFeed]):
         if not feed_id.isdigit():
             raise no_such_feed()
         room = self._room(session_id)
-        await self._unsubscribe(room, (sid, feed_id))
-        place = await self.placer.place(session_id)
-        streams: list[dict[str, Any]] = [{"feed": int(feed_id)}]
-        known = room.feeds.get(feed_id)
-        if kinds == {"audio"} and known is not None and known.audio_mids:
-            streams = [{"feed": int(feed_id), "mid": mid} for mid in known.audio_mids]
-        body = {"request": "join", "ptype": "subscriber", "room": place.room, "streams": streams}
-        session, handle = await self.placer.open(place)
+        key = (sid, feed_id)
+        ticket = self._ask(room, key)  # before any await: the order they were asked in
+        session: int | None = None
         try:
-            jsep = await self.placer.join_subscriber(place, session, handle, body)
-        except (JanusDown, TimeoutError):
-            jsep = None
-            if not place.instance.up:
-                raise unavailable() from None
-        if jsep is None:
-            await _quietly(place.instance.destroy(session))
-            raise no_such_feed()
-        room = self._room(session_id)
-        await self._unsubscribe(room, (sid, feed_id))  # one finished meanwhile: this replaces it
-        room.subscriptions[(sid, feed_id)] = Subscription(
+            await self._unsubscribe(room, key)  # what it received so far
+            place = await self.placer.place(session_id)
+            streams: list[dict[str, Any]] = [{"feed": int(feed_id)}]
+            known = room.feeds.get(feed_id)
+            if kinds == {"audio"} and known is not None and known.audio_mids:
+                streams = [{"feed": int(feed_id), "mid": mid} for mid in known.audio_mids]
+            body = {"request": "join", "ptype": "subscriber", "room": place.room}
+            body["streams"] = streams
+            session, handle = await self.placer.open(place)
+            try:
+                jsep = await self.placer.join_subscriber(place, session, handle, body)
+            except (JanusDown, TimeoutError):
+                jsep = None
+                if not place.instance.up:
+                    raise unavailable() from None
+            if jsep is None:
+                raise no_such_feed()
+            # A later rtc.subscribe (or rtc.unsubscribe, or leaving) of this feed may have come
+            # meanwhile: then it counts, not this one.
+            room = self._booking(session_id, key, ticket)
+        except BaseException:  # refused, superseded, or the request was cancelled
+            self._unask(room, key, ticket)
+            if session is not None:
+                await _quietly(place.instance.destroy(session))
+            raise
+        # One booked meanwhile (begun earlier): this one replaces it.
+        await self._unsubscribe(room, key)
+        room.subscriptions[key] = Subscription(
             place, session, handle, mids(str(jsep["sdp"]), "video")
         )
         room.owners[sid] = who

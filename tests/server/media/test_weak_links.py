@@ -7,11 +7,15 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestServer
 
+from server.media.base import KINDS, MediaError
 from server.media.routes import SFU
 from tests.conftest import Cast
 from tests.server.media.test_media import GREEN, Colour, Peer, Tone, until
+
+AUDIO = frozenset({"audio"})
 
 
 async def test_audio_only_subscription_gets_sound_and_no_picture_and_unsubscribe_stops_all(
@@ -73,29 +77,73 @@ async def test_kinds_and_unsubscribe_are_checked(
     await host.close()
 
 
-async def test_two_subscriptions_of_one_feed_at_once_leave_one(
+async def test_two_subscriptions_of_one_feed_at_once_leave_the_later_one(
     cast: Cast, room_session: dict[str, Any], clients: Any, server: TestServer
 ) -> None:
     """A connection's messages are handled concurrently: when two rtc.subscribe of the same
-    feed overlap (a switch flipped twice quickly), the one booked last replaces the other and
-    nothing is left sending."""
+    feed overlap (a switch flipped twice quickly), the one asked last counts, whichever the
+    media server finishes first; the other is refused and nothing of it is left sending."""
     sid = room_session["id"]
     host = Peer(await clients(token=cast.staff.token, session_id=sid))
     member = Peer(await clients(token=cast.member.token, session_id=sid))
     await host.client.command("session.start")
     feed = await member.publish(Colour(GREEN), Tone())
     sfu = server.app[SFU]
-    for _ in range(3):
-        await asyncio.gather(
-            sfu.subscribe(sid, "sid-1", feed, "p:1"),
-            sfu.subscribe(sid, "sid-1", feed, "p:1", frozenset({"audio"})),
+    for first, then in ((KINDS, AUDIO), (AUDIO, KINDS), (KINDS, AUDIO)):
+        earlier, later = await asyncio.gather(
+            sfu.subscribe(sid, "sid-1", feed, "p:1", first),
+            sfu.subscribe(sid, "sid-1", feed, "p:1", then),
+            return_exceptions=True,
         )
+        assert isinstance(earlier, MediaError) and earlier.code == "conflict", earlier
+        assert isinstance(later, str) and "m=audio" in later
         room = sfu.rooms[sid]
         relays = room.feeds[feed].relays
-        assert len(relays["audio"].tracks) == 1  # one subscription's, not two
-        assert len(relays["video"].tracks) <= 1
-        assert len([k for k in room.subscriptions if k[1] == feed]) == 1
+        assert len(relays["audio"].tracks) == 1  # the later one's, not two
+        assert len(relays["video"].tracks) == (1 if then == KINDS else 0)
+        assert [k for k in room.subscriptions if k[1] == feed] == [("sid-1", feed)]
+        assert room.asking == {}
     await sfu.leave(sid, "sid-1")
+    await member.close()
+    await host.close()
+
+
+async def test_a_subscription_left_or_cancelled_while_being_made_leaves_nothing(
+    cast: Cast, room_session: dict[str, Any], clients: Any, server: TestServer
+) -> None:
+    """rtc.unsubscribe of a feed whose offer is still being made (a phone flips audio only off
+    and on) is accepted and that offer is not kept; a request cancelled meanwhile (its
+    connection's task ended) leaves no relay track asking the publisher for keyframes."""
+    sid = room_session["id"]
+    host = Peer(await clients(token=cast.staff.token, session_id=sid))
+    member = Peer(await clients(token=cast.member.token, session_id=sid))
+    await host.client.command("session.start")
+    feed = await member.publish(Colour(GREEN), Tone())
+    sfu = server.app[SFU]
+    relays = sfu.rooms[sid].feeds[feed].relays
+
+    asking = asyncio.ensure_future(sfu.subscribe(sid, "sid-1", feed, "p:1"))
+    await asyncio.sleep(0)  # the offer is being made: its relay tracks exist
+    assert len(relays["video"].tracks) == 1
+    await sfu.unsubscribe(sid, "sid-1", feed)  # accepted, though nothing is booked yet
+    with pytest.raises(MediaError) as refused:
+        await asking
+    assert refused.value.code == "conflict"
+    room = sfu.rooms[sid]
+    assert relays["video"].tracks == set() and relays["audio"].tracks == set()
+    assert room.subscriptions == {} and room.asking == {}
+
+    cancelled = asyncio.ensure_future(sfu.subscribe(sid, "sid-2", feed, "p:1"))
+    await asyncio.sleep(0)
+    assert len(relays["video"].tracks) == 1
+    cancelled.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await cancelled
+    assert relays["video"].tracks == set() and relays["audio"].tracks == set()
+    assert room.subscriptions == {} and room.asking == {}
+    # The feed is still there to be received.
+    await host.subscribe(feed)
+    await until(lambda: len(host.video[feed]) >= 3)
     await member.close()
     await host.close()
 
