@@ -139,18 +139,23 @@ async def test_a_constrained_subscriber_receives_the_low_layer_and_switching_cha
     sent = {layer["rid"]: layer for layer in await sent_layers(page)}
     assert {rid: sent[rid]["frameWidth"] for rid in sent} == {"h": 960, "m": 480, "l": 240}
     # Janus may forward a higher layer until the low one's next keyframe (a CI run once saw
-    # a 480x270 frame among the first): five low frames in a row, and the host still full.
+    # a 480x270 frame among the first): five low frames in a row.
     await until(lambda: set(constrained.sizes[feed][-5:]) == {(LOW, 135)}, 60)
-    assert len(constrained.sizes[feed]) >= 5
-    high_sizes = host.sizes[feed][-3:]
-    assert set(high_sizes) == {(FULL, 540)}, high_sizes
-    # Switching: the constrained one may now take the full picture (up: Janus asks the
-    # publisher for a keyframe and switches on it; 0.1-0.2 s measured).
+    # Meanwhile the host, who asked for the highest layer, gets more than the low one. Not
+    # always the full one: a busy Chromium stops sending its top layer for a while (CPU
+    # adaptation; CI runs saw a 480x270 frame among the host's last three, and the full layer
+    # not coming back for 30 s), and Janus then forwards the best layer still coming.
+    await until(lambda: set(host.sizes[feed][-3:]) <= {(FULL, 540), (480, 270)}, 60)
+    # Switching: the constrained one may now take the best picture (up: Janus asks the
+    # publisher for a keyframe and switches on it; 0.1-0.2 s measured on an idle machine).
     t0 = time.monotonic()
     await constrained.layer(feed, "high")
-    await until(lambda: constrained.width(feed) == FULL, 30)
-    print("switched in", time.monotonic() - t0, "s")
-    assert host.sizes[feed][-1] == (FULL, 540)
+    await until(
+        lambda: constrained.width(feed) > LOW and len(set(constrained.sizes[feed][-3:])) == 1, 60
+    )
+    print("switched in", time.monotonic() - t0, "s to", constrained.sizes[feed][-1])
+    print("sent", [(x["rid"], x["frameWidth"], x["limitation"]) for x in await sent_layers(page)])
+    assert constrained.width(feed) in (FULL, 480)
     await constrained.close()
     await host.close()
 

@@ -173,12 +173,20 @@ async def test_floor_only_shows_the_floor_holder_and_the_screen(
     await expect(host_tile.locator("video")).to_have_count(0)
     # The host's camera is sent to nobody. The page's stats follow what it asked for; the
     # server lets go of a subscription once the page's next rtc.subscribe of it arrives.
-    relays = server.app[SFU].rooms[sid].feeds[host_feed].relays
+    media = server.app[SFU].rooms[sid]
+    relays = media.feeds[host_feed].relays
 
     async def host_video_sent_to_nobody() -> bool:
         return relays["video"].tracks == set()
 
-    await eventually(host_video_sent_to_nobody)
+    try:
+        await eventually(host_video_sent_to_nobody)
+    except AssertionError:  # say what the server still sends, and to which connection
+        subs = {k: [t.kind for t in v] for k, v in media.sub_tracks.items()}
+        raise AssertionError(
+            f"{len(relays['video'].tracks)} video tracks; {subs=} asking={list(media.asking)}"
+            f" page={await stats(page)}"
+        ) from None
     await shot(page, "19-weak-floor-only-phone")
 
     staff_key = f"p:{cast.ids['staff']}"
