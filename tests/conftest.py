@@ -46,17 +46,6 @@ SERVICES_FREE = ("tests/scheduling/", "tests/test_packaging.py", "tests/web/test
 # server calls they make are the ones the API and page tests make on both databases, so CI's
 # second pass leaves them out too (``-m "not frontend"``).
 FRONTEND = ("tests/web/test_axe_pages.py", "tests/web/test_keyboard_journeys.py")
-# Chromium sending or receiving live video (with Janus, or aiortc publishers): each of these
-# keeps a core busy, and two at once on a two-core machine starve both (Chromium stops sending
-# its top simulcast layer, Janus switches late, the page's answers come late). They run on one
-# xdist worker, one after the other (``--dist loadgroup`` in the Makefile and .ci/run); the
-# other worker runs the rest meanwhile.
-LIVE_MEDIA = (
-    "tests/web/test_simulcast_janus.py",
-    "tests/web/test_video.py",
-    "tests/web/test_video_janus.py",
-    "tests/web/test_weak_network.py",
-)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -69,8 +58,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.services_free)
         if where.startswith(FRONTEND):
             item.add_marker(pytest.mark.frontend)
-        if where.startswith(LIVE_MEDIA):
-            item.add_marker(pytest.mark.xdist_group("live_media"))
     if REDIS_URL:
         return
     if REQUIRE_SERVICES:
