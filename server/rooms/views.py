@@ -3,7 +3,8 @@
 Ballots stay secret until a poll closes (who voted is known, not what); a secret poll's ballots
 stay secret for good: the state never holds them (``server.rooms.commands.polls``). The minutes
 being written are draft minutes: only those who read drafts through the minutes API (staff,
-leaders, the session's hosts; ``Actor.reads_drafts``) see them. A hidden chat message keeps its
+leaders, the session's hosts; ``Actor.reads_drafts``) see them, and the attendance record (who
+came and left when, who checked in) with them. A hidden chat message keeps its
 text only for the hosts and staff who moderate; everyone else sees that it was hidden.
 
 Live events reach two audiences (``RoomNamespace`` puts each connection in one): an event that
@@ -45,6 +46,10 @@ def state_view(state: State, viewer: Actor) -> State:
         view["chat"] = [{**m, "text": ""} if m["hidden"] else m for m in state["chat"]]
     if not viewer.reads_drafts:
         view["minutes"] = {}
+        # Who came, left and checked in when is the record's, for those who keep it: the
+        # others see who is here (``presence``), not everyone's comings and goings (in a
+        # public hall, every citizen's), and a crowd's snapshot is half as large.
+        view.pop("attendance", None)
     return view
 
 

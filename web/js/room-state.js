@@ -161,7 +161,7 @@ const HANDLERS = {
     for (const who of e.data.who) {
       if (!(who in s.presence)) continue;
       delete s.presence[who];
-      s.attendance[who]?.left.push(e.at);
+      s.attendance?.[who]?.left.push(e.at);
     }
   },
   "presence.checkin": (s, e) => {
@@ -221,7 +221,10 @@ function byCodePoint(a, b) {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+// Only those who keep the record (they read draft minutes) get `attendance` in their snapshot;
+// for everyone else the record is not kept here either.
 function attendanceOf(state, data) {
+  if (!state.attendance) return { joined: [], left: [] };
   state.attendance[data.who] ||= { name: data.name || "", role: data.role ?? null, attendance: data.attendance ?? null, joined: [], left: [] };
   return state.attendance[data.who];
 }

@@ -46,7 +46,7 @@ def edits(client: RoomClient) -> list[dict[str, Any]]:
     return [e for e in client.events if e["type"] == "minutes.edit"]
 
 
-async def test_the_minutes_being_written_reach_only_those_who_read_draft_minutes(
+async def test_the_minutes_being_written_and_the_attendance_record_reach_only_those_who_read_drafts(
     cast: Cast, clients: Any
 ) -> None:
     sid = (await public_session(cast))["id"]
@@ -80,9 +80,16 @@ async def test_the_minutes_being_written_reach_only_those_who_read_draft_minutes
             assert live[0]["data"]["text"] == NOTES, who
             assert synced_edits[0]["data"]["text"] == NOTES, who
             assert state["minutes"]["1"]["notes"]["text"] == NOTES, who
+            # The attendance record goes with the minutes: who came when, everyone's.
+            assert {"p:" + str(cast.ids["member"]), "p:" + str(cast.ids["unit"])} <= set(
+                state["attendance"]
+            ), who
         else:
             assert all(e["data"] == {} for e in live + synced_edits), who
             assert state["minutes"] == {}, who
+            assert "attendance" not in state, who
+            assert "attendance" not in client.snapshots[-1]["state"], who
+            assert set(state["presence"]) >= {"p:" + str(cast.ids["member"])}, who
             assert NOTES not in str(synced) and "补贴细则" not in str(state), who
 
 
