@@ -186,14 +186,14 @@ class Sfu(FeedRooms[MediaRoom, Feed]):
         feed = room.feeds.get(feed_id)
         if feed is None:
             raise no_such_feed()
-        if not kinds & feed.relays.keys():
-            raise MediaError("invalid", _("That feed carries none of the kinds asked for."))
         key = (sid, feed_id)
         ticket = self._ask(room, key)  # before any await: the order they were asked in
         pc = RTCPeerConnection(self.config)
         tracks = []
         try:
             await self._unsubscribe(room, key)  # what it received so far
+            if not kinds & feed.relays.keys():  # then nothing of it (a camera without sound)
+                raise MediaError("invalid", _("That feed carries none of the kinds asked for."))
             for kind in ("video", "audio"):
                 relay = feed.relays.get(kind)
                 if relay is None or kind not in kinds:

@@ -77,6 +77,31 @@ async def test_kinds_and_unsubscribe_are_checked(
     await host.close()
 
 
+async def test_asking_for_the_sound_of_a_feed_without_sound_stops_its_video_too(
+    cast: Cast, room_session: dict[str, Any], clients: Any, server: TestServer
+) -> None:
+    """A page on floor only asks for a camera's sound alone (its owner does not hold the
+    floor); a camera published without a microphone has none. The request is refused, and the
+    video it was receiving stops as well: the page dropped it, so nothing may keep sending it
+    (a CI run of the floor-only browser test found it still sent)."""
+    sid = room_session["id"]
+    host = Peer(await clients(token=cast.staff.token, session_id=sid))
+    member = Peer(await clients(token=cast.member.token, session_id=sid))
+    await host.client.command("session.start")
+    feed = await member.publish(Colour(GREEN))  # no microphone
+    await host.subscribe(feed)
+    await until(lambda: len(host.video[feed]) >= 3)
+    relays = server.app[SFU].rooms[sid].feeds[feed].relays
+    assert len(relays["video"].tracks) == 1
+    refused = await host.client.call("rtc.subscribe", {"feed_id": feed, "kinds": ["audio"]})
+    assert refused["ok"] is False and refused["error"]["code"] == "invalid"
+    room = server.app[SFU].rooms[sid]
+    assert relays["video"].tracks == set()
+    assert [k for k in room.subscriptions if k[1] == feed] == [] and room.asking == {}
+    await member.close()
+    await host.close()
+
+
 async def test_two_subscriptions_of_one_feed_at_once_leave_the_later_one(
     cast: Cast, room_session: dict[str, Any], clients: Any, server: TestServer
 ) -> None:
