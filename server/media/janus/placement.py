@@ -30,6 +30,13 @@ ROOM_EXISTS = 427  # JANUS_VIDEOROOM_ERROR_ROOM_EXISTS
 NO_SUCH_FEED = 428  # JANUS_VIDEOROOM_ERROR_NO_SUCH_FEED
 FEED_WAIT = 5.0  # seconds a subscription waits for a publisher that is still connecting
 MAX_PUBLISHERS = 100
+# Janus asks each publisher for a keyframe this often (seconds), besides when a subscriber needs
+# one. A busy browser may not answer a keyframe request, and then sends none until asked again:
+# with a busy loop on the other core, Chromium counted Janus's PLI on every simulcast layer and
+# encoded no keyframe after it, and a subscriber switching up a layer (which waits for a keyframe
+# of it) waited for minutes; with this, 10.4 s. A keyframe of the low layer is a few KB, of the
+# full one some tens.
+KEYFRAME_EVERY = 10
 SPEAKING_DBOV = 40  # average level (-dBov) under which a microphone counts as speech
 SPEAKING_PACKETS = 25  # 20 ms Opus packets: ~0.5 s of speech before "talking"
 
@@ -148,6 +155,7 @@ class Placer:
             "audio_active_packets": SPEAKING_PACKETS,
             "audio_level_average": SPEAKING_DBOV,
             "notify_joining": False,
+            "fir_freq": KEYFRAME_EVERY,
             "rec_dir": str(folder.resolve()),
             "permanent": False,
         }

@@ -19,7 +19,7 @@ from server.app import create_app
 from server.config import Config, ConfigError
 from server.media.janus import store
 from server.media.janus.client import JanusDown, JanusError, JanusInstance
-from server.media.janus.placement import Place
+from server.media.janus.placement import KEYFRAME_EVERY, Place
 from server.media.janus.sfu import JanusSfu
 from server.media.routes import MEDIA
 from tests.conftest import Cast, redis_url
@@ -82,6 +82,13 @@ async def test_publishers_reach_every_subscriber_through_janus(
         lambda: len([e for e in host.client.events if e["type"] == "feed.add"]) == 4
     )
     assert await placed_on(server, sid) == janus[0].url
+    # The room has Janus ask publishers for a keyframe every KEYFRAME_EVERY seconds (a busy
+    # browser may not answer a single request: tests/web/test_simulcast_janus.py).
+    backend = server.app[MEDIA]
+    place = await backend.placer.place(sid)
+    listed = await backend.placer.request(place, {"request": "list"}, with_admin=True)
+    (room,) = [r for r in listed["list"] if r["room"] == place.room]
+    assert room["fir_freq"] == KEYFRAME_EVERY == 10
     expected = {"host": RED, "member": GREEN, "unit": BLUE, "screen": (240, 240, 240)}
     watchers = {"host": host, "member": member, "unit": unit}
     for name, peer in watchers.items():
