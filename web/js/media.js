@@ -453,7 +453,7 @@ export class Media {
     const layers = [];
     for (const feed of this.published.values()) {
       (await feed.pc.getStats()).forEach((r) => {
-        if (r.type === "outbound-rtp" && r.kind === "video") layers.push({ source: feed.source, rid: r.rid || null, frameWidth: r.frameWidth || 0, frameHeight: r.frameHeight || 0, bytesSent: r.bytesSent || 0, framesPerSecond: r.framesPerSecond || 0, framesEncoded: r.framesEncoded || 0, limitation: r.qualityLimitationReason || null });
+        if (r.type === "outbound-rtp" && r.kind === "video") layers.push({ source: feed.source, rid: r.rid || null, frameWidth: r.frameWidth || 0, frameHeight: r.frameHeight || 0, bytesSent: r.bytesSent || 0, framesPerSecond: r.framesPerSecond || 0, framesEncoded: r.framesEncoded || 0, keyFramesEncoded: r.keyFramesEncoded || 0, pliCount: r.pliCount || 0, limitation: r.qualityLimitationReason || null });
       });
     }
     return layers;
