@@ -32,10 +32,10 @@ FEED_WAIT = 5.0  # seconds a subscription waits for a publisher that is still co
 MAX_PUBLISHERS = 100
 # Janus asks each publisher for a keyframe this often (seconds), besides when a subscriber needs
 # one. A busy browser may not answer a keyframe request, and then sends none until asked again:
-# with a busy loop on the other core, Chromium counted Janus's PLI on every simulcast layer and
-# encoded no keyframe after it, and a subscriber switching up a layer (which waits for a keyframe
-# of it) waited for minutes; with this, 10.4 s. A keyframe of the low layer is a few KB, of the
-# full one some tens.
+# with two busy loops on a two-core machine, Chromium counted Janus's PLI on every simulcast
+# layer and encoded no keyframe after it, and a subscriber switching up a layer (which waits for
+# a keyframe of it) waited for minutes; with this, 10.4 s. A keyframe of the low layer is a few
+# KB, of the full one some tens.
 KEYFRAME_EVERY = 10
 SPEAKING_DBOV = 40  # average level (-dBov) under which a microphone counts as speech
 SPEAKING_PACKETS = 25  # 20 ms Opus packets: ~0.5 s of speech before "talking"
