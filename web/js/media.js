@@ -388,8 +388,8 @@ export class Media {
       this.onChange();
     });
     await pc.setRemoteDescription({ type: "offer", sdp: offer.sdp });
-    // A server that offers video anyway (Janus, for a feed another process published) is told
-    // no: the answer declines it and no video is sent.
+    // The server offers the sound alone (with Janus too, since it asks Janus for the feed's
+    // audio streams by their mids); should an offer carry video anyway, the answer declines it.
     if (entry.want === "audio") for (const tr of pc.getTransceivers()) if (tr.receiver.track?.kind === "video") tr.direction = "inactive";
     await pc.setLocalDescription(await pc.createAnswer());
     await gathered(pc, entry);

@@ -195,15 +195,16 @@ class Placer:
 
     async def join_subscriber(
         self, place: Place, session: int, handle: int, body: dict[str, Any]
-    ) -> dict[str, Any] | None:
-        """Join as a subscriber; Janus's offer, or None when there is no such feed. A publisher
-        that joined but whose media is not flowing yet (its client is still connecting) is
-        waited for, up to ``FEED_WAIT`` seconds."""
+    ) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """Join as a subscriber; Janus's answer (``streams``: what it offers, each with its
+        ``type`` and the publisher's ``feed_mid``) and offer, or None when there is no such
+        feed. A publisher that joined but whose media is not flowing yet (its client is still
+        connecting) is waited for, up to ``FEED_WAIT`` seconds."""
         deadline = asyncio.get_running_loop().time() + FEED_WAIT
         while True:
             try:
-                _data, jsep = await place.instance.message(session, handle, body)
-                return jsep
+                data, jsep = await place.instance.message(session, handle, body)
+                return None if jsep is None else (data, jsep)
             except JanusError as exc:
                 late = asyncio.get_running_loop().time() > deadline
                 if exc.code != NO_SUCH_FEED or late or not await self._joined(place, body):

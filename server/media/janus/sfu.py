@@ -45,7 +45,7 @@ from server.media.base import (
 from server.media.janus import recording as janus_recording
 from server.media.janus.client import JanusDown, JanusError, JanusInstance
 from server.media.janus.failover import Failover, Refresh, Restart
-from server.media.janus.placement import Placer, unavailable
+from server.media.janus.placement import Place, Placer, unavailable
 from server.media.janus.state import JanusFeed, JanusRoom, Subscription, mids
 from server.tasks import finish
 
@@ -182,9 +182,10 @@ class JanusSfu(FeedRooms[JanusRoom, JanusFeed]):
         self, session_id: int, sid: str, feed_id: str, who: str = "", kinds: frozenset[str] = KINDS
     ) -> str:
         """Janus's offer that sends feed ``feed_id`` to this connection. Audio only
-        (``kinds``) subscribes to the feed's audio streams by their mids when this process
-        published the feed and knows them; otherwise Janus offers every stream and the browser
-        answers the video ``inactive`` (Janus then sends it no video either)."""
+        (``kinds``) subscribes to the feed's audio streams by their mids: this process knows
+        them when it published the feed; for a feed published through another process, Janus's
+        answer to a first join names them, and the subscriber joins again for those alone (so
+        no video is offered or sent, whatever the client answers)."""
         if not feed_id.isdigit():
             raise no_such_feed()
         room = self._room(session_id)
@@ -194,21 +195,18 @@ class JanusSfu(FeedRooms[JanusRoom, JanusFeed]):
         try:
             await self._unsubscribe(room, key)  # what it received so far
             place = await self.placer.place(session_id)
-            streams: list[dict[str, Any]] = [{"feed": int(feed_id)}]
             known = room.feeds.get(feed_id)
-            if kinds == {"audio"} and known is not None and known.audio_mids:
-                streams = [{"feed": int(feed_id), "mid": mid} for mid in known.audio_mids]
-            body = {"request": "join", "ptype": "subscriber", "room": place.room}
-            body["streams"] = streams
-            session, handle = await self.placer.open(place)
-            try:
-                jsep = await self.placer.join_subscriber(place, session, handle, body)
-            except (JanusDown, TimeoutError):
-                jsep = None
-                if not place.instance.up:
-                    raise unavailable() from None
-            if jsep is None:
-                raise no_such_feed()
+            only = known.audio_mids if known is not None and kinds == {"audio"} else None
+            session, handle, offered, jsep = await self._join_subscriber(place, feed_id, only)
+            if kinds == {"audio"} and mids(str(jsep["sdp"]), "video"):
+                await _quietly(place.instance.destroy(session))
+                session = None
+                only = tuple(
+                    str(s["feed_mid"])
+                    for s in offered.get("streams", [])
+                    if s.get("type") == "audio"
+                )
+                session, handle, offered, jsep = await self._join_subscriber(place, feed_id, only)
             # A later rtc.subscribe (or rtc.unsubscribe, or leaving) of this feed may have come
             # meanwhile: then it counts, not this one.
             room = self._booking(session_id, key, ticket)
@@ -224,6 +222,32 @@ class JanusSfu(FeedRooms[JanusRoom, JanusFeed]):
         )
         room.owners[sid] = who
         return str(jsep["sdp"])
+
+    async def _join_subscriber(
+        self, place: Place, feed_id: str, audio_mids: tuple[str, ...] | None
+    ) -> tuple[int, int, dict[str, Any], dict[str, Any]]:
+        """A Janus session and handle subscribed to the feed (its streams ``audio_mids`` alone
+        when given), Janus's answer and its offer; nothing is left open when it fails."""
+        if audio_mids == ():  # a camera without a microphone
+            raise MediaError("invalid", _("That feed carries none of the kinds asked for."))
+        streams: list[dict[str, Any]] = [{"feed": int(feed_id)}]
+        if audio_mids:
+            streams = [{"feed": int(feed_id), "mid": mid} for mid in audio_mids]
+        body = {"request": "join", "ptype": "subscriber", "room": place.room, "streams": streams}
+        session, handle = await self.placer.open(place)
+        try:
+            try:
+                joined = await self.placer.join_subscriber(place, session, handle, body)
+            except (JanusDown, TimeoutError):
+                joined = None
+                if not place.instance.up:
+                    raise unavailable() from None
+            if joined is None:
+                raise no_such_feed()
+        except BaseException:
+            await _quietly(place.instance.destroy(session))
+            raise
+        return session, handle, *joined
 
     async def answer(self, session_id: int, sid: str, feed_id: str, sdp: str) -> None:
         """The subscriber's answer to :meth:`subscribe`'s offer."""
