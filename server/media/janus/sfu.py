@@ -181,11 +181,12 @@ class JanusSfu(FeedRooms[JanusRoom, JanusFeed]):
     async def subscribe(
         self, session_id: int, sid: str, feed_id: str, who: str = "", kinds: frozenset[str] = KINDS
     ) -> str:
-        """Janus's offer that sends feed ``feed_id`` to this connection. Audio only
-        (``kinds``) subscribes to the feed's audio streams by their mids: this process knows
-        them when it published the feed; for a feed published through another process, Janus's
-        answer to a first join names them, and the subscriber joins again for those alone (so
-        no video is offered or sent, whatever the client answers)."""
+        """Janus's offer that sends feed ``feed_id`` (its streams of ``kinds``) to this
+        connection. Audio only subscribes to the feed's audio streams by their mids when this
+        process published the feed and knows them. Otherwise, when Janus's offer carries a kind
+        not asked for (a feed published through another process, or video only), its answer
+        names each stream's kind and mid, and the subscriber joins again for the kinds asked
+        alone: nothing else is offered or sent, whatever the client answers."""
         if not feed_id.isdigit():
             raise no_such_feed()
         room = self._room(session_id)
@@ -198,13 +199,11 @@ class JanusSfu(FeedRooms[JanusRoom, JanusFeed]):
             known = room.feeds.get(feed_id)
             only = known.audio_mids if known is not None and kinds == {"audio"} else None
             session, handle, offered, jsep = await self._join_subscriber(place, feed_id, only)
-            if kinds == {"audio"} and mids(str(jsep["sdp"]), "video"):
+            if any(mids(str(jsep["sdp"]), kind) for kind in KINDS - kinds):
                 await _quietly(place.instance.destroy(session))
                 session = None
                 only = tuple(
-                    str(s["feed_mid"])
-                    for s in offered.get("streams", [])
-                    if s.get("type") == "audio"
+                    str(s["feed_mid"]) for s in offered.get("streams", []) if s.get("type") in kinds
                 )
                 session, handle, offered, jsep = await self._join_subscriber(place, feed_id, only)
             # A later rtc.subscribe (or rtc.unsubscribe, or leaving) of this feed may have come
@@ -224,15 +223,15 @@ class JanusSfu(FeedRooms[JanusRoom, JanusFeed]):
         return str(jsep["sdp"])
 
     async def _join_subscriber(
-        self, place: Place, feed_id: str, audio_mids: tuple[str, ...] | None
+        self, place: Place, feed_id: str, feed_mids: tuple[str, ...] | None
     ) -> tuple[int, int, dict[str, Any], dict[str, Any]]:
-        """A Janus session and handle subscribed to the feed (its streams ``audio_mids`` alone
+        """A Janus session and handle subscribed to the feed (its streams ``feed_mids`` alone
         when given), Janus's answer and its offer; nothing is left open when it fails."""
-        if audio_mids == ():  # a camera without a microphone
+        if feed_mids == ():  # none of the kinds asked for: a camera without a microphone
             raise MediaError("invalid", _("That feed carries none of the kinds asked for."))
         streams: list[dict[str, Any]] = [{"feed": int(feed_id)}]
-        if audio_mids:
-            streams = [{"feed": int(feed_id), "mid": mid} for mid in audio_mids]
+        if feed_mids:
+            streams = [{"feed": int(feed_id), "mid": mid} for mid in feed_mids]
         body = {"request": "join", "ptype": "subscriber", "room": place.room, "streams": streams}
         session, handle = await self.placer.open(place)
         try:

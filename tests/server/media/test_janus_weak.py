@@ -1,7 +1,7 @@
 """Weak links on the Janus tier (real Janus instances, aiortc peers): an audio-only
 subscription (``rtc.subscribe`` ``kinds: ["audio"]``) is offered the feed's sound only and
 hears it; ``rtc.unsubscribe`` ends the subscription on Janus; the same when the feed was
-published through another server process."""
+published through another server process; a video-only one is offered no sound."""
 
 from __future__ import annotations
 
@@ -68,6 +68,26 @@ async def test_audio_only_of_a_camera_without_sound_is_refused_on_janus(
     assert [k for k in room.subscriptions if k[1] == feed] == []
     await host.subscribe(feed)  # the picture is still there for the asking
     await until(lambda: len(host.video[feed]) >= 3, 20)
+    await member.close()
+    await host.close()
+
+
+async def test_video_only_through_janus_offers_and_sends_no_sound(
+    cast: Cast, room_session: dict[str, Any], clients: Any, janus: Any, server: TestServer
+) -> None:
+    sid = room_session["id"]
+    host = Peer(await clients(token=cast.staff.token, session_id=sid))
+    member = Peer(await clients(token=cast.member.token, session_id=sid))
+    await host.client.command("session.start")
+    feed = await member.publish(Colour(GREEN), Tone())
+    member_key = f"p:{cast.ids['member']}"
+    assert (await host.client.command("floor.grant", who=member_key, seconds=60))["ok"]
+    await host.subscribe(feed, ["video"])
+    offered = host.pcs[-1].remoteDescription.sdp.splitlines()
+    assert [m.split()[0] for m in offered if m.startswith("m=")] == ["m=video"]
+    await until(lambda: len(host.video[feed]) >= 5, 20)
+    await asyncio.sleep(0.5)
+    assert host.audio[feed] == []  # the floor holder's sound, not asked for
     await member.close()
     await host.close()
 
