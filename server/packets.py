@@ -9,8 +9,7 @@ size of a message is bounded before this, by ``XIESHANG_WS_MAX_MESSAGE_BYTES``.)
 
 An :class:`Encoded` anywhere in what is sent is written as its JSON text: a room's snapshot is
 encoded once for everyone who joins at the same point of the log
-(``server.rooms.service.RoomHub.view``), not once per joiner. Text is sent as UTF-8, not as
-JSON's backslash-u escapes.
+(``server.rooms.service.RoomHub.view``), not once per joiner.
 """
 
 from __future__ import annotations
@@ -23,7 +22,6 @@ from socketio import packet
 
 from server.i18n import _
 
-_SURROGATE = re.compile(r"[\ud800-\udfff]")
 # The start of an event packet's data: ``["event name",``.
 _EVENT = re.compile(r'\s*\[\s*("(?:[^"\\]|\\.)*")\s*,')
 
@@ -73,29 +71,13 @@ def _splice(value: Any, kwargs: dict[str, Any]) -> str:
         raise
 
 
-def _utf8(dump: Any) -> str:
-    """``dump(False)``: text as UTF-8, not backslash-u escapes (a Chinese name or message is
-    half the bytes), unless it holds a lone surrogate, which UTF-8 cannot carry: then
-    ``dump(True)``. What a room stores was refused at the door if it had one
-    (``server.text.unstorable``), but an error may quote what was sent."""
-    text: str = dump(False)
-    if not text.isascii() and _SURROGATE.search(text):
-        return str(dump(True))
-    return text
-
-
-def dumps(value: Any) -> str:
-    """``value`` as compact JSON, as Socket.IO packets are encoded here."""
-    return _utf8(lambda ascii: json.dumps(value, separators=(",", ":"), ensure_ascii=ascii))
-
-
 class _Json:
     """``json`` for packets: the same, except for what is nested too deeply to decode and what
     is :class:`Encoded` already."""
 
     @staticmethod
     def dumps(value: Any, **kwargs: Any) -> str:
-        return _utf8(lambda ascii: _splice(value, {**kwargs, "ensure_ascii": ascii}))
+        return _splice(value, kwargs)  # one json.dumps, unless an Encoded part is inside
 
     @staticmethod
     def loads(text: str, **kwargs: Any) -> Any:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -17,7 +18,6 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from server import packets
 from server.audit import service as audit
 from server.db import Database, utcnow
 from server.errors import AppError
@@ -635,7 +635,7 @@ def _answer(future: asyncio.Future[Any], answer: Any) -> None:
 
 
 def _json(value: Any) -> str:
-    return packets.dumps(value)  # as Socket.IO packets are encoded
+    return json.dumps(value, separators=(",", ":"))  # as Socket.IO packets are encoded
 
 
 async def _poll_facts(
