@@ -202,8 +202,11 @@ class JanusSfu(FeedRooms[JanusRoom, JanusFeed]):
             if any(mids(str(jsep["sdp"]), kind) for kind in KINDS - kinds):
                 await _quietly(place.instance.destroy(session))
                 session = None
+                streams = offered.get("streams", [])
                 only = tuple(
-                    str(s["feed_mid"]) for s in offered.get("streams", []) if s.get("type") in kinds
+                    str(s["feed_mid"])
+                    for s in streams
+                    if s.get("type") in kinds and "feed_mid" in s
                 )
                 session, handle, offered, jsep = await self._join_subscriber(place, feed_id, only)
             # A later rtc.subscribe (or rtc.unsubscribe, or leaving) of this feed may have come

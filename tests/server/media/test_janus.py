@@ -6,8 +6,10 @@ the other one."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import secrets
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +53,29 @@ def config(config: Config, janus: list[JanusProcess]) -> Config:
         janus_api_secret=janus[0].api_secret,
         janus_admin_key=janus[0].admin_key,
     )
+
+
+@contextlib.asynccontextmanager
+async def two_processes(
+    config: Config, session_id: int, tokens: tuple[str, str]
+) -> AsyncIterator[tuple[list[TestServer], list[Peer]]]:
+    """Two server processes sharing a Redis channel, and a peer in the room through each (the
+    first token's through the first process); everything is closed afterwards."""
+    shared = config.with_changes(redis_url=redis_url(), redis_channel=f"t-{secrets.token_hex(6)}")
+    servers = [TestServer(create_app(shared), host="127.0.0.1") for _ in range(2)]
+    for srv in servers:
+        await srv.start_server()
+    made: list[RoomClient] = []
+    try:
+        for srv, token in zip(servers, tokens, strict=True):
+            auth = {"token": token, "session_id": session_id}
+            made.append(await RoomClient(str(srv.make_url("")), auth).connect())
+        yield servers, [Peer(client) for client in made]
+    finally:
+        for client in made:
+            await client.close()
+        for srv in servers:
+            await srv.close()
 
 
 async def placed_on(server: TestServer, session_id: int) -> str:
@@ -382,20 +407,9 @@ async def test_two_server_processes_share_a_room_on_janus(
     """A member connected to one process publishes; a host connected to another sees and hears
     them, and the floor the host gives is enforced by the member's process. When the instance
     dies, both processes move the room to the same other instance."""
-    shared = config.with_changes(redis_url=redis_url(), redis_channel=f"t-{secrets.token_hex(6)}")
-    servers = [TestServer(create_app(shared), host="127.0.0.1") for _ in range(2)]
-    for srv in servers:
-        await srv.start_server()
     sid = room_session["id"]
-    made: list[RoomClient] = []
-    try:
-        for srv, token in zip(servers, (cast.member.token, cast.staff.token), strict=True):
-            made.append(
-                await RoomClient(
-                    str(srv.make_url("")), {"token": token, "session_id": sid}
-                ).connect()
-            )
-        member, host = Peer(made[0]), Peer(made[1])
+    tokens = (cast.member.token, cast.staff.token)
+    async with two_processes(config, sid, tokens) as (servers, (member, host)):
         await host.client.command("session.start")
         feed = await member.publish(Colour(GREEN), Tone())
         await host.subscribe(feed)
@@ -410,7 +424,7 @@ async def test_two_server_processes_share_a_room_on_janus(
         assert len(places) == 1
         # Both processes see the instance die; the room moves once and both agree where to.
         restarts: list[Any] = []
-        for client in made:
+        for client in (member.client, host.client):
             client.sio.on("rtc.restart", restarts.append, namespace="/room")
         next(j for j in janus if j.url in places).kill()
         await until(lambda: len(restarts) == 2, 5)
@@ -427,11 +441,6 @@ async def test_two_server_processes_share_a_room_on_janus(
         assert near(got[-1], GREEN)
         await member.close()
         await host.close()
-    finally:
-        for client in made:
-            await client.close()
-        for srv in servers:
-            await srv.close()
 
 
 def test_janus_settings_are_checked_at_start_and_secrets_stay_out_of_reprs() -> None:
@@ -457,20 +466,9 @@ async def test_when_one_process_loses_its_janus_the_other_processes_follow_the_r
     """The instance is fine but one process's control connection to it breaks: that process
     moves the room; a process that still had a feed on the old instance notices the move and
     restarts its connection too, so the whole room ends up on one instance."""
-    shared = config.with_changes(redis_url=redis_url(), redis_channel=f"t-{secrets.token_hex(6)}")
-    servers = [TestServer(create_app(shared), host="127.0.0.1") for _ in range(2)]
-    for srv in servers:
-        await srv.start_server()
     sid = room_session["id"]
-    made: list[RoomClient] = []
-    try:
-        for srv, token in zip(servers, (cast.staff.token, cast.member.token), strict=True):
-            made.append(
-                await RoomClient(
-                    str(srv.make_url("")), {"token": token, "session_id": sid}
-                ).connect()
-            )
-        host, member = Peer(made[0]), Peer(made[1])
+    tokens = (cast.staff.token, cast.member.token)
+    async with two_processes(config, sid, tokens) as (servers, (host, member)):
         restarts: dict[str, list[Any]] = {"host": [], "member": []}
         host.client.sio.on("rtc.restart", restarts["host"].append, namespace="/room")
         member.client.sio.on("rtc.restart", restarts["member"].append, namespace="/room")
@@ -498,8 +496,3 @@ async def test_when_one_process_loses_its_janus_the_other_processes_follow_the_r
         assert near(got[-1], GREEN)
         await member.close()
         await host.close()
-    finally:
-        for client in made:
-            await client.close()
-        for srv in servers:
-            await srv.close()

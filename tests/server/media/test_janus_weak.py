@@ -6,20 +6,17 @@ published through another server process; a video-only one is offered no sound."
 from __future__ import annotations
 
 import asyncio
-import secrets
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestServer
 
-from server.app import create_app
 from server.config import Config
 from server.media.routes import MEDIA
-from tests.conftest import Cast, redis_url
+from tests.conftest import Cast
 from tests.server.media.janus_setup import janus_fixture, shim_fixture  # noqa: F401  (fixtures)
-from tests.server.media.test_janus import config  # noqa: F401  (the Janus tier)
+from tests.server.media.test_janus import config, two_processes  # noqa: F401  (the Janus tier)
 from tests.server.media.test_media import GREEN, Colour, Peer, Tone, until
-from tests.server.rooms.conftest import RoomClient
 
 
 async def test_audio_only_through_janus_gets_no_video_and_unsubscribe_ends_it(
@@ -102,20 +99,9 @@ async def test_audio_only_of_a_feed_published_through_another_process(
     """The member publishes through one process; the host, connected to another, asks for the
     sound only: Janus offers the sound only and sends no video, and the unsubscribe ends it.
     (The host's process knows the feed from the room's state, not from its own books.)"""
-    shared = config.with_changes(redis_url=redis_url(), redis_channel=f"t-{secrets.token_hex(6)}")
-    servers = [TestServer(create_app(shared), host="127.0.0.1") for _ in range(2)]
-    for srv in servers:
-        await srv.start_server()
     sid = room_session["id"]
-    made: list[RoomClient] = []
-    try:
-        for srv, token in zip(servers, (cast.member.token, cast.staff.token), strict=True):
-            made.append(
-                await RoomClient(
-                    str(srv.make_url("")), {"token": token, "session_id": sid}
-                ).connect()
-            )
-        member, host = Peer(made[0]), Peer(made[1])
+    tokens = (cast.member.token, cast.staff.token)
+    async with two_processes(config, sid, tokens) as (_servers, (member, host)):
         await host.client.command("session.start")
         feed = await member.publish(Colour(GREEN), Tone())
         member_key = f"p:{cast.ids['member']}"
@@ -133,8 +119,3 @@ async def test_audio_only_of_a_feed_published_through_another_process(
         assert len(host.audio[feed]) - heard <= 2  # Janus sends nothing more
         await member.close()
         await host.close()
-    finally:
-        for client in made:
-            await client.close()
-        for srv in servers:
-            await srv.close()
