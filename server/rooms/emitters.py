@@ -11,7 +11,8 @@ from typing import Any
 import socketio
 
 from server.realtime import RedisManager
-from server.rooms.events import NAMESPACE, audience_room, guest_room, room_name
+from server.rooms.crowd import REDUCED
+from server.rooms.events import AUDIENCES, NAMESPACE, audience_room, guest_room, room_name
 from server.rooms.service import Event, RoomHub
 from server.rooms.views import DRAFT_EVENTS, event_view, lobby_guests
 from server.tasks import finish
@@ -42,12 +43,14 @@ async def send_room_event(
     sio: socketio.AsyncServer, session_id: int, view: Event, *, ignore_queue: bool = False
 ) -> None:
     """Deliver one room event as each audience may see it: a draft-minutes edit in full to
-    those who read drafts and empty to the others; a lobby event also to its guest."""
+    those who read drafts and empty to the others; a crowd room's presence change in full to
+    its hosts and as counts to the crowd; a lobby event also to its guest."""
     kw: dict[str, Any] = {"namespace": NAMESPACE, "ignore_queue": ignore_queue}
-    if view["type"] in DRAFT_EVENTS:
-        for drafts in (True, False):
-            shown = event_view(view, drafts=drafts)
-            await sio.emit("event", shown, room=audience_room(session_id, drafts), **kw)
+    crowded = view["type"] in REDUCED and "crowd" in view["data"]
+    if view["type"] in DRAFT_EVENTS or crowded:
+        for drafts, crowd in AUDIENCES:
+            shown = event_view(view, drafts=drafts, crowd=crowd)
+            await sio.emit("event", shown, room=audience_room(session_id, drafts, crowd), **kw)
     else:
         await sio.emit("event", view, room=room_name(session_id), **kw)
     guests = lobby_guests(view)

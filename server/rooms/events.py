@@ -27,6 +27,7 @@ from server.media.base import MediaBackend, check_kinds, check_layer
 from server.packets import Encoded
 from server.rooms.commands import RULES
 from server.rooms.commands.consent import refuse_publish
+from server.rooms.crowd import in_crowd
 from server.rooms.messages import HOW_TO_CONNECT, command_of, session_of, since_of, text_field
 from server.rooms.reducer import Actor, RoomError
 from server.rooms.service import RoomHub, guest_lookup
@@ -50,9 +51,13 @@ def guest_room(session_id: int, key: str) -> str:
     return f"guest:{session_id}:{key}"
 
 
-def audience_room(session_id: int, reads_drafts: bool) -> str:
-    """Half of a room's connections: those who read draft minutes, or the others."""
-    return f"room:{session_id}:{'drafts' if reads_drafts else 'no-drafts'}"
+def audience_room(session_id: int, reads_drafts: bool, crowd: bool) -> str:
+    """Part of a room's connections: those who read draft minutes, the others who host, and
+    the rest (in a crowd room, its crowd: ``server.rooms.crowd``)."""
+    return f"room:{session_id}:{'drafts' if reads_drafts else 'no-drafts'}{':crowd' * crowd}"
+
+
+AUDIENCES = ((True, False), (False, False), (False, True))  # (reads drafts, in the crowd)
 
 
 class Refused(socketio.exceptions.ConnectionRefusedError):  # type: ignore[misc]
@@ -285,7 +290,8 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     async def _join(self, sid: str, session_id: int, actor: Actor) -> dict[str, Any]:
         await self.enter_room(sid, room_name(session_id))
-        await self.enter_room(sid, audience_room(session_id, actor.reads_drafts))
+        audience = audience_room(session_id, actor.reads_drafts, in_crowd(actor))
+        await self.enter_room(sid, audience)
         await self.hub.attach(session_id)  # before any wait: idle eviction must not intervene
         if sid in self.attached:  # the same connection joining twice at once counts once
             self.hub.detach(session_id)
@@ -412,7 +418,7 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         for sid in sids:
             for audience in (
                 room_name(session_id),
-                *(audience_room(session_id, r) for r in (True, False)),
+                *(audience_room(session_id, *audience) for audience in AUDIENCES),
             ):
                 await self.leave_room(sid, audience)
             await self.disconnect(sid)

@@ -26,6 +26,7 @@ from server.proposals import handling
 from server.read_batch import ReadBatch
 from server.record import draft
 from server.rooms import store
+from server.rooms.crowd import logged
 from server.rooms.models import RoomEvent
 from server.rooms.record import room_record
 from server.rooms.reducer import Actor, RoomError, State, apply, decide, floor_expiry, reduce
@@ -239,7 +240,9 @@ class RoomHub:
         stale = sorted(room.state.get("presence", {}))
         if self.single_process and stale:
             async with room.lock:
-                await self._append(room, "presence.reset", None, lambda _s, _q, _n: {"who": stale})
+                data = {"who": stale}
+                kind = "presence.reset"
+                await self._append(room, kind, None, lambda s, _q, _n: logged(s, kind, data))
 
     async def _catch_up(self, room: Room) -> None:
         async with self.database.read() as db:
@@ -510,7 +513,7 @@ class RoomHub:
         def build(state: State, _seq: int, _now: dt.datetime) -> dict[str, Any]:
             if check is not None:
                 check(state)
-            return data
+            return logged(state, kind, data)
 
         async with room.lock:
             event = await self._append(room, kind, by, build)
@@ -562,7 +565,7 @@ class RoomHub:
         else:
             kind, data, by = "presence.batch", {"changes": changes}, None
         try:
-            event = await self._append(room, kind, by, lambda _s, _q, _n: data)
+            event = await self._append(room, kind, by, lambda s, _q, _n: logged(s, kind, data))
         except Exception as exc:
             for _change, future in batch:
                 if not future.done():

@@ -7,9 +7,13 @@ leaders, the session's hosts; ``Actor.reads_drafts``) see them, and the attendan
 came and left when, who checked in) with them. A hidden chat message keeps its
 text only for the hosts and staff who moderate; everyone else sees that it was hidden.
 
-Live events reach two audiences (``RoomNamespace`` puts each connection in one): an event that
-carries draft minutes goes in full to the readers and as an empty edit, which keeps the seq
-running, to everyone else.
+A crowd room (``server.rooms.crowd``) shows those who do not host it the people taking part by
+their role, and the others as counts.
+
+Live events reach up to four audiences (``RoomNamespace`` puts each connection in one: whether
+it reads drafts, whether it sees the crowd view): an event that carries draft minutes goes in
+full to the readers and as an empty edit, which keeps the seq running, to everyone else; a
+crowd room's presence event goes to the crowd view with the listed people's changes alone.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Any
 
 from server.rooms.actors import Actor
 from server.rooms.apply import State
+from server.rooms.crowd import crowd_event, crowd_state, in_crowd, sees_crowd
 
 Event = dict[str, Any]
 DRAFT_EVENTS = frozenset({"minutes.edit"})
@@ -50,6 +55,8 @@ def state_view(state: State, viewer: Actor) -> State:
         # others see who is here (``presence``), not everyone's comings and goings (in a
         # public hall, every citizen's), and a crowd's snapshot is half as large.
         view.pop("attendance", None)
+    if sees_crowd(state, viewer):
+        crowd_state(state, view)
     return view
 
 
@@ -62,10 +69,15 @@ def shared_view(state: State, viewer: Actor) -> tuple[bool, bool] | None:
     return viewer.drives, viewer.reads_drafts
 
 
-def event_view(event: Event, *, drafts: bool, hidden: Collection[int] = ()) -> Event:
+def event_view(
+    event: Event, *, drafts: bool, hidden: Collection[int] = (), crowd: bool = False
+) -> Event:
     """An event as one audience sees it: a vote says who voted, not what; a minutes edit is
-    empty unless the audience reads ``drafts``; a chat message in ``hidden`` has no text."""
+    empty unless the audience reads ``drafts``; a chat message in ``hidden`` has no text; a
+    presence event as the ``crowd`` view shows it."""
     kind = event["type"]
+    if crowd:
+        event = crowd_event(event)
     if kind == "poll.vote":
         data = {k: v for k, v in event["data"].items() if k != "choices"}
         return {**event, "data": data}
@@ -81,7 +93,8 @@ def events_view(events: list[Event], viewer: Actor) -> list[Event]:
     than it was sent is hidden by an event of the same list, which runs to the end of the log."""
     hides = (e["data"]["message_id"] for e in events if e["type"] == "chat.hide")
     hidden = set() if viewer.drives else set(hides)
-    return [event_view(e, drafts=viewer.reads_drafts, hidden=hidden) for e in events]
+    crowd = in_crowd(viewer)  # only a crowd room's presence events differ for the crowd
+    return [event_view(e, drafts=viewer.reads_drafts, hidden=hidden, crowd=crowd) for e in events]
 
 
 def lobby_guests(event: Event) -> list[str]:

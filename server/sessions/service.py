@@ -261,6 +261,7 @@ async def room_seed(db: AsyncSession, session_id: int) -> dict[str, Any] | None:
     return {
         "session_id": session_id,
         "title": session.title,
+        "participants": await store.participant_count(db, session_id),
         "status": session.status.value,
         "visibility": session.visibility.value,
         "lobby": session.lobby,

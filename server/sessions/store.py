@@ -131,6 +131,12 @@ async def participants_of(
     return result
 
 
+async def participant_count(db: AsyncSession, session_id: int) -> int:
+    """How many people take part in the session (its participants list)."""
+    stmt = select(func.count()).select_from(Participant).where(Participant.session_id == session_id)
+    return int((await db.execute(stmt)).scalar_one())
+
+
 async def agenda_of(db: AsyncSession, ids: Sequence[int]) -> dict[int, list[AgendaItem]]:
     result: dict[int, list[AgendaItem]] = {i: [] for i in ids}
     rows = await db.execute(

@@ -1,5 +1,6 @@
 """A public 民生议政厅 with ``lobby: host_admits``: twenty guests join from the phone page, the
-host sees them waiting and admits them all with one command, and every phone shows the room."""
+host sees them waiting and admits them all with one command, and every phone shows the room,
+the citizens as a count."""
 
 from __future__ import annotations
 
@@ -59,6 +60,13 @@ async def test_twenty_guests_join_from_their_phones_and_are_admitted_at_once(
         await expect(guest.locator(".agenda li.current")).to_contain_text("群众代表提问")
     await expect(host.get_by_text(f"等候 {GUESTS} 人")).to_have_count(0)
     await shot(guests[-1], "hall-crowd-02-guest-phone-inside")
+    # A public hall is a crowd room (server/rooms/crowd.py): a phone lists the host and counts
+    # the citizens, itself among them, without their names; the host lists everyone.
+    people = guests[0].locator("section[aria-labelledby=people-h]")
+    await expect(people.locator(".crowd")).to_have_text(f"另有来宾 {GUESTS} 人在场", timeout=20_000)
+    await expect(guests[0].locator("#people-h")).to_have_text(f"在场人员（{GUESTS + 1}）")
+    await expect(people).not_to_contain_text("市民02")
+    await expect(host.locator("#people-h + ul")).to_contain_text("市民02")
 
     audit = await cast.staff.get(f"/api/audit?session_id={s['id']}&action=room.lobby.")
     log = audit.body["items"]

@@ -72,19 +72,21 @@ const HANDLERS = {
   "timer.start": (s, e) => { timerFor(s, e).running = true; s.timer.started_at = e.at; },
   "timer.pause": (s, e) => { timerFor(s, e); stopTimer(s, e.at); },
   "timer.extend": (s, e) => { timerFor(s, e).extra += e.data.seconds; },
-  "hand.raise": (s, e) => { s.queue.push(e.data.who); },
+  "hand.raise": (s, e) => { s.queue.push(e.data.who); named(s, e.data); },
   "hand.lower": (s, e) => { unqueue(s, e.data.who); },
   "point_of_order.request": (s, e) => {
     const points = setdefault(s, "points_of_order", []);
     s.queue = s.queue.filter((w) => w !== e.data.who);
     s.queue.splice(points.length, 0, e.data.who);
     points.push(e.data.who);
+    named(s, e.data);
   },
   "floor.grant": (s, e) => {
     endTurn(s, e.at);
     s.floor = { holder: e.data.who, since: e.at, seconds: e.data.seconds, until: addSeconds(e.at, e.data.seconds), grant: e.seq };
     unqueue(s, e.data.who);
     setdefault(s, "spoken", []).push({ who: e.data.who, item_id: s.current, at: e.at, seconds: null }); // who spoke on which item, how long
+    named(s, e.data);
   },
   "floor.extend": (s, e) => {
     s.floor.seconds += e.data.seconds;
@@ -136,6 +138,8 @@ const HANDLERS = {
     if ("ballots" in d) poll.ballots = d.ballots;
   },
   "presence.join": (s, e) => {
+    countCrowd(s, e);
+    if (!e.data.who) return; // someone of the crowd, counted
     const record = attendanceOf(s, e.data);
     const here = s.presence[e.data.who];
     if (here) here.devices += 1;
@@ -145,22 +149,26 @@ const HANDLERS = {
     }
   },
   "presence.leave": (s, e) => {
+    countCrowd(s, e);
+    if (!e.data.who) return;
     const record = attendanceOf(s, e.data);
     const here = s.presence[e.data.who];
     if (here && --here.devices <= 0) {
-      delete s.presence[e.data.who];
+      gone(s, e.data.who);
       record.left.push(e.at);
     }
   },
   "presence.batch": (s, e) => {
     // Joins and leaves the server coalesced, in their order: the same as one event each.
+    countCrowd(s, e);
     for (const change of e.data.changes) HANDLERS[change.op === "leave" ? "presence.leave" : "presence.join"](s, { data: change, at: e.at });
   },
   "presence.reset": (s, e) => {
+    countCrowd(s, e);
     s.feeds = (s.feeds || []).filter((f) => !e.data.who.includes(f.who));
     for (const who of e.data.who) {
       if (!(who in s.presence)) continue;
-      delete s.presence[who];
+      gone(s, who);
       s.attendance?.[who]?.left.push(e.at);
     }
   },
@@ -170,8 +178,9 @@ const HANDLERS = {
     record.checked_in = e.at;
   },
   "participant.remove": (s, e) => {
+    countCrowd(s, e);
     const who = e.data.who;
-    delete s.presence[who];
+    if (who in s.presence) gone(s, who);
     delete s.admitted[who];
     delete s.lobby[who];
     unqueue(s, who);
@@ -202,6 +211,7 @@ const HANDLERS = {
   "feed.add": (s, e) => {
     const person = e.data.who.startsWith("p:") ? Number(e.data.who.slice(2)) : null;
     setdefault(s, "feeds", []).push({ feed_id: e.data.feed_id, person_id: person, who: e.data.who, source: e.data.source });
+    named(s, e.data);
   },
   "feed.remove": (s, e) => { s.feeds = (s.feeds || []).filter((f) => f.feed_id !== e.data.feed_id); },
   "audio.mute": (s, e) => { if (!setdefault(s, "muted", []).includes(e.data.who)) s.muted.push(e.data.who); },
@@ -214,6 +224,29 @@ const HANDLERS = {
   "progress.show": (s, e) => { s.showing = { ...e.data.report, shown_by: e.data.shown_by }; },
   "progress.hide": (s) => { s.showing = null; },
 };
+
+// A crowd room's view (server/rooms/crowd.py; only those who don't host it have `crowd`): the
+// others present are counts by role, which each presence event changes by its `crowd`.
+function countCrowd(state, event) {
+  if (!state.crowd || !event.data.crowd) return;
+  for (const [role, n] of Object.entries(event.data.crowd)) {
+    const count = (state.crowd[role] || 0) + n;
+    if (count) state.crowd[role] = count;
+    else delete state.crowd[role];
+  }
+}
+
+// In the crowd view, the name of someone who comes into view (a raised hand, the floor, a
+// feed) and is not listed: the events that do so carry it. Names are kept once known.
+function named(state, data) {
+  if (state.names && data.name && !(data.who in state.presence)) state.names[data.who] = data.name;
+}
+
+// Someone listed is no longer present; the crowd view keeps their name (they may have spoken).
+function gone(state, who) {
+  if (state.names && state.presence[who].name) state.names[who] = state.presence[who].name;
+  delete state.presence[who];
+}
 
 // Who came and went, kept after they leave (the first presence event of a person makes it).
 // Python's sorted() of strings: by code point, not by locale.
@@ -273,7 +306,15 @@ export function pollCounts(state, poll) {
   if (poll.guests) for (const key of Object.keys(state.admitted || {})) eligible.add(key);
   const voted = new Set(poll.voted_by || []);
   let present = 0;
-  for (const key of eligible) if (key in state.presence || voted.has(key)) present += 1;
+  if (state.crowd) {
+    // The crowd view lists some and counts the others by role: those of the poll's roles (and
+    // the guests, when guests vote) are here. Someone who voted and left is counted when the
+    // poll closes (the server's count); until then at least everyone who voted is.
+    for (const key of eligible) if (key in state.presence) present += 1;
+    const roles = poll.electorate?.roles || [];
+    for (const [role, n] of Object.entries(state.crowd)) if (role === "guest" ? poll.guests : roles.includes(role)) present += n;
+    present = Math.max(present, voted.size);
+  } else for (const key of eligible) if (key in state.presence || voted.has(key)) present += 1;
   return { eligible: eligible.size, present, voted: poll.voters ?? voted.size };
 }
 

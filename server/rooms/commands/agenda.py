@@ -7,6 +7,7 @@ from typing import Any
 from server.i18n import _
 from server.rooms.commands.floor import end_turn, stop_timer
 from server.rooms.commands.registry import Command, Event, State, command, effect
+from server.rooms.crowd import is_crowd
 from server.rooms.rules import chat_text, live, require
 
 
@@ -33,6 +34,8 @@ def initial(session: dict[str, Any]) -> State:
         "consent_asked": session.get("recording", "off") in ("ask", "on"),
         "consent": {},  # {who: {name, answer: accepted|declined, at}}
         "speaker": None,  # the active speaker, from the microphones' levels
+        # A public or large session's room shows those who don't host it a crowd as counts.
+        "crowd_room": is_crowd(session),
         "presence": {},
         "attendance": {},
         "lobby": {},

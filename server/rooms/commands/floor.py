@@ -15,6 +15,7 @@ from typing import Any
 
 from server.i18n import _
 from server.rooms.commands.registry import Command, Event, State, command, effect
+from server.rooms.crowd import name_of
 from server.rooms.rules import in_room, live, require, seconds
 
 # ---------------------------------------------------------------- the timer
@@ -181,7 +182,9 @@ def grant(state: State, cmd: Command) -> dict[str, Any]:
         "invalid",
         _("Give the floor to someone who is in the room."),
     )
-    return {"who": who, "seconds": seconds(cmd.data.get("seconds", 180), 3600)}
+    # Named: a crowd room's viewers may not have them listed (server.rooms.crowd).
+    name = name_of(state, who)
+    return {"who": who, "name": name, "seconds": seconds(cmd.data.get("seconds", 180), 3600)}
 
 
 @effect("floor.grant")

@@ -12,6 +12,7 @@ from typing import Any
 from server.i18n import _
 from server.rooms.commands.floor import end_turn, unqueue
 from server.rooms.commands.registry import Command, Event, State, command, effect
+from server.rooms.crowd import counted
 from server.rooms.rules import require
 
 # ---------------------------------------------------------------- the lobby
@@ -162,7 +163,7 @@ def remove(state: State, cmd: Command) -> dict[str, Any]:
     require(cmd.actor.drives, "forbidden", _("Only hosts and staff remove participants."))
     who = cmd.data.get("who")
     require(isinstance(who, str) and who != cmd.actor.key, "invalid", _("Remove someone else."))
-    return {"who": who}
+    return counted(state, "participant.remove", {"who": who})
 
 
 @effect("participant.remove")

@@ -11,6 +11,10 @@ rest as the viewer receives it, and compares its state with ``state_view`` of th
 - ``sync``: the events since the snapshot as ``events_view`` gives them, compared at the end
   (a message hidden within that list arrives without its text, so only the end is a view).
 
+Crowd rooms (``server.rooms.crowd``) are replayed too: there a member, a guest, a unit... see
+the listed people and counts; the ``names`` of those in view that the browser keeps may grow
+past the server's (names are kept once known), so it must hold every name the server's has.
+
 A guest waiting in the lobby holds no state (it hears only its own lobby events); a guest is
 compared from its snapshot, as after it was admitted. One Node process runs every case.
 """
@@ -31,6 +35,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from server.rooms.crowd import in_crowd, logged
 from server.rooms.reducer import Actor, RoomError, State, apply, floor_expiry
 from server.rooms.views import event_view, events_view, state_view
 from tests.server.rooms.test_reducer import KINDS
@@ -46,7 +51,8 @@ LEADER = Actor("p:8", "陈主席", "leader", reads_drafts=True)
 GUEST = Actor("g:1", "刘先生", "guest")
 OTHER_GUEST = Actor("g:2", "周女士", "guest")
 HALL = Actor("h:1", "政协大楼第一会议室", "hall")
-VIEWERS = [STAFF_HOST, HOST, PROPOSER, UNIT, LEADER, GUEST, HALL]
+MEMBER = Actor("p:9", "吴委员", "member")
+VIEWERS = [STAFF_HOST, HOST, PROPOSER, UNIT, LEADER, GUEST, HALL, MEMBER]
 ACTORS = [*VIEWERS, OTHER_UNIT, OTHER_GUEST]
 AGENDA: list[dict[str, Any]] = [
     {"id": 1, "title": "进展介绍", "planned_minutes": 10, "proposal_id": 11},
@@ -81,11 +87,15 @@ SERVER_STEPS = [
 class Room(ReducerRoom):
     """The reducer tests' room (decide, then apply, with a fake clock), on this agenda."""
 
-    def __init__(self) -> None:
+    def __init__(self, crowd: bool = False) -> None:
         super().__init__(AGENDA)
+        if crowd:  # a public session's room
+            self.events[0]["data"]["visibility"] = "public"
+            self.state["crowd_room"] = True
 
     def log(self, kind: str, data: dict[str, Any], by: str | None = None) -> None:
-        self._append(kind, data, by)
+        """A fact the server logs, with what it adds (``RoomHub.record``, presence)."""
+        self._append(kind, logged(self.state, kind, data), by)
 
     def send(self, actor: Actor, kind: str, data: dict[str, Any]) -> None:
         """A command; refused ones log nothing."""
@@ -261,8 +271,8 @@ EVERYONE |= {"progress.show", "progress.hide"}
 EVERYONE |= {"recording.consent"}
 
 
-def room_of(steps: list[tuple[Actor, str, int]]) -> Room:
-    room = Room()
+def room_of(steps: list[tuple[Actor, str, int]], crowd: bool = False) -> Room:
+    room = Room(crowd)
     for actor in (STAFF_HOST, PROPOSER, UNIT, HALL):
         room.join(actor)
     room.send(STAFF_HOST, "session.start", {})
@@ -344,7 +354,8 @@ def cases_of(room: Room, start: int, seen: dict[str, list[Any]]) -> list[dict[st
     for viewer in VIEWERS:
         snapshot = json.loads(seen[viewer.key][start - 1])
         js = as_js(viewer, room.events)
-        live = [event_view(e, drafts=viewer.reads_drafts) for e in rest]
+        crowd = in_crowd(viewer)
+        live = [event_view(e, drafts=viewer.reads_drafts, crowd=crowd) for e in rest]
         cases.append({"snapshot": snapshot, "events": live, "viewer": js, "every": True})
         synced = events_view(rest, viewer)
         cases.append({"snapshot": snapshot, "events": synced, "viewer": js, "every": False})
@@ -359,6 +370,13 @@ def differences(expected: Any, got: Any, path: str = "state") -> list[str]:
 
 
 def agree(expected: str, got: str, what: str) -> None:
+    """The browser's state is the server's view; its ``names`` (a crowd view's) hold at least
+    the server's."""
+    server, browser = json.loads(expected), json.loads(got)
+    if "names" in server or "names" in browser:
+        names, known = server.pop("names"), browser.pop("names")
+        assert names.items() <= known.items(), f"{what}: names {names} not in {known}"
+        expected, got = canonical(server), canonical(browser)
     if expected != got:
         assert not differences(json.loads(expected), json.loads(got)), what
         raise AssertionError(f"{what}: {expected} != {got}")  # e.g. 1 and 1.0
@@ -386,11 +404,11 @@ def check(
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-@given(steps=STEPS, where=st.floats(0, 1))
+@given(steps=STEPS, where=st.floats(0, 1), crowd=st.booleans())
 def test_every_viewer_of_the_browser_ends_with_the_servers_view(
-    node: subprocess.Popen[str], steps: list[tuple[Actor, str, int]], where: float
+    node: subprocess.Popen[str], steps: list[tuple[Actor, str, int]], where: float, crowd: bool
 ) -> None:
-    room = room_of(steps)
+    room = room_of(steps, crowd)
     seen = views(room)
     # Snapshots after the first ``start`` events: right after the room opened, and anywhere.
     starts = (1, 1 + int(where * (len(room.events) - 1)))

@@ -48,7 +48,7 @@ function passFrom(sessionId) {
 
 // Someone's name as the room knows them.
 function nameOf(state, key) {
-  return state.presence[key]?.name || state.attendance?.[key]?.name || state.admitted?.[key]?.name || "";
+  return state.presence[key]?.name || state.names?.[key] || state.attendance?.[key]?.name || state.admitted?.[key]?.name || "";
 }
 
 function qrCode(url) {

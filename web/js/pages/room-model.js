@@ -72,9 +72,10 @@ export class RoomModel {
     return this.room.command(type, data);
   }
 
-  // Someone's name as the room knows them (present, once present, admitted, waiting).
+  // Someone's name as the room knows them (present, in view of a crowd, once present, admitted,
+  // waiting).
   name(state, key) {
-    return state.presence[key]?.name || state.attendance?.[key]?.name || state.admitted[key]?.name || state.lobby?.[key]?.name || key;
+    return state.presence[key]?.name || state.names?.[key] || state.attendance?.[key]?.name || state.admitted[key]?.name || state.lobby?.[key]?.name || key;
   }
 
   removed(state) {

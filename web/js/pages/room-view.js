@@ -226,7 +226,10 @@ export class RoomView {
   renderStage(state) {
     const { media } = this.model;
     const speaker = state.floor?.holder;
-    const tiles = Object.entries(state.presence)
+    // A crowd room (server/rooms/crowd.py) lists some people; the others publishing have tiles.
+    const people = Object.entries(state.presence);
+    if (state.crowd) for (const key of new Set((state.feeds || []).map((f) => f.who))) if (!(key in state.presence)) people.push([key, { name: this.ctx.name(state, key) }]);
+    const tiles = people
       .sort(([a], [b]) => (a === speaker ? -1 : b === speaker ? 1 : 0))
       .map(([key, p]) => this.tile(state, key, p));
     const shared = media?.screen();
@@ -276,11 +279,15 @@ export class RoomView {
   renderPeople(state) {
     const people = Object.entries(state.presence);
     const where = (key, p) => badge(state.attendance?.[key]?.checked_in || p.attendance === "in_person" ? t("inPerson") : t("remote"), p.attendance || "");
+    // In a crowd room those who don't host see the others as counts by role.
+    const crowd = Object.entries(state.crowd || {});
+    const counted = crowd.reduce((sum, [, n]) => sum + n, 0);
     mount(
       this.panels.people,
-      h("h2", { id: "people-h" }, `${t("present")}（${people.length}）`),
+      h("h2", { id: "people-h" }, `${t("present")}（${people.length + counted}）`),
       h("ul", { class: "list" }, people.map(([key, p]) => h("li", { class: "row", dataset: { who: key } }, h("span", {}, p.name, p.role ? h("small", { class: "muted" }, ` ${t(`role_${p.role}`)}`) : null), where(key, p), controls.personControls(key, state, this.ctx)))),
-      Object.keys(state.admitted).length ? h("p", { class: "muted" }, `${t("guests")}：${Object.values(state.admitted).map((g) => g.name).join("、")}`) : null,
+      counted ? h("p", { class: "crowd" }, t("alsoPresent", { list: crowd.map(([role, n]) => t("countOf", { role: t(`role_${role}`), n })).join("、") })) : null,
+      !state.crowd && Object.keys(state.admitted).length ? h("p", { class: "muted" }, `${t("guests")}：${Object.values(state.admitted).map((g) => g.name).join("、")}`) : null,
     );
   }
 
