@@ -243,12 +243,14 @@ async def storm(size: int, url: str, pid: int, workdir: Path) -> dict[str, Any]:
                 *(p.sio.disconnect() for p in phones if p.sio.connected), return_exceptions=True
             )
     last = max(phones, key=lambda p: p.snapshot["seq"] if p.snapshot else -1).snapshot
-    present = set((last or {}).get("state", {}).get("presence", {}))
+    state = (last or {}).get("state", {})
+    present = set(state.get("presence", {}))
+    counted = state.get("crowd", {}).get("guest", 0)  # a public hall's crowd view counts them
     return {
         "size": size,
         "phases": phases,
         "presence_events_during_admit": admitted_presence,
-        "guests_in_last_snapshot": len({p.key for p in phones} & present),
+        "guests_in_last_snapshot": len({p.key for p in phones} & present) + counted,
         "failures": {name: sorted(set(f))[:5] for name, f in failures.items()},
         "server_errors": fanout.server_errors(workdir / "server.log"),
     }
