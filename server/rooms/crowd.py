@@ -92,12 +92,20 @@ def counted(state: State, kind: str, data: dict[str, Any]) -> dict[str, Any]:
     Unchanged in other rooms and for other events."""
     if not state.get("crowd_room") or kind not in COUNTED:
         return data
-    here = {who: (p.get("role"), p["devices"]) for who, p in state["presence"].items()}
+    presence = state["presence"]
+    here: dict[str, tuple[Any, int] | None] = {}  # (role, devices) as the changes leave them
+
+    def current(who: str) -> tuple[Any, int] | None:
+        if who in here:
+            return here[who]
+        entry = presence.get(who)
+        return None if entry is None else (entry.get("role"), entry["devices"])
+
     delta: Counter[str] = Counter()
     roles: dict[str, Any] = {}
     for change in _changes(kind, data):
         who, op = str(change["who"]), change.get("op")
-        now = here.get(who)
+        now = current(who)
         if op == "join":
             role = roles[who] = now[0] if now else change.get("role")
             here[who] = (role, now[1] + 1 if now else 1)
@@ -111,7 +119,7 @@ def counted(state: State, kind: str, data: dict[str, Any]) -> dict[str, Any]:
         if devices > 0:
             here[who] = (now[0], devices)
             continue
-        del here[who]
+        here[who] = None
         if not listed(now[0]):
             delta[str(now[0])] -= 1
     return {**_with_roles(kind, data, roles), "crowd": {k: n for k, n in delta.items() if n}}

@@ -10,10 +10,11 @@ text only for the hosts and staff who moderate; everyone else sees that it was h
 A crowd room (``server.rooms.crowd``) shows those who do not host it the people taking part by
 their role, and the others as counts.
 
-Live events reach up to four audiences (``RoomNamespace`` puts each connection in one: whether
-it reads drafts, whether it sees the crowd view): an event that carries draft minutes goes in
-full to the readers and as an empty edit, which keeps the seq running, to everyone else; a
-crowd room's presence event goes to the crowd view with the listed people's changes alone.
+Live events reach three audiences (``RoomNamespace`` puts each connection in one: those who
+read drafts, the others who host, the rest, who see a crowd room's crowd view): an event that
+carries draft minutes goes in full to the readers and as an empty edit, which keeps the seq
+running, to everyone else; a crowd room's presence event goes to the crowd with the listed
+people's changes alone.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from playwright.async_api import Page, expect
 from server.config import Config
 from tests.conftest import Cast
 from tests.server.sessions.test_sessions_api import create as create_session
-from tests.web.conftest import Opener, shot
+from tests.web.conftest import Opener, axe, shot
 
 GUESTS = 20
 
@@ -67,6 +67,8 @@ async def test_twenty_guests_join_from_their_phones_and_are_admitted_at_once(
     await expect(guests[0].locator("#people-h")).to_have_text(f"在场人员（{GUESTS + 1}）")
     await expect(people).not_to_contain_text("市民02")
     await expect(host.locator("#people-h + ul")).to_contain_text("市民02")
+    await shot(guests[0], "hall-crowd-03-guest-phone-people")
+    assert await axe(guests[0]) == []
 
     audit = await cast.staff.get(f"/api/audit?session_id={s['id']}&action=room.lobby.")
     log = audit.body["items"]
