@@ -70,6 +70,21 @@ async def test_twenty_guests_join_from_their_phones_and_are_admitted_at_once(
     await shot(guests[0], "hall-crowd-03-guest-phone-people")
     assert await axe(guests[0]) == []
 
+    # A poll of the guests: a phone counts 应到 from the admitted and 实到 from the crowd's count.
+    form = host.locator("form.poll-form")
+    await form.get_by_label("表决事项").fill("是否赞成改造方案？")
+    await form.get_by_label("选项（每行一个）").fill("赞成\n反对")
+    for box in await form.locator("fieldset.voters input[type=checkbox]").all():
+        await box.set_checked(False)
+    await form.get_by_label("来宾可参加表决").check()
+    await form.get_by_role("button", name="发起表决").click()
+    poll = guests[0].locator(".poll").first
+    await expect(poll.locator("[data-count=eligible] b")).to_have_text(str(GUESTS))
+    await expect(poll.locator("[data-count=present] b")).to_have_text(str(GUESTS))
+    await poll.get_by_label("赞成", exact=True).check()
+    await poll.get_by_role("button", name="投票").click()
+    await expect(guests[1].locator(".poll [data-count=voted] b").first).to_have_text("1")
+
     audit = await cast.staff.get(f"/api/audit?session_id={s['id']}&action=room.lobby.")
     log = audit.body["items"]
     admits = [row for row in log if row["action"] == "room.lobby.admit_all"]
