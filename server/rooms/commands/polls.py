@@ -29,6 +29,7 @@ from typing import Any
 
 from server.i18n import _
 from server.rooms.commands.registry import Command, Event, State, command, effect
+from server.rooms.crowd import name_of
 from server.rooms.rules import chat_text, in_room, live, require
 
 ROLES = ("host", "proposer", "unit", "leader", "member")
@@ -200,18 +201,10 @@ def close(state: State, cmd: Command) -> dict[str, Any]:
     }
     if not poll.get("secret"):
         data["ballots"] = [
-            {"who": who, "name": _name(state, who), "choices": choices}
+            {"who": who, "name": name_of(state, who) or who, "choices": choices}
             for who, choices in sorted(poll["votes"].items())
         ]
     return data
-
-
-def _name(state: State, key: str) -> str:
-    for part in ("presence", "attendance", "admitted"):
-        entry = state.get(part, {}).get(key)
-        if entry and entry.get("name"):
-            return str(entry["name"])
-    return key
 
 
 @effect("poll.close")
